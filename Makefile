@@ -1,0 +1,38 @@
+# socketio-actors: every target has a one-line comment; `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+setup: ## Install the npm packages from the lock file
+	npm ci
+
+build: ## Compile TypeScript to dist/
+	npx tsc -p tsconfig.build.json
+
+typecheck: ## Type-check everything (tsc --noEmit)
+	npx tsc -p tsconfig.json --noEmit
+
+lint: ## typescript-eslint (type-checked rules) and prettier --check
+	npx eslint . && npx prettier --check .
+
+test: ## Lint, type-check, build, then run every spec (the README's test command)
+	npm test
+
+test-props: build ## Run only the property-based (fast-check) specs; FC_RUNS=N raises the run count
+	npx mocha 'dist/spec/**/*.props.spec.js'
+
+bench: build ## Benchmark the schedulers and the peer servers; writes benchmarks/results/
+	node dist/benchmarks/run.js
+
+run: build ## Run the demo chat server on port 5000 (event-loop mode, in-memory rooms)
+	node dist/examples/chat/server.js
+
+services: ## Start Redis and RabbitMQ on loopback if they are not running
+	bash scripts/services.sh
+
+clean: ## Remove build output and test artifacts
+	rm -rf dist coverage spec/artifacts
+
+.PHONY: help setup build typecheck lint test test-props bench run services clean

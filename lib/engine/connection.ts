@@ -1,0 +1,337 @@
+/**
+ * One Engine.IO connection: the lifecycle actor (see connection-machine.ts)
+ * plus its outbox and transports. Lifecycle events go through the actor; data
+ * packets take a direct path guarded by the cached phase.
+ */
+import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders } from 'node:http';
+import { createActor } from 'xstate';
+import type { Actor } from 'xstate';
+import type { Clock, TimerHandle } from '../../schedulers/scheduler.js';
+import { connectionMachine } from './connection-machine.js';
+import type { CloseReason, ConnectionEvent, ConnectionHost, Phase } from './connection-machine.js';
+import type { Packet } from './packets.js';
+import type { ResolvedEngineOptions, TransportName } from './options.js';
+import type { Transport, TransportSink } from './transport.js';
+
+/** What is known about the request that opened a connection. */
+export interface ConnectionRequest {
+  readonly headers: IncomingHttpHeaders;
+  readonly query: Readonly<Record<string, string>>;
+  readonly remoteAddress: string;
+  readonly url: string;
+}
+
+/** Events of an {@link EngineConnection}. */
+export interface EngineConnectionEvents {
+  /** A message packet's payload: a string, or a Buffer for binary. */
+  message: [data: string | Buffer];
+  /** The connection closed; no event follows. */
+  close: [reason: CloseReason];
+}
+
+/** Callbacks from a connection to the server that owns it. */
+export interface ConnectionOwner {
+  /** The connection no longer needs its session id (closed and drained). */
+  release(connection: EngineConnection): void;
+  /** An error thrown by an application listener. */
+  listenerError(error: unknown, connection: EngineConnection): void;
+}
+
+function packetBytes(packet: Packet): number {
+  return 1 + (packet.data === undefined ? 0 : packet.data.length);
+}
+
+/**
+ * A client connection. Listen for `message` and `close`; call `send` and `close`.
+ *
+ * @example
+ * ```ts
+ * engine.on('connection', (conn) => {
+ *   conn.on('message', (data) => conn.send(data)); // echo
+ *   conn.on('close', (reason) => console.log(conn.id, reason));
+ * });
+ * ```
+ */
+export class EngineConnection
+  extends EventEmitter<EngineConnectionEvents>
+  implements ConnectionHost
+{
+  #phase: Phase = 'handshake';
+  #reason: CloseReason | null = null;
+  #transport: Transport;
+  #probe: Transport | null = null;
+  #outbox: Packet[] = [];
+  #outboxBytes = 0;
+  #flushQueued = false;
+  #lingerTimer: TimerHandle | null = null;
+  readonly #actor: Actor<typeof connectionMachine>;
+  readonly #mainSink: TransportSink;
+  readonly #probeSink: TransportSink;
+
+  constructor(
+    /** The Engine.IO session id. */
+    readonly id: string,
+    transport: Transport,
+    /** The request that opened the connection. */
+    readonly request: ConnectionRequest,
+    private readonly options: ResolvedEngineOptions,
+    private readonly clock: Clock,
+    private readonly owner: ConnectionOwner,
+  ) {
+    super();
+    this.#transport = transport;
+    this.#mainSink = {
+      onPacket: (packet) => this.#onPacket(packet),
+      onTransportClose: (reason) =>
+        this.#closeWith(reason === 'transport close' ? 'transport close' : reason),
+      onWritable: () => this.#flush(),
+    };
+    this.#probeSink = {
+      onPacket: (packet) => this.#onProbePacket(packet),
+      onTransportClose: () => this.#signal({ type: 'UPGRADE_FAILED' }),
+      onWritable: () => undefined,
+    };
+    transport.sink = this.#mainSink;
+    this.#actor = createActor(connectionMachine, {
+      input: {
+        host: this,
+        pingIntervalMs: options.pingIntervalMs,
+        pingTimeoutMs: options.pingTimeoutMs,
+        upgradeTimeoutMs: options.upgradeTimeoutMs,
+      },
+      clock,
+    });
+  }
+
+  /** The lifecycle phase: handshake, connected, upgrading or closed. */
+  get phase(): Phase {
+    return this.#phase;
+  }
+
+  /** Why the connection closed, once it has. */
+  get closeReason(): CloseReason | null {
+    return this.#reason;
+  }
+
+  /** The transport in use: `polling` or `websocket`. */
+  get transportName(): TransportName {
+    return this.#transport.name;
+  }
+
+  /** The current transport (the server routes polling requests to it). */
+  get transport(): Transport {
+    return this.#transport;
+  }
+
+  /** Bytes queued for the client and not yet written. */
+  get outboxBytes(): number {
+    return this.#outboxBytes;
+  }
+
+  /** Starts the actor and sends the open packet. Called once by the server. */
+  open(): void {
+    this.#actor.start();
+    const upgrades =
+      this.#transport.name === 'polling' &&
+      this.options.allowUpgrades &&
+      this.options.transports.includes('websocket');
+    this.#enqueue({
+      type: 'open',
+      data: JSON.stringify({
+        sid: this.id,
+        upgrades: upgrades ? ['websocket'] : [],
+        pingInterval: this.options.pingIntervalMs,
+        pingTimeout: this.options.pingTimeoutMs,
+        maxPayload: this.options.maxHttpBufferSize,
+      }),
+    });
+    this.#flush();
+    this.#actor.send({ type: 'OPENED' });
+  }
+
+  /**
+   * Queues a message for the client. Returns false (and sends nothing) once the
+   * connection is closed.
+   */
+  send(data: string | Buffer): boolean {
+    if (this.#phase === 'closed') return false;
+    this.#enqueue({ type: 'message', data });
+    return true;
+  }
+
+  /** Closes the connection from the server side (reason `forced close`). */
+  close(reason: 'forced close' | 'server shutdown' = 'forced close'): void {
+    this.#closeWith(reason);
+  }
+
+  /**
+   * Offers a second transport for an upgrade. Returns false, closing it, when
+   * no upgrade is possible now.
+   */
+  attachProbe(probe: Transport): boolean {
+    if (
+      this.#phase !== 'connected' ||
+      this.#probe !== null ||
+      this.#transport.name === probe.name ||
+      !this.options.allowUpgrades
+    ) {
+      probe.close();
+      return false;
+    }
+    this.#probe = probe;
+    probe.sink = this.#probeSink;
+    return true;
+  }
+
+  #closeWith(reason: CloseReason): void {
+    this.#signal({ type: 'CLOSE', reason });
+  }
+
+  /** Sends a lifecycle event to the actor; a closed actor takes none. */
+  #signal(event: ConnectionEvent): void {
+    if (this.#phase !== 'closed') this.#actor.send(event);
+  }
+
+  #enqueue(packet: Packet): void {
+    this.#outbox.push(packet);
+    this.#outboxBytes += packetBytes(packet);
+    if (this.#outboxBytes + this.#transport.bufferedBytes() > this.options.outboxHighWaterMark) {
+      this.#closeWith('outbox overflow');
+      return;
+    }
+    if (this.#transport.name === 'websocket') this.#flush();
+    else if (!this.#flushQueued) {
+      // One polling response carries everything queued in this tick.
+      this.#flushQueued = true;
+      queueMicrotask(() => {
+        this.#flushQueued = false;
+        this.#flush();
+      });
+    }
+  }
+
+  #flush(): void {
+    if (this.#outbox.length === 0 || this.#phase === 'closed') return;
+    // During an upgrade, data waits for the new transport; GETs are released with a noop.
+    if (this.#phase === 'upgrading') return this.#transport.releaseWithNoop();
+    if (!this.#transport.writable) return;
+    const packets = this.#outbox;
+    this.#outbox = [];
+    this.#outboxBytes = 0;
+    this.#transport.write(packets);
+  }
+
+  #onPacket(packet: Packet): void {
+    switch (packet.type) {
+      case 'message':
+        this.#emitSafely('message', packet.data ?? '');
+        return;
+      case 'pong':
+        this.#signal({ type: 'PONG' });
+        return;
+      case 'close':
+        this.#closeWith('transport close');
+        return;
+      case 'noop':
+      case 'ping':
+        return;
+      default:
+        this.#closeWith('parse error');
+    }
+  }
+
+  #onProbePacket(packet: Packet): void {
+    const probe = this.#probe;
+    if (probe === null) return;
+    if (packet.type === 'ping' && packet.data === 'probe' && this.#phase === 'connected') {
+      probe.write([{ type: 'pong', data: 'probe' }]);
+      this.#signal({ type: 'PROBE' });
+    } else if (packet.type === 'upgrade' && this.#phase === 'upgrading') {
+      this.#signal({ type: 'UPGRADE' });
+    } else {
+      this.#signal({ type: 'UPGRADE_FAILED' });
+    }
+  }
+
+  #emitSafely<K extends keyof EngineConnectionEvents>(
+    event: K,
+    ...args: EngineConnectionEvents[K]
+  ): void {
+    try {
+      (this.emit as (e: K, ...a: EngineConnectionEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.owner.listenerError(error, this);
+    }
+  }
+
+  // ConnectionHost: called by the machine's actions.
+
+  /** @internal */
+  enterPhase(phase: Phase): void {
+    this.#phase = phase;
+    if (phase === 'upgrading') this.#transport.releaseWithNoop();
+  }
+
+  /** @internal */
+  sendPing(): void {
+    this.#enqueue({ type: 'ping' });
+  }
+
+  /** @internal */
+  completeUpgrade(): void {
+    const probe = this.#probe;
+    if (probe === null) return;
+    const old = this.#transport;
+    this.#probe = null;
+    this.#transport = probe;
+    probe.sink = this.#mainSink;
+    // Packets of a POST still in flight on the old transport are delivered in order.
+    old.close();
+    this.#flush();
+  }
+
+  /** @internal */
+  abortUpgrade(): void {
+    const probe = this.#probe;
+    this.#probe = null;
+    probe?.close();
+    this.#flush();
+  }
+
+  /** @internal */
+  closed(reason: CloseReason): void {
+    this.#reason = reason;
+    const graceful = reason === 'forced close' || reason === 'server shutdown';
+    const clientLeft = reason === 'transport close' && this.#transport.name === 'polling';
+    // A client that sent `close` over polling gets its pending GET released with a noop.
+    const final: Packet[] = graceful
+      ? [...this.#outbox, { type: 'close' }]
+      : clientLeft
+        ? []
+        : [{ type: 'close' }];
+    this.#outbox = [];
+    this.#outboxBytes = 0;
+    this.#probe?.close();
+    this.#probe = null;
+    this.#transport.close(final, () => this.#release());
+    if (this.#transport.lingering) {
+      this.#lingerTimer = this.clock.setTimeout(() => {
+        this.#lingerTimer = null;
+        this.#transport.discard();
+        this.#release();
+      }, this.options.pingTimeoutMs);
+    } else {
+      this.#release();
+    }
+    this.#emitSafely('close', reason);
+  }
+
+  #release(): void {
+    if (this.#lingerTimer !== null) {
+      this.clock.clearTimeout(this.#lingerTimer);
+      this.#lingerTimer = null;
+    }
+    this.owner.release(this);
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The long-polling transport (engine.io-protocol v4, "HTTP long-polling"):
+ * a GET waits until something is queued; a POST carries packets joined by the
+ * record separator. At most one GET and one POST are in flight per session.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { EngineRequestError, ParseError, PayloadTooLargeError } from '../errors.js';
+import { answerError, answerPolling, corsHeaders } from './http.js';
+import { decodePayload, encodePayload } from './packets.js';
+import type { Packet } from './packets.js';
+import type { ResolvedEngineOptions } from './options.js';
+import type { Transport, TransportSink } from './transport.js';
+
+interface PendingGet {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly headers: OutgoingHttpHeaders;
+}
+
+/**
+ * One session's long-polling transport.
+ *
+ * @example
+ * ```ts
+ * const polling = new PollingTransport(resolveEngineOptions());
+ * polling.handleGet(req, res); // waits until the connection writes
+ * ```
+ */
+export class PollingTransport implements Transport {
+  readonly name = 'polling' as const;
+  sink: TransportSink | null = null;
+  #get: PendingGet | null = null;
+  #posting = false;
+  #closed = false;
+  #final: readonly Packet[] | null = null;
+  #onDrained: (() => void) | null = null;
+
+  constructor(private readonly options: ResolvedEngineOptions) {}
+
+  get writable(): boolean {
+    return this.#get !== null;
+  }
+
+  /** Whether close packets still wait for one more GET. */
+  get lingering(): boolean {
+    return this.#final !== null;
+  }
+
+  /** Takes a GET; it is answered as soon as the connection writes. */
+  handleGet(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders = {}): void {
+    if (this.#closed) {
+      const final = this.#final;
+      if (final === null)
+        return answerError(req, res, new EngineRequestError('EIO_ERR_UNKNOWN_SID'), this.options);
+      this.#final = null;
+      answerPolling(req, res, encodePayload(final), this.options);
+      this.#onDrained?.();
+      return;
+    }
+    if (this.#get !== null) {
+      // Overlapping GETs: refuse this one; the session closes and the pending GET gets a close packet.
+      answerError(
+        req,
+        res,
+        new EngineRequestError('EIO_ERR_BAD_REQUEST', 'overlapping GET'),
+        this.options,
+      );
+      this.sink?.onTransportClose('overlapping request');
+      return;
+    }
+    this.#get = { req, res, headers };
+    res.once('close', () => {
+      if (this.#get?.res !== res) return;
+      this.#get = null;
+      if (!this.#closed) this.sink?.onTransportClose('transport close');
+    });
+    this.sink?.onWritable();
+  }
+
+  /** Takes a POST: reads the body (bounded), answers `ok`, hands the packets on in order. */
+  handlePost(req: IncomingMessage, res: ServerResponse): void {
+    if (this.#posting) {
+      answerError(
+        req,
+        res,
+        new EngineRequestError('EIO_ERR_BAD_REQUEST', 'overlapping POST'),
+        this.options,
+      );
+      this.sink?.onTransportClose('overlapping request');
+      return;
+    }
+    this.#posting = true;
+    const limit = this.options.maxHttpBufferSize;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        refused = true;
+        req.off('data', onData);
+        const error = new PayloadTooLargeError(limit);
+        res.setHeader('Connection', 'close');
+        answerError(req, res, error, this.options);
+        this.#posting = false;
+        this.sink?.onTransportClose('payload too large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('error', () => {
+      this.#posting = false;
+    });
+    req.once('end', () => {
+      if (refused) return;
+      this.#posting = false;
+      this.#receive(req, res, Buffer.concat(chunks, size).toString('utf8'));
+    });
+  }
+
+  #receive(req: IncomingMessage, res: ServerResponse, body: string): void {
+    let packets: Packet[];
+    try {
+      packets = decodePayload(body, this.options.maxPacketsPerPayload);
+    } catch (error) {
+      const detail = error instanceof ParseError ? error.message : 'unreadable payload';
+      answerError(req, res, new EngineRequestError('EIO_ERR_BAD_REQUEST', detail), this.options);
+      this.sink?.onTransportClose('parse error');
+      return;
+    }
+    res.writeHead(200, {
+      ...corsHeaders(req, this.options),
+      'Content-Type': 'text/html',
+      'Content-Length': 2,
+    });
+    res.end('ok');
+    for (const packet of packets) {
+      if (this.sink === null) break;
+      this.sink.onPacket(packet);
+    }
+  }
+
+  write(packets: readonly Packet[]): void {
+    const get = this.#get;
+    if (get === null) throw new Error('polling write without a pending GET');
+    this.#get = null;
+    answerPolling(get.req, get.res, encodePayload(packets), this.options, get.headers);
+  }
+
+  bufferedBytes(): number {
+    return 0;
+  }
+
+  releaseWithNoop(): void {
+    if (this.#get !== null) this.write([{ type: 'noop' }]);
+  }
+
+  /**
+   * Closes the transport. `final` packets go to the pending GET, or wait for the
+   * next one (the session lingers until then); `onDrained` says when they went.
+   */
+  close(final: readonly Packet[] = [], onDrained?: () => void): void {
+    if (this.#closed) return;
+    if (this.#get !== null && final.length > 0) this.write(final);
+    else if (this.#get !== null) this.releaseWithNoop();
+    else if (final.length > 0) {
+      this.#final = final;
+      this.#onDrained = onDrained ?? null;
+    }
+    this.#closed = true;
+  }
+
+  /** Gives up on delivering the final packets. */
+  discard(): void {
+    this.#final = null;
+    this.#onDrained = null;
+  }
+}

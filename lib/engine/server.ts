@@ -1,0 +1,304 @@
+/**
+ * The Engine.IO v4 server: HTTP routing, query checks, CORS, cookies and the
+ * WebSocket upgrade, over one {@link EngineConnection} actor per session.
+ * Knows nothing of Socket.IO; usable on its own like the `engine.io` package.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type {
+  IncomingMessage,
+  RequestListener,
+  Server as HttpServer,
+  ServerResponse,
+} from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { realClock } from '../../schedulers/clock.js';
+import type { Clock } from '../../schedulers/scheduler.js';
+import { EngineRequestError } from '../errors.js';
+import { EngineConnection } from './connection.js';
+import type { ConnectionOwner, ConnectionRequest } from './connection.js';
+import { PHASES } from './connection-machine.js';
+import type { CloseReason, Phase } from './connection-machine.js';
+import {
+  answerError,
+  answerPreflight,
+  answerUpgradeError,
+  originAllowed,
+  sessionCookie,
+} from './http.js';
+import { resolveEngineOptions } from './options.js';
+import type { EngineOptions, ResolvedEngineOptions, TransportName } from './options.js';
+import { PROTOCOL_VERSION } from './packets.js';
+import { PollingTransport } from './polling.js';
+import { WebSocketTransport } from './websocket.js';
+
+/** Events of an {@link EngineServer}. */
+export interface EngineServerEvents {
+  /** A new session completed its handshake. */
+  connection: [connection: EngineConnection];
+  /** A listener threw; the server keeps serving. */
+  error: [error: unknown];
+}
+
+/** How many connections are in each lifecycle phase (`closed`: since the server started). */
+export type PhaseCounts = Record<Phase, number>;
+
+interface CheckedQuery {
+  readonly transport: TransportName;
+  readonly sid: string | undefined;
+  readonly query: Record<string, string>;
+  readonly connection: EngineConnection | undefined;
+}
+
+/** A session id: 128 bits from the CSPRNG, base64url. */
+function newSid(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+function describeRequest(
+  req: IncomingMessage,
+  url: URL,
+  query: Record<string, string>,
+): ConnectionRequest {
+  return {
+    headers: req.headers,
+    query,
+    remoteAddress: req.socket.remoteAddress ?? '',
+    url: url.pathname + url.search,
+  };
+}
+
+/**
+ * A plain Engine.IO v4 server.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * const engine = new EngineServer({ path: 'engine.io' });
+ * engine.attach(createServer()).listen(3000);
+ * engine.on('connection', (conn) => conn.on('message', (m) => conn.send(m)));
+ * ```
+ */
+export class EngineServer extends EventEmitter<EngineServerEvents> implements ConnectionOwner {
+  readonly options: ResolvedEngineOptions;
+  readonly #clock: Clock;
+  readonly #clients = new Map<string, EngineConnection>();
+  readonly #wss: WebSocketServer;
+  readonly #pathname: string;
+  #closedCount = 0;
+
+  constructor(options: EngineOptions = {}) {
+    super();
+    this.options = resolveEngineOptions(options);
+    this.#clock = options.clock ?? realClock;
+    this.#pathname = `/${this.options.path}/`;
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.options.maxHttpBufferSize,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+  }
+
+  /** Live sessions (not yet closed, or closed but still delivering their close packet). */
+  get clientsCount(): number {
+    return this.#clients.size;
+  }
+
+  /** The session with this id, if any. */
+  connection(sid: string): EngineConnection | undefined {
+    return this.#clients.get(sid);
+  }
+
+  /** Counts connections per lifecycle phase. */
+  phaseCounts(): PhaseCounts {
+    const counts = Object.fromEntries(PHASES.map((p) => [p, 0])) as PhaseCounts;
+    for (const conn of this.#clients.values()) if (conn.phase !== 'closed') counts[conn.phase]++;
+    counts.closed = this.#closedCount;
+    return counts;
+  }
+
+  /** Whether a request is for this server's path. */
+  handles(req: IncomingMessage): boolean {
+    const url = req.url ?? '/';
+    const end = url.indexOf('?');
+    const pathname = end < 0 ? url : url.slice(0, end);
+    return pathname === this.#pathname || pathname === this.#pathname.slice(0, -1);
+  }
+
+  /**
+   * Hooks this server into an HTTP server: requests for the path come here,
+   * everything else goes to `fallback` or to the server's earlier listeners.
+   */
+  attach(server: HttpServer, fallback?: RequestListener): HttpServer {
+    const earlier = server.listeners('request') as RequestListener[];
+    server.removeAllListeners('request');
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (this.handles(req)) return this.handleRequest(req, res);
+      if (fallback) return void fallback(req, res);
+      if (earlier.length > 0) {
+        for (const listener of earlier) void listener.call(server, req, res);
+        return;
+      }
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('Not Found');
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.handles(req)) this.handleUpgrade(req, socket, head);
+      else if (server.listenerCount('upgrade') === 1) socket.destroy();
+    });
+    return server;
+  }
+
+  #check(req: IncomingMessage, url: URL, upgrade: boolean): CheckedQuery {
+    const query = Object.fromEntries(url.searchParams);
+    if (!originAllowed(req, this.options)) throw new EngineRequestError('EIO_ERR_FORBIDDEN');
+    if (query.EIO !== PROTOCOL_VERSION)
+      throw new EngineRequestError('EIO_ERR_UNSUPPORTED_PROTOCOL_VERSION');
+    const transport = query.transport;
+    if (
+      (transport !== 'polling' && transport !== 'websocket') ||
+      !this.options.transports.includes(transport)
+    ) {
+      throw new EngineRequestError('EIO_ERR_UNKNOWN_TRANSPORT');
+    }
+    if (upgrade !== (transport === 'websocket'))
+      throw new EngineRequestError('EIO_ERR_BAD_REQUEST', 'transport does not match the request');
+    const sid = query.sid;
+    if (sid === undefined) return { transport, sid, query, connection: undefined };
+    const connection = this.#clients.get(sid);
+    if (connection === undefined) throw new EngineRequestError('EIO_ERR_UNKNOWN_SID');
+    return { transport, sid, query, connection };
+  }
+
+  /** Answers one HTTP request for this server's path (long-polling and CORS preflight). */
+  handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'OPTIONS') {
+      if (!originAllowed(req, this.options))
+        return answerError(req, res, new EngineRequestError('EIO_ERR_FORBIDDEN'), this.options);
+      return answerPreflight(req, res, this.options);
+    }
+    let checked: CheckedQuery;
+    try {
+      checked = this.#check(req, url, false);
+    } catch (error) {
+      return answerError(req, res, error as EngineRequestError, this.options);
+    }
+    const { connection } = checked;
+    if (connection === undefined) {
+      if (req.method !== 'GET')
+        return answerError(
+          req,
+          res,
+          new EngineRequestError('EIO_ERR_BAD_HANDSHAKE_METHOD'),
+          this.options,
+        );
+      return this.#handshakePolling(req, res, url, checked.query);
+    }
+    const transport = connection.transport;
+    if (!(transport instanceof PollingTransport)) {
+      return answerError(
+        req,
+        res,
+        new EngineRequestError('EIO_ERR_BAD_REQUEST', 'session upgraded to websocket'),
+        this.options,
+      );
+    }
+    if (req.method === 'GET') transport.handleGet(req, res);
+    else if (req.method === 'POST') transport.handlePost(req, res);
+    else
+      answerError(
+        req,
+        res,
+        new EngineRequestError('EIO_ERR_BAD_REQUEST', `method ${req.method ?? ''}`),
+        this.options,
+      );
+  }
+
+  #handshakePolling(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    query: Record<string, string>,
+  ): void {
+    const sid = newSid();
+    const transport = new PollingTransport(this.options);
+    const connection = this.#register(sid, transport, describeRequest(req, url, query));
+    const cookie = sessionCookie(this.options, sid);
+    transport.handleGet(req, res, cookie === undefined ? {} : { 'Set-Cookie': cookie });
+    this.#open(connection);
+  }
+
+  /** Takes a WebSocket upgrade request for this server's path. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let checked: CheckedQuery;
+    try {
+      checked = this.#check(req, url, true);
+    } catch (error) {
+      return answerUpgradeError(socket, error as EngineRequestError);
+    }
+    socket.on('error', () => socket.destroy());
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      const transport = new WebSocketTransport(ws);
+      const { connection } = checked;
+      if (connection === undefined) {
+        const sid = newSid();
+        this.#open(this.#register(sid, transport, describeRequest(req, url, checked.query)));
+      } else {
+        // A second WebSocket for a session (or a probe that cannot be taken) completes its
+        // handshake and is closed; the session keeps its transport.
+        connection.attachProbe(transport);
+      }
+    });
+  }
+
+  #register(
+    sid: string,
+    transport: PollingTransport | WebSocketTransport,
+    request: ConnectionRequest,
+  ): EngineConnection {
+    const connection = new EngineConnection(
+      sid,
+      transport,
+      request,
+      this.options,
+      this.#clock,
+      this,
+    );
+    this.#clients.set(sid, connection);
+    connection.once('close', (reason: CloseReason) => this.#onClose(reason));
+    return connection;
+  }
+
+  #open(connection: EngineConnection): void {
+    connection.open();
+    try {
+      this.emit('connection', connection);
+    } catch (error) {
+      this.listenerError(error, connection);
+    }
+  }
+
+  #onClose(_reason: CloseReason): void {
+    this.#closedCount++;
+  }
+
+  /** @internal */
+  release(connection: EngineConnection): void {
+    if (this.#clients.get(connection.id) === connection) this.#clients.delete(connection.id);
+  }
+
+  /** @internal */
+  listenerError(error: unknown, _connection: EngineConnection): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else console.error('socketio-actors: a connection listener threw:', error);
+  }
+
+  /** Closes every connection (reason `server shutdown`). */
+  close(): void {
+    for (const connection of [...this.#clients.values()]) connection.close('server shutdown');
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * What a connection needs of a transport. Long-polling and WebSocket each
+ * implement it in their own file.
+ */
+import type { Packet } from './packets.js';
+import type { TransportName } from './options.js';
+
+/** Called by a transport with what arrived or went wrong. */
+export interface TransportSink {
+  /** A decoded packet, in arrival order. */
+  onPacket(packet: Packet): void;
+  /** The transport can no longer be used; the connection closes with this reason. */
+  onTransportClose(
+    reason:
+      | 'transport close'
+      | 'transport error'
+      | 'parse error'
+      | 'payload too large'
+      | 'overlapping request',
+  ): void;
+  /** The transport can take a write now (a GET arrived). */
+  onWritable(): void;
+}
+
+/** One way of carrying packets between a client and a connection. */
+export interface Transport {
+  readonly name: TransportName;
+  /** True when a write goes out now rather than waiting. */
+  readonly writable: boolean;
+  /** Sends packets, in order. Only called when {@link writable}. */
+  write(packets: readonly Packet[]): void;
+  /** Bytes accepted by the transport but not yet handed to the OS. */
+  bufferedBytes(): number;
+  /** Releases a waiting request with a noop (polling during an upgrade); a no-op elsewhere. */
+  releaseWithNoop(): void;
+  /**
+   * Ends the transport. `final` packets are delivered first; a transport that
+   * must wait for the client to collect them (polling with no GET pending)
+   * reports {@link lingering} until it calls `onDrained`.
+   */
+  close(final?: readonly Packet[], onDrained?: () => void): void;
+  /** True while closed but still holding final packets for the client. */
+  readonly lingering: boolean;
+  /** Drops any final packets still held. */
+  discard(): void;
+  /** Where packets and errors go; set by the connection. */
+  sink: TransportSink | null;
+}

@@ -1,0 +1,150 @@
+/**
+ * Every error the project throws or answers with, each with a stable `code`.
+ * A spec checks that every code here is documented in the README.
+ */
+
+/**
+ * Base class: every error of this project has a stable string `code`.
+ *
+ * @example
+ * ```ts
+ * try { await io.run(); } catch (e) { if (e instanceof SocketIOActorsError) console.log(e.code); }
+ * ```
+ */
+export class SocketIOActorsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Engine.IO's HTTP error codes (engine.io-protocol, "Transport-level errors"), as sent in the
+ * JSON body `{code, message}` of a 400/403 answer.
+ */
+export const ENGINE_HTTP_ERRORS = {
+  EIO_ERR_UNKNOWN_TRANSPORT: { protocolCode: 0, message: 'Transport unknown', status: 400 },
+  EIO_ERR_UNKNOWN_SID: { protocolCode: 1, message: 'Session ID unknown', status: 400 },
+  EIO_ERR_BAD_HANDSHAKE_METHOD: { protocolCode: 2, message: 'Bad handshake method', status: 400 },
+  EIO_ERR_BAD_REQUEST: { protocolCode: 3, message: 'Bad request', status: 400 },
+  EIO_ERR_FORBIDDEN: { protocolCode: 4, message: 'Forbidden', status: 403 },
+  EIO_ERR_UNSUPPORTED_PROTOCOL_VERSION: {
+    protocolCode: 5,
+    message: 'Unsupported protocol version',
+    status: 400,
+  },
+} as const;
+
+/** One of the keys of {@link ENGINE_HTTP_ERRORS}. */
+export type EngineHttpErrorCode = keyof typeof ENGINE_HTTP_ERRORS;
+
+/**
+ * A request the Engine.IO server refuses; it becomes an HTTP answer, never a throw into the server.
+ *
+ * @example
+ * ```ts
+ * const err = new EngineRequestError('EIO_ERR_UNKNOWN_SID');
+ * err.status; // 400
+ * err.body(); // { code: 1, message: 'Session ID unknown' }
+ * ```
+ */
+export class EngineRequestError extends SocketIOActorsError {
+  readonly status: number;
+  readonly protocolCode: number;
+
+  constructor(code: EngineHttpErrorCode, detail?: string) {
+    const spec = ENGINE_HTTP_ERRORS[code];
+    super(code, detail ? `${spec.message}: ${detail}` : spec.message);
+    this.status = spec.status;
+    this.protocolCode = spec.protocolCode;
+  }
+
+  /** The JSON body the protocol specifies. */
+  body(): { code: number; message: string } {
+    return {
+      code: this.protocolCode,
+      message: ENGINE_HTTP_ERRORS[this.code as EngineHttpErrorCode].message,
+    };
+  }
+}
+
+/**
+ * A POST body or WebSocket message larger than `maxHttpBufferSize` (HTTP 413 / close).
+ *
+ * @example
+ * ```ts
+ * new PayloadTooLargeError(1e6).code; // 'EIO_ERR_PAYLOAD_TOO_LARGE'
+ * ```
+ */
+export class PayloadTooLargeError extends SocketIOActorsError {
+  readonly status = 413;
+  constructor(limit: number) {
+    super('EIO_ERR_PAYLOAD_TOO_LARGE', `payload larger than maxHttpBufferSize (${limit} bytes)`);
+  }
+}
+
+/**
+ * Bytes or text that are not a valid Engine.IO packet or payload. Decoders throw
+ * nothing else.
+ *
+ * @example
+ * ```ts
+ * try { decodePacket('9x'); } catch (e) { (e as ParseError).code; } // 'EIO_ERR_PARSE'
+ * ```
+ */
+export class ParseError extends SocketIOActorsError {
+  constructor(message: string) {
+    super('EIO_ERR_PARSE', message);
+  }
+}
+
+/**
+ * A connection's outbox passed its high-water mark: the client is not reading.
+ *
+ * @example
+ * ```ts
+ * new OutboxOverflowError(1024).code; // 'EIO_ERR_OUTBOX_OVERFLOW'
+ * ```
+ */
+export class OutboxOverflowError extends SocketIOActorsError {
+  constructor(limit: number) {
+    super('EIO_ERR_OUTBOX_OVERFLOW', `outbox passed its high-water mark of ${limit} bytes`);
+  }
+}
+
+/**
+ * `send()` on a connection that is closed.
+ *
+ * @example
+ * ```ts
+ * new ConnectionClosedError('ping timeout').message; // 'connection closed (ping timeout)'
+ * ```
+ */
+export class ConnectionClosedError extends SocketIOActorsError {
+  constructor(reason: string) {
+    super('EIO_ERR_CLOSED', `connection closed (${reason})`);
+  }
+}
+
+/**
+ * A constructor option with a wrong type or an absurd value; the message names the fix.
+ *
+ * @example
+ * ```ts
+ * new OptionError('pingInterval', 'a number of seconds between 0.001 and 86400', 25000).message;
+ * ```
+ */
+export class OptionError extends SocketIOActorsError {
+  constructor(option: string, expected: string, got: unknown) {
+    super('ERR_INVALID_OPTION', `option ${option}: expected ${expected}, got ${describe(got)}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;
+  return String(value);
+}

@@ -1,0 +1,69 @@
+/**
+ * The `event-loop` async mode (eventlet/asyncio's counterpart): handlers run on
+ * Node's event loop, `sleep` uses timers, background tasks are promises.
+ */
+import { realClock } from './clock.js';
+import { FlagEvent, invoke, PromiseTask, sleepMs, WaitQueue } from './primitives.js';
+import type { TaskErrorReporter } from './primitives.js';
+import type { Clock, Event, HandlerJob, Queue, Scheduler, Task } from './scheduler.js';
+
+/** Options of {@link EventLoopScheduler}. */
+export interface EventLoopSchedulerOptions {
+  /** Defaults to Node's timers. */
+  clock?: Clock;
+  /** Called with the error of a failed background task. Default: `console.error`. */
+  onTaskError?: TaskErrorReporter;
+}
+
+/**
+ * Runs everything on the main thread's event loop. The fastest mode for
+ * I/O-bound apps and the reference the other modes are measured against.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new EventLoopScheduler();
+ * const task = scheduler.startBackgroundTask(async (n: number) => n * 2, 21);
+ * console.log(await task.join()); // 42
+ * ```
+ */
+export class EventLoopScheduler implements Scheduler {
+  readonly mode = 'event-loop' as const;
+  readonly clock: Clock;
+  readonly #onTaskError: TaskErrorReporter;
+
+  constructor(options: EventLoopSchedulerOptions = {}) {
+    this.clock = options.clock ?? realClock;
+    this.#onTaskError =
+      options.onTaskError ?? ((error) => console.error('background task failed:', error));
+  }
+
+  startBackgroundTask<A extends unknown[], T>(
+    target: (...args: A) => T | Promise<T>,
+    ...args: A
+  ): Task<Awaited<T>> {
+    const running = invoke(() => target(...args)) as Promise<Awaited<T>>;
+    return new PromiseTask(this.mode, running, this.#onTaskError);
+  }
+
+  sleep(seconds?: number): Promise<void> {
+    const ms = sleepMs(seconds);
+    if (ms === 0) return new Promise((resolve) => setImmediate(resolve));
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
+  }
+
+  dispatch<T>(job: HandlerJob<T>): Promise<T> {
+    return invoke(() => job.run());
+  }
+
+  createQueue<T>(): Queue<T> {
+    return new WaitQueue<T>();
+  }
+
+  createEvent(): Event {
+    return new FlagEvent();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

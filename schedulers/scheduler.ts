@@ -1,0 +1,124 @@
+/**
+ * The scheduler seam: every timer, handler invocation and background task of the
+ * server runs through one {@link Scheduler}. Each async mode (python-socketio's
+ * `async_mode`) is one implementation of this interface, in its own file.
+ *
+ * This module knows nothing of HTTP, Engine.IO or Socket.IO.
+ */
+
+/** The async modes, counterparts of eventlet/asyncio, threading and gevent. */
+export const ASYNC_MODES = ['event-loop', 'worker-pool', 'cooperative'] as const;
+
+/** One of {@link ASYNC_MODES}. */
+export type AsyncMode = (typeof ASYNC_MODES)[number];
+
+/** Opaque handle returned by {@link Clock.setTimeout}. */
+export type TimerHandle = object | number;
+
+/**
+ * Where time comes from. Compatible with xstate's `clock` actor option, so the
+ * connection actors' delayed transitions run on the scheduler's clock.
+ *
+ * @example
+ * ```ts
+ * const handle = clock.setTimeout(() => console.log('later'), 1000);
+ * clock.clearTimeout(handle);
+ * ```
+ */
+export interface Clock {
+  /** Milliseconds since an arbitrary origin; monotonic. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/**
+ * A background task, already started when you get it (like a started
+ * `threading.Thread`).
+ *
+ * @example
+ * ```ts
+ * const task = io.startBackgroundTask(async () => 42);
+ * console.log(await task.join()); // 42
+ * ```
+ */
+export interface Task<T = unknown> {
+  /** Where the task runs: the scheduler's mode, or `event-loop` for a closure kept on the main thread. */
+  readonly mode: AsyncMode;
+  /** True until the task has returned or thrown. */
+  isAlive(): boolean;
+  /** Resolves with the task's result when it ends; rejects with its error. */
+  join(): Promise<T>;
+  /** The value returned, once the task has ended successfully. */
+  readonly result: T | undefined;
+}
+
+/** One handler invocation handed to {@link Scheduler.dispatch}. */
+export interface HandlerJob<T = unknown> {
+  /** A short label for logs (`'/chat#message'`). */
+  readonly label: string;
+  /** Runs the handler body; may return a promise. */
+  run(): T | Promise<T>;
+}
+
+/**
+ * A FIFO queue whose `get()` waits for an item (python-engineio's `create_queue`).
+ *
+ * @example
+ * ```ts
+ * const q = scheduler.createQueue<string>();
+ * q.put('a');
+ * console.log(await q.get()); // 'a'
+ * ```
+ */
+export interface Queue<T> {
+  put(item: T): void;
+  get(): Promise<T>;
+  readonly size: number;
+}
+
+/**
+ * A one-shot flag that tasks can wait on (python-engineio's `create_event`).
+ *
+ * @example
+ * ```ts
+ * const ev = scheduler.createEvent();
+ * setTimeout(() => ev.set(), 10);
+ * await ev.wait();
+ * ```
+ */
+export interface Event {
+  set(): void;
+  clear(): void;
+  isSet(): boolean;
+  wait(): Promise<void>;
+}
+
+/**
+ * The interface every async mode implements.
+ *
+ * @example
+ * ```ts
+ * import { EventLoopScheduler } from 'socketio-actors';
+ * const s = new EventLoopScheduler();
+ * await s.sleep(0.01);
+ * await s.close();
+ * ```
+ */
+export interface Scheduler {
+  readonly mode: AsyncMode;
+  readonly clock: Clock;
+  /** Starts `target(...args)` as a background task. */
+  startBackgroundTask<A extends unknown[], T>(
+    target: (...args: A) => T | Promise<T>,
+    ...args: A
+  ): Task<Awaited<T>>;
+  /** Waits `seconds` (default 0: just yield) on the scheduler's clock. */
+  sleep(seconds?: number): Promise<void>;
+  /** Runs one handler invocation; resolves or rejects with its outcome. */
+  dispatch<T>(job: HandlerJob<T>): Promise<T>;
+  createQueue<T>(): Queue<T>;
+  createEvent(): Event;
+  /** Stops accepting work and releases resources (threads, timers). */
+  close(): Promise<void>;
+}
