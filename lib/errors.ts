@@ -148,3 +148,99 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;
   return String(value);
 }
+
+/**
+ * A Socket.IO packet that breaks the protocol; the connection is closed with
+ * reason `parse error`.
+ *
+ * @example
+ * ```ts
+ * new ProtocolError('event payload must be a non-empty array').code; // 'SIO_ERR_PROTOCOL'
+ * ```
+ */
+export class ProtocolError extends SocketIOActorsError {
+  constructor(message: string) {
+    super('SIO_ERR_PROTOCOL', message);
+  }
+}
+
+/**
+ * Thrown by a `connect` handler to refuse the connection; the client receives
+ * CONNECT_ERROR `{ message, data }` (its `connect_error` event).
+ *
+ * @example
+ * ```ts
+ * io.on('connect', (auth) => {
+ *   if (!auth?.token) throw new ConnectionRefusedError('unauthorized', { retry: false });
+ * });
+ * ```
+ */
+export class ConnectionRefusedError extends SocketIOActorsError {
+  constructor(
+    message = 'Connection rejected by server',
+    readonly data?: unknown,
+  ) {
+    super('SIO_ERR_CONNECTION_REFUSED', message);
+  }
+}
+
+/**
+ * A context function (`emit`, `joinRoom`, `request`, ...) called outside an
+ * event handler.
+ *
+ * @example
+ * ```ts
+ * try { emit('x'); } catch (e) { (e as ContextError).code; } // 'SIO_ERR_NO_CONTEXT'
+ * ```
+ */
+export class ContextError extends SocketIOActorsError {
+  constructor(fn: string) {
+    super(
+      'SIO_ERR_NO_CONTEXT',
+      `${fn}() can only be called inside an event handler (or code it awaits); outside one, use io.${fn}(...) with an explicit namespace and target`,
+    );
+  }
+}
+
+/**
+ * A `call()` whose client did not answer within the timeout.
+ *
+ * @example
+ * ```ts
+ * await io.call('ping', undefined, { to: sid, timeout: 1 }).catch((e) => e.code); // 'SIO_ERR_TIMEOUT'
+ * ```
+ */
+export class CallTimeoutError extends SocketIOActorsError {
+  constructor(event: string, seconds: number) {
+    super('SIO_ERR_TIMEOUT', `no acknowledgement for "${event}" within ${seconds} s`);
+  }
+}
+
+/**
+ * A `call()` or pending acknowledgement whose client disconnected first.
+ *
+ * @example
+ * ```ts
+ * await call('question').catch((e) => e.code); // 'SIO_ERR_DISCONNECTED'
+ * ```
+ */
+export class DisconnectedError extends SocketIOActorsError {
+  constructor(reason: string) {
+    super('SIO_ERR_DISCONNECTED', `the client disconnected (${reason})`);
+  }
+}
+
+/**
+ * A misuse of the API that can be fixed in the calling code (an unknown sid,
+ * an invalid event name, a bad target); the message names the fix.
+ *
+ * @example
+ * ```ts
+ * io.emit('connect'); // throws UsageError: "connect" is a reserved event name
+ * ```
+ */
+export class UsageError extends SocketIOActorsError {
+  constructor(message: string) {
+    super('SIO_ERR_USAGE', message);
+  }
+}

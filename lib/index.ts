@@ -22,3 +22,32 @@ export * from '../schedulers/scheduler.js';
 export { EventLoopScheduler } from '../schedulers/event-loop.js';
 export type { EventLoopSchedulerOptions } from '../schedulers/event-loop.js';
 export { realClock, VirtualClock } from '../schedulers/clock.js';
+export { SocketIO } from './socketio/server.js';
+export type { ServerEmitOptions } from './socketio/server.js';
+export type { SocketIOOptions, Logger } from './socketio/options.js';
+export { Namespace } from './socketio/namespace.js';
+export { TestClient } from './socketio/test-client.js';
+export type { TestClientOptions, ReceivedEvent } from './socketio/test-client.js';
+export { args, ack, Args } from './socketio/args.js';
+export {
+  emit,
+  send,
+  joinRoom,
+  leaveRoom,
+  closeRoom,
+  rooms,
+  disconnect,
+  call,
+  request,
+  session,
+} from './socketio/context.js';
+export type {
+  EmitOptions,
+  SendOptions,
+  TargetOptions,
+  RequestSnapshot,
+} from './socketio/context.js';
+export type { EventHandler, ErrorHandler } from './socketio/registry.js';
+export type { JsonCodec } from './socketio/packets.js';
+export type { AppLike, ListenAddress } from './engine/listen.js';
+export { AsyncModeError, resolveAsyncMode } from '../schedulers/select.js';

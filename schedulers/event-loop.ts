@@ -45,7 +45,7 @@ export class EventLoopScheduler implements Scheduler {
     return new PromiseTask(this.mode, running, this.#onTaskError);
   }
 
-  sleep(seconds?: number): Promise<void> {
+  async sleep(seconds?: number): Promise<void> {
     const ms = sleepMs(seconds);
     if (ms === 0) return new Promise((resolve) => setImmediate(resolve));
     return new Promise((resolve) => this.clock.setTimeout(resolve, ms));

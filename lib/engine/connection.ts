@@ -160,8 +160,12 @@ export class EngineConnection
     return true;
   }
 
-  /** Closes the connection from the server side (reason `forced close`). */
-  close(reason: 'forced close' | 'server shutdown' = 'forced close'): void {
+  /**
+   * Closes the connection from the server side: `forced close` (default) and
+   * `server shutdown` deliver what is queued and a close packet; `parse error`
+   * (a protocol violation found by a higher layer) drops the queue.
+   */
+  close(reason: 'forced close' | 'server shutdown' | 'parse error' = 'forced close'): void {
     this.#closeWith(reason);
   }
 

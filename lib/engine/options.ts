@@ -70,7 +70,11 @@ export interface ResolvedEngineOptions {
   readonly path: string;
 }
 
-const DAY_SECONDS = 86_400;
+/**
+ * Longest heartbeat or upgrade time accepted: an hour. A larger value is almost
+ * always milliseconds passed where seconds are expected.
+ */
+const MAX_SECONDS = 3_600;
 
 function seconds(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback * 1000;
@@ -78,11 +82,11 @@ function seconds(name: string, value: unknown, fallback: number): number {
     typeof value !== 'number' ||
     !Number.isFinite(value) ||
     value < 0.001 ||
-    value > DAY_SECONDS
+    value > MAX_SECONDS
   ) {
     throw new OptionError(
       name,
-      `a number of seconds between 0.001 and ${DAY_SECONDS} (not milliseconds)`,
+      `a number of seconds between 0.001 and ${MAX_SECONDS} (not milliseconds)`,
       value,
     );
   }

@@ -1,0 +1,43 @@
+/**
+ * Several values where one is expected: the TypeScript counterpart of a Python
+ * tuple in Flask-SocketIO (`emit('x', ('a', 'b'))`, `return 'one', 2`).
+ */
+
+/** A list of arguments; see {@link args} and {@link ack}. */
+export class Args {
+  readonly values: readonly unknown[];
+  constructor(values: readonly unknown[]) {
+    this.values = values;
+  }
+}
+
+/**
+ * Several arguments for one emit.
+ *
+ * @example
+ * ```ts
+ * emit('my response', args('foo', 'bar', { n: 1 })); // the client's handler gets ('foo', 'bar', {n: 1})
+ * ```
+ */
+export function args(...values: unknown[]): Args {
+  return new Args(values);
+}
+
+/**
+ * Several acknowledgement arguments, returned from a handler.
+ *
+ * @example
+ * ```ts
+ * io.on('question', () => ack('one', 2)); // the client's ack callback gets ('one', 2)
+ * ```
+ */
+export function ack(...values: unknown[]): Args {
+  return new Args(values);
+}
+
+/** Turns `data` (undefined, one value, or an Args) into an argument list. */
+export function toArgs(data: unknown): readonly unknown[] {
+  if (data === undefined) return [];
+  if (data instanceof Args) return data.values;
+  return [data];
+}

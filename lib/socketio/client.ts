@@ -1,0 +1,263 @@
+/**
+ * The Socket.IO side of one Engine.IO connection: decodes its packets, keeps
+ * its namespace sockets, and runs its events in arrival order (the mailbox).
+ */
+import type { TimerHandle } from '../../schedulers/scheduler.js';
+import { ConnectionRefusedError, ProtocolError } from '../errors.js';
+import type { Hub } from './hub.js';
+import { ackArgs, newSocketSid, NO_ACK } from './hub.js';
+import {
+  encodeAck,
+  encodeConnect,
+  encodeConnectError,
+  encodeDisconnect,
+  PacketDecoder,
+} from './packets.js';
+import type { EncodedParts, InboundPacket } from './packets.js';
+import { NamespaceSocket } from './socket.js';
+import type { RequestInfo, SocketLink } from './socket.js';
+
+/** The engine connection as the Socket.IO layer sees it. */
+export interface EngineLink {
+  readonly id: string;
+  readonly request: RequestInfo;
+  send(data: string | Buffer): boolean;
+  close(reason?: 'forced close' | 'parse error'): void;
+}
+
+type Job = () => Promise<unknown>;
+
+/**
+ * One client connection. The server feeds it with `onMessage` and `onClose`.
+ *
+ * @example
+ * ```ts
+ * const client = new SioClient(hub, link);
+ * conn.on('message', (m) => client.onMessage(m));
+ * conn.on('close', (r) => client.onClose(r));
+ * ```
+ */
+export class SioClient implements SocketLink {
+  readonly #sockets = new Map<string, NamespaceSocket>();
+  readonly #decoder: PacketDecoder;
+  readonly #sharedSession: Record<string, unknown> = {};
+  #mailbox: Job[] = [];
+  #draining = false;
+  #inflight = 0;
+  #idleWaiters: (() => void)[] = [];
+  #connectTimer: TimerHandle | null;
+  #closed = false;
+
+  constructor(
+    private readonly hub: Hub,
+    readonly link: EngineLink,
+  ) {
+    const { options } = hub;
+    this.#decoder = new PacketDecoder(
+      {
+        maxAttachments: options.maxAttachments,
+        maxEventNameLength: options.maxEventNameLength,
+        maxDepth: options.maxArgumentDepth,
+      },
+      (packet) => this.#onPacket(packet),
+      options.json,
+    );
+    this.#connectTimer = hub.scheduler.clock.setTimeout(() => {
+      this.#connectTimer = null;
+      options.logger.info(`client ${link.id} did not connect to a namespace in time; closing`);
+      link.close();
+    }, options.connectTimeoutMs);
+  }
+
+  /** Writes encoded parts to the client. */
+  write(parts: EncodedParts): void {
+    for (const part of parts) this.link.send(part);
+  }
+
+  /** One engine message from the client. */
+  onMessage(data: string | Buffer): void {
+    if (this.#closed) return;
+    try {
+      this.#decoder.add(data);
+    } catch (error) {
+      const why = error instanceof ProtocolError ? error.message : 'internal error';
+      if (!(error instanceof ProtocolError))
+        this.hub.options.logger.error('packet handling failed:', error);
+      this.hub.options.logger.info(`closing client ${this.link.id}: ${why}`);
+      this.link.close('parse error');
+    }
+  }
+
+  /** The engine connection closed: every namespace socket disconnects with its reason. */
+  onClose(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearConnectTimer();
+    this.#decoder.destroy();
+    this.#mailbox = [];
+    for (const socket of this.#sockets.values()) this.#track(this.hub.removeSocket(socket, reason));
+    this.#sockets.clear();
+    this.#checkIdle();
+  }
+
+  /** Resolves when no event of this client is queued or running. */
+  settled(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** The client's live namespace sockets. */
+  sockets(): NamespaceSocket[] {
+    return [...this.#sockets.values()].filter((s) => s.phase !== 'disconnected');
+  }
+
+  #onPacket(packet: InboundPacket): void {
+    const socket = this.#sockets.get(packet.nsp);
+    if (packet.type === 'connect') return this.#connect(packet.nsp, packet.auth, socket);
+    // A packet for a namespace this client never joined breaks the protocol; one for a
+    // namespace the server just left is a race and is dropped.
+    if (socket === undefined)
+      throw new ProtocolError(
+        `packet for namespace ${packet.nsp}, which the client has not joined`,
+      );
+    if (socket.phase === 'disconnected') return;
+    switch (packet.type) {
+      case 'disconnect':
+        this.#track(this.hub.removeSocket(socket, 'client namespace disconnect'));
+        return;
+      case 'ack':
+        socket.takeAck(packet.id)?.onAck(packet.args);
+        return;
+      case 'event': {
+        const job: Job = () => this.#event(socket, packet.event, packet.args, packet.id);
+        if (this.hub.options.asyncHandlers && socket.connected) this.#track(job());
+        else this.#enqueue(job);
+      }
+    }
+  }
+
+  #connect(
+    nsp: string,
+    auth: Record<string, unknown> | undefined,
+    existing: NamespaceSocket | undefined,
+  ): void {
+    if (existing !== undefined && existing.phase !== 'disconnected')
+      throw new ProtocolError(`second CONNECT to namespace ${nsp}`);
+    if (!this.hub.registry.hasNamespace(nsp))
+      return this.write(encodeConnectError(nsp, 'Invalid namespace'));
+    if (this.sockets().length >= this.hub.options.maxNamespacesPerConnection) {
+      return this.write(encodeConnectError(nsp, 'Too many namespaces'));
+    }
+    const session = this.hub.options.manageSession ? {} : this.#sharedSession;
+    const socket = new NamespaceSocket(newSocketSid(), nsp, this, auth, this.link.request, session);
+    this.#sockets.set(nsp, socket);
+    this.#enqueue(() => this.#runConnect(socket));
+  }
+
+  async #runConnect(socket: NamespaceSocket): Promise<void> {
+    if (socket.phase === 'disconnected') return;
+    const { hub } = this;
+    const { nsp, sid } = socket;
+    hub.sockets.set(sid, socket);
+    hub.rooms.join(nsp, sid, sid);
+    const accept = (): void => {
+      socket.markConnected();
+      this.#clearConnectTimer();
+      socket.write(encodeConnect(nsp, sid));
+      hub.options.logger.info(`client ${sid} connected to ${nsp}`);
+    };
+    if (hub.options.alwaysConnect) accept();
+    let refused: ConnectionRefusedError | undefined;
+    const handler = hub.registry.find(nsp, 'connect');
+    if (handler !== undefined) {
+      try {
+        if ((await hub.dispatch(socket, 'connect', [socket.auth], handler)) === false)
+          refused = new ConnectionRefusedError();
+      } catch (error) {
+        if (error instanceof ConnectionRefusedError) refused = error;
+        else {
+          await hub.handleError(socket, 'connect', [socket.auth], error);
+          refused = new ConnectionRefusedError();
+        }
+      }
+    }
+    if (socket.isGone()) return;
+    if (refused === undefined) {
+      if (!socket.connected) accept();
+      return;
+    }
+    hub.options.logger.info(`client ${sid} refused on ${nsp}: ${refused.message}`);
+    socket.write(
+      socket.connected
+        ? encodeDisconnect(nsp)
+        : encodeConnectError(nsp, refused.message, refused.data),
+    );
+    void hub.removeSocket(socket, 'server namespace disconnect', false);
+  }
+
+  async #event(
+    socket: NamespaceSocket,
+    event: string,
+    args: unknown[],
+    id: number | undefined,
+  ): Promise<void> {
+    if (!socket.connected) return;
+    const handler = this.hub.registry.find(socket.nsp, event);
+    if (handler === undefined) {
+      this.hub.options.logger.debug(`no handler for "${event}" in ${socket.nsp}`);
+      return;
+    }
+    const result = await this.hub.run(socket, event, args, handler);
+    if (id !== undefined && result !== NO_ACK && socket.connected) {
+      socket.write(encodeAck(socket.nsp, id, ackArgs(result), this.hub.options.json));
+    }
+  }
+
+  #enqueue(job: Job): void {
+    this.#mailbox.push(job);
+    if (!this.#draining) this.#track(this.#drain());
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      for (let job = this.#mailbox.shift(); job !== undefined; job = this.#mailbox.shift()) {
+        try {
+          await job();
+        } catch (error) {
+          this.hub.options.logger.error('event handling failed:', error);
+        }
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #track(work: Promise<unknown> | undefined): void {
+    if (work === undefined) return;
+    this.#inflight++;
+    void work
+      .catch((error: unknown) => this.hub.options.logger.error('event handling failed:', error))
+      .finally(() => {
+        this.#inflight--;
+        this.#checkIdle();
+      });
+  }
+
+  #isIdle(): boolean {
+    return this.#inflight === 0 && this.#mailbox.length === 0 && !this.#draining;
+  }
+
+  #checkIdle(): void {
+    if (!this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #clearConnectTimer(): void {
+    if (this.#connectTimer === null) return;
+    this.hub.scheduler.clock.clearTimeout(this.#connectTimer);
+    this.#connectTimer = null;
+  }
+}

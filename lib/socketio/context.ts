@@ -1,0 +1,260 @@
+/**
+ * The request context of a handler (AsyncLocalStorage, so it follows `await`)
+ * and the context functions of Flask-SocketIO: `emit`, `send`, `joinRoom`,
+ * `leaveRoom`, `closeRoom`, `rooms`, `disconnect`, `call`, `request`, `session`.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ContextError } from '../errors.js';
+import { toArgs } from './args.js';
+import type { Hub } from './hub.js';
+import { namespaceName } from './registry.js';
+import type { NamespaceSocket } from './socket.js';
+
+/** What a handler runs inside. */
+export interface HandlerContext {
+  readonly hub: Hub;
+  readonly socket: NamespaceSocket;
+  readonly event: { readonly message: string; readonly args: readonly unknown[] };
+}
+
+/** @internal */
+export const contextStorage = new AsyncLocalStorage<HandlerContext>();
+
+function current(fn: string): HandlerContext {
+  const ctx = contextStorage.getStore();
+  if (ctx === undefined) throw new ContextError(fn);
+  return ctx;
+}
+
+/** Whether code runs inside a handler's context. */
+export function inHandler(): boolean {
+  return contextStorage.getStore() !== undefined;
+}
+
+/** Options of the context {@link emit}. */
+export interface EmitOptions {
+  /** Namespace to emit on; default the handler's. */
+  namespace?: string;
+  /** Called with the client's ack arguments (single-client emits only). */
+  callback?: (...args: unknown[]) => unknown;
+  /** Send to every client of the namespace. */
+  broadcast?: boolean;
+  /** A room or rooms (a sid is a room); implies broadcast. */
+  to?: string | readonly string[];
+  /** Same as `to`. */
+  room?: string | readonly string[];
+  /** With a broadcast, include the sender (default true). */
+  includeSelf?: boolean;
+  /** A sid or sids not to send to. */
+  skipSid?: string | readonly string[];
+  /** Do not publish on the message queue (local clients only). */
+  ignoreQueue?: boolean;
+}
+
+/** Options of the context {@link send}. */
+export interface SendOptions extends EmitOptions {
+  /** Send as a `json` event instead of `message`. */
+  json?: boolean;
+}
+
+/** Target options naming a client and namespace. */
+export interface TargetOptions {
+  sid?: string;
+  namespace?: string;
+}
+
+function asList(value: string | readonly string[] | undefined): readonly string[] | undefined {
+  return value === undefined ? undefined : typeof value === 'string' ? [value] : value;
+}
+
+/**
+ * Emits an event from inside a handler: to the client that sent the event, or
+ * with `broadcast` / `to` to many. Several arguments: `args(...)`.
+ *
+ * @example
+ * ```ts
+ * io.on('chat', (msg: string) => { emit('chat', msg, { to: 'lobby', includeSelf: false }); });
+ * ```
+ */
+export function emit(event: string, data?: unknown, options: EmitOptions = {}): void {
+  const ctx = current('emit');
+  const nsp = options.namespace === undefined ? ctx.socket.nsp : namespaceName(options.namespace);
+  const rooms = asList(options.to ?? options.room);
+  const broadcast = options.broadcast === true || rooms !== undefined;
+  const skip = new Set(asList(options.skipSid) ?? []);
+  if (broadcast && options.includeSelf === false) skip.add(ctx.socket.sid);
+  ctx.hub.emit({
+    nsp,
+    event,
+    args: toArgs(data),
+    to: broadcast ? rooms : [ctx.socket.sid],
+    skip,
+    callback: broadcast ? undefined : options.callback,
+    ignoreQueue: options.ignoreQueue === true,
+  });
+}
+
+/**
+ * Sends an unnamed message (`message` event, or `json` with `{ json: true }`).
+ *
+ * @example
+ * ```ts
+ * io.on('message', (text: string) => send(`echo: ${text}`));
+ * ```
+ */
+export function send(message: unknown, options: SendOptions = {}): void {
+  current('send');
+  const { json, ...rest } = options;
+  emit(json === true ? 'json' : 'message', message, rest);
+}
+
+/**
+ * Puts a client (default: the current one) in a room.
+ *
+ * @example
+ * ```ts
+ * io.on('join', (room: string) => joinRoom(room));
+ * ```
+ */
+export function joinRoom(room: string, options: TargetOptions = {}): void {
+  const ctx = current('joinRoom');
+  ctx.hub.enterRoom(
+    options.sid ?? ctx.socket.sid,
+    room,
+    namespaceName(options.namespace ?? ctx.socket.nsp),
+  );
+}
+
+/**
+ * Takes a client (default: the current one) out of a room.
+ *
+ * @example
+ * ```ts
+ * io.on('leave', (room: string) => leaveRoom(room));
+ * ```
+ */
+export function leaveRoom(room: string, options: TargetOptions = {}): void {
+  const ctx = current('leaveRoom');
+  ctx.hub.leaveRoom(
+    options.sid ?? ctx.socket.sid,
+    room,
+    namespaceName(options.namespace ?? ctx.socket.nsp),
+  );
+}
+
+/**
+ * Removes every client from a room.
+ *
+ * @example
+ * ```ts
+ * io.on('end game', (room: string) => closeRoom(room));
+ * ```
+ */
+export function closeRoom(
+  room: string,
+  options: { namespace?: string; ignoreQueue?: boolean } = {},
+): void {
+  const ctx = current('closeRoom');
+  ctx.hub.closeRoom(room, namespaceName(options.namespace ?? ctx.socket.nsp));
+}
+
+/**
+ * The rooms a client (default: the current one) is in, its own sid room included.
+ *
+ * @example
+ * ```ts
+ * io.on('where', () => rooms()); // acks with the list
+ * ```
+ */
+export function rooms(options: TargetOptions = {}): string[] {
+  const ctx = current('rooms');
+  return ctx.hub.roomsOf(
+    options.sid ?? ctx.socket.sid,
+    namespaceName(options.namespace ?? ctx.socket.nsp),
+  );
+}
+
+/**
+ * Disconnects a client (default: the current one) from a namespace.
+ *
+ * @example
+ * ```ts
+ * io.on('bye', () => disconnect());
+ * ```
+ */
+export function disconnect(options: TargetOptions = {}): void {
+  const ctx = current('disconnect');
+  ctx.hub.disconnect(
+    options.sid ?? ctx.socket.sid,
+    namespaceName(options.namespace ?? ctx.socket.nsp),
+  );
+}
+
+/**
+ * Emits to one client and waits for its acknowledgement; resolves with the ack
+ * arguments, rejects on timeout (seconds, default 60) or disconnect.
+ *
+ * @example
+ * ```ts
+ * io.on('ready', async () => { const [answer] = await call('question', 'why?'); });
+ * ```
+ */
+export function call(
+  event: string,
+  data?: unknown,
+  options: { to?: string; namespace?: string; timeout?: number } = {},
+): Promise<unknown[]> {
+  const ctx = current('call');
+  return ctx.hub.call({
+    nsp: namespaceName(options.namespace ?? ctx.socket.nsp),
+    event,
+    args: toArgs(data),
+    sid: options.to ?? ctx.socket.sid,
+    timeoutSeconds: options.timeout ?? 60,
+  });
+}
+
+/** What `request()` returns. */
+export interface RequestSnapshot {
+  readonly sid: string;
+  readonly namespace: string;
+  readonly event: { readonly message: string; readonly args: readonly unknown[] };
+  readonly auth: Record<string, unknown> | undefined;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly query: Readonly<Record<string, string>>;
+  readonly remoteAddress: string;
+}
+
+/**
+ * The current event and the client that sent it.
+ *
+ * @example
+ * ```ts
+ * io.on('chat', () => console.log(request().sid, request().event.message));
+ * ```
+ */
+export function request(): RequestSnapshot {
+  const { socket, event } = current('request');
+  return {
+    sid: socket.sid,
+    namespace: socket.nsp,
+    event,
+    auth: socket.auth,
+    headers: socket.request.headers,
+    query: socket.request.query,
+    remoteAddress: socket.request.remoteAddress,
+  };
+}
+
+/**
+ * The client's session for this namespace: a plain object kept across its events.
+ *
+ * @example
+ * ```ts
+ * io.on('login', (name: string) => { session().name = name; });
+ * io.on('whoami', () => session().name);
+ * ```
+ */
+export function session(): Record<string, unknown> {
+  return current('session').socket.session;
+}

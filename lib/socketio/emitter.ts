@@ -1,0 +1,112 @@
+/**
+ * Emitting: resolve the targets (rooms, skips), encode once, write the same
+ * parts to every target; a single-client emit may carry an ack id.
+ */
+import { CallTimeoutError, DisconnectedError, UsageError } from '../errors.js';
+import type { Clock } from '../../schedulers/scheduler.js';
+import { encodeEvent, RESERVED_EVENTS } from './packets.js';
+import type { JsonCodec } from './packets.js';
+import type { RoomRegistry } from './rooms.js';
+import type { AckWaiter, NamespaceSocket } from './socket.js';
+
+/** One emit, fully resolved. */
+export interface EmitRequest {
+  readonly nsp: string;
+  readonly event: string;
+  readonly args: readonly unknown[];
+  /** Rooms to send to; undefined: the whole namespace. */
+  readonly to: readonly string[] | undefined;
+  readonly skip?: ReadonlySet<string>;
+  /** Only honoured when the emit reaches exactly one client named by its sid. */
+  readonly callback?: ((...args: unknown[]) => unknown) | undefined;
+  readonly ignoreQueue?: boolean;
+}
+
+/** A `call()`: one client, waiting for its ack. */
+export interface CallRequest {
+  readonly nsp: string;
+  readonly event: string;
+  readonly args: readonly unknown[];
+  readonly sid: string;
+  readonly timeoutSeconds: number;
+}
+
+/** Checks an event name the server is about to emit. */
+export function checkEventName(event: unknown): asserts event is string {
+  if (typeof event !== 'string' || event === '')
+    throw new UsageError('event name must be a non-empty string');
+  if (RESERVED_EVENTS.has(event))
+    throw new UsageError(`"${event}" is a reserved event name; pick another`);
+}
+
+/** The sockets an emit reaches, in the order of the sid set. */
+export function resolveTargets(
+  rooms: RoomRegistry,
+  sockets: ReadonlyMap<string, NamespaceSocket>,
+  request: Pick<EmitRequest, 'nsp' | 'to' | 'skip'>,
+): NamespaceSocket[] {
+  const out: NamespaceSocket[] = [];
+  for (const sid of rooms.members(request.nsp, request.to)) {
+    if (request.skip?.has(sid)) continue;
+    const socket = sockets.get(sid);
+    if (socket !== undefined && socket.nsp === request.nsp && socket.phase !== 'disconnected')
+      out.push(socket);
+  }
+  return out;
+}
+
+/**
+ * Writes an event to the targets. With a waiter and exactly one target named by
+ * sid, the packet carries an ack id; otherwise the waiter is not used.
+ * Returns how many clients it was written to.
+ */
+export function deliver(
+  targets: readonly NamespaceSocket[],
+  request: Pick<EmitRequest, 'nsp' | 'event' | 'args'>,
+  waiter: AckWaiter | undefined,
+  json: JsonCodec | undefined,
+): number {
+  const single = targets.length === 1 ? targets[0] : undefined;
+  if (waiter !== undefined && single !== undefined) {
+    const id = single.expectAck(waiter);
+    single.write(encodeEvent(request.nsp, request.event, request.args, id, json));
+    return 1;
+  }
+  if (targets.length === 0) return 0;
+  const parts = encodeEvent(request.nsp, request.event, request.args, undefined, json);
+  for (const socket of targets) socket.write(parts);
+  return targets.length;
+}
+
+/**
+ * A waiter for `call()`: resolves with the ack arguments, rejects at once on
+ * disconnect, or after the timeout on the scheduler's clock.
+ */
+export function callWaiter(
+  clock: Clock,
+  request: CallRequest,
+): { waiter: AckWaiter; result: Promise<unknown[]> } {
+  let waiter!: AckWaiter;
+  const result = new Promise<unknown[]>((resolve, reject) => {
+    const timer = clock.setTimeout(() => {
+      settled = true;
+      reject(new CallTimeoutError(request.event, request.timeoutSeconds));
+    }, request.timeoutSeconds * 1000);
+    let settled = false;
+    waiter = {
+      onAck(args) {
+        if (settled) return;
+        settled = true;
+        clock.clearTimeout(timer);
+        resolve(args);
+      },
+      onDisconnect(reason) {
+        if (settled) return;
+        settled = true;
+        clock.clearTimeout(timer);
+        reject(new DisconnectedError(reason));
+      },
+    };
+  });
+  return { waiter, result };
+}

@@ -1,0 +1,196 @@
+/**
+ * The shared state of one server (rooms, sockets, handlers, scheduler) and the
+ * operations every entry point uses: run a handler, emit, rooms, disconnect.
+ */
+import { randomBytes } from 'node:crypto';
+import { UsageError } from '../errors.js';
+import type { Scheduler } from '../../schedulers/scheduler.js';
+import { Args } from './args.js';
+import { contextStorage } from './context.js';
+import type { HandlerContext } from './context.js';
+import { callWaiter, checkEventName, deliver, resolveTargets } from './emitter.js';
+import type { CallRequest, EmitRequest } from './emitter.js';
+import { encodeDisconnect } from './packets.js';
+import { HandlerRegistry } from './registry.js';
+import type { BoundHandler } from './registry.js';
+import type { ResolvedSocketIOOptions } from './options.js';
+import { RoomRegistry } from './rooms.js';
+import type { NamespaceSocket } from './socket.js';
+
+/** Returned by a handler run that failed with no error handler: no ack is sent. */
+export const NO_ACK: unique symbol = Symbol('no ack');
+
+/** A new Socket.IO sid (different from the Engine.IO sid). */
+export function newSocketSid(): string {
+  return randomBytes(15).toString('base64url');
+}
+
+/** The ack arguments for a handler's return value. */
+export function ackArgs(value: unknown): unknown[] {
+  if (value === undefined) return [];
+  if (value instanceof Args) return [...value.values];
+  return [value];
+}
+
+/**
+ * One server's state and operations; not part of the public API.
+ */
+export class Hub {
+  readonly rooms = new RoomRegistry();
+  readonly sockets = new Map<string, NamespaceSocket>();
+  readonly registry = new HandlerRegistry();
+  /** Called when a socket is removed (lets owners of per-socket state clean up). */
+  onSocketGone: ((socket: NamespaceSocket, reason: string) => void) | undefined;
+
+  constructor(
+    readonly scheduler: Scheduler,
+    readonly options: ResolvedSocketIOOptions,
+  ) {}
+
+  /** Runs a handler body through the scheduler, inside the socket's context. */
+  dispatch(
+    socket: NamespaceSocket,
+    message: string,
+    args: readonly unknown[],
+    body: BoundHandler,
+  ): Promise<unknown> {
+    const ctx: HandlerContext = { hub: this, socket, event: { message, args } };
+    return this.scheduler.dispatch({
+      label: `${socket.nsp}#${message}`,
+      run: () => contextStorage.run(ctx, () => body(args)),
+    });
+  }
+
+  /**
+   * Runs a handler; a throw goes to the namespace's error handler (whose return
+   * value is then the result) or is logged with the event name and gives NO_ACK.
+   */
+  async run(
+    socket: NamespaceSocket,
+    message: string,
+    args: readonly unknown[],
+    body: BoundHandler,
+  ): Promise<unknown> {
+    try {
+      return await this.dispatch(socket, message, args, body);
+    } catch (error) {
+      return this.handleError(socket, message, args, error);
+    }
+  }
+
+  /** Routes a handler error to the error handler, or logs it. */
+  async handleError(
+    socket: NamespaceSocket,
+    message: string,
+    args: readonly unknown[],
+    error: unknown,
+  ): Promise<unknown> {
+    const handler = this.registry.errorHandler(socket.nsp);
+    if (handler === undefined) {
+      this.options.logger.error(
+        `handler for "${message}" in namespace ${socket.nsp} failed:`,
+        error,
+      );
+      return NO_ACK;
+    }
+    try {
+      return await this.dispatch(socket, message, args, () => handler(error));
+    } catch (second) {
+      this.options.logger.error(
+        `error handler for namespace ${socket.nsp} failed while handling "${message}":`,
+        second,
+      );
+      return NO_ACK;
+    }
+  }
+
+  /** Emits to local clients. Returns how many clients it was written to. */
+  emit(request: EmitRequest): number {
+    checkEventName(request.event);
+    const targets = resolveTargets(this.rooms, this.sockets, request);
+    const callback = request.callback;
+    const single =
+      request.to?.length === 1 && targets.length === 1 && targets[0]?.sid === request.to[0];
+    const waiter =
+      callback !== undefined && single
+        ? {
+            onAck: (args: unknown[]) => {
+              const socket = targets[0] as NamespaceSocket;
+              void this.run(socket, 'callback', args, (a) => callback(...a));
+            },
+            onDisconnect: () => undefined,
+          }
+        : undefined;
+    return deliver(targets, request, waiter, this.options.json);
+  }
+
+  /** Emits to one client and waits for its ack. */
+  call(request: CallRequest): Promise<unknown[]> {
+    checkEventName(request.event);
+    if (typeof request.timeoutSeconds !== 'number' || !(request.timeoutSeconds > 0)) {
+      return Promise.reject(new UsageError('call(): timeout must be a positive number of seconds'));
+    }
+    const socket = this.sockets.get(request.sid);
+    if (socket === undefined || socket.nsp !== request.nsp || socket.phase === 'disconnected') {
+      return Promise.reject(
+        new UsageError(`call(): no client ${request.sid} in namespace ${request.nsp}`),
+      );
+    }
+    const { waiter, result } = callWaiter(this.scheduler.clock, request);
+    deliver([socket], request, waiter, this.options.json);
+    return result;
+  }
+
+  #socket(sid: string, nsp: string, fn: string): NamespaceSocket | undefined {
+    if (typeof sid !== 'string') throw new UsageError(`${fn}(): sid must be a string`);
+    const socket = this.sockets.get(sid);
+    return socket !== undefined && socket.nsp === nsp && socket.phase !== 'disconnected'
+      ? socket
+      : undefined;
+  }
+
+  enterRoom(sid: string, room: string, nsp: string): void {
+    if (typeof room !== 'string' || room === '')
+      throw new UsageError('joinRoom(): room must be a non-empty string');
+    if (this.#socket(sid, nsp, 'joinRoom') !== undefined) this.rooms.join(nsp, sid, room);
+  }
+
+  leaveRoom(sid: string, room: string, nsp: string): void {
+    if (this.#socket(sid, nsp, 'leaveRoom') !== undefined) this.rooms.leave(nsp, sid, room);
+  }
+
+  closeRoom(room: string, nsp: string): void {
+    this.rooms.close(nsp, room);
+  }
+
+  roomsOf(sid: string, nsp: string): string[] {
+    return [...this.rooms.roomsOf(nsp, sid)];
+  }
+
+  /** Server-side disconnect of one namespace socket: DISCONNECT packet, then cleanup. */
+  disconnect(sid: string, nsp: string): void {
+    const socket = this.#socket(sid, nsp, 'disconnect');
+    if (socket === undefined) return;
+    socket.write(encodeDisconnect(nsp));
+    void this.removeSocket(socket, 'server namespace disconnect');
+  }
+
+  /**
+   * Forgets a socket: rooms, pending acks, then its disconnect handler (only if
+   * it had connected and `runHandler`). Idempotent.
+   */
+  removeSocket(
+    socket: NamespaceSocket,
+    reason: string,
+    runHandler = true,
+  ): Promise<unknown> | undefined {
+    const wasConnected = socket.connected && runHandler;
+    if (!socket.markDisconnected(reason)) return undefined;
+    this.sockets.delete(socket.sid);
+    this.rooms.leaveAll(socket.nsp, socket.sid);
+    this.onSocketGone?.(socket, reason);
+    if (!wasConnected) return undefined;
+    const handler = this.registry.find(socket.nsp, 'disconnect');
+    return handler === undefined ? undefined : this.run(socket, 'disconnect', [reason], handler);
+  }
+}

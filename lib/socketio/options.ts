@@ -1,0 +1,180 @@
+/**
+ * `SocketIO` options beyond the Engine.IO ones, and the logger they select.
+ */
+import { OptionError } from '../errors.js';
+import type { EngineOptions } from '../engine/options.js';
+import type { AsyncMode, Scheduler } from '../../schedulers/scheduler.js';
+import type { JsonCodec } from './packets.js';
+
+/** Anything with the four console levels (console, pino, winston...). */
+export interface Logger {
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+/**
+ * Options of `new SocketIO(app?, options)`: every Engine.IO option (seconds for
+ * times) plus these.
+ *
+ * @example
+ * ```ts
+ * new SocketIO({ asyncMode: 'event-loop', corsAllowedOrigins: '*', logger: true });
+ * ```
+ */
+export interface SocketIOOptions extends Omit<EngineOptions, 'clock'> {
+  /** `event-loop` (default), `worker-pool` or `cooperative`; see "Choosing an async mode". */
+  asyncMode?: AsyncMode;
+  /** A scheduler instance to use instead of one built from `asyncMode`. */
+  scheduler?: Scheduler;
+  /** Keep a server-side session per client and namespace (default true). */
+  manageSession?: boolean;
+  /** Log connections, disconnections and handler errors: true, false, or a logger. Default false. */
+  logger?: boolean | Logger;
+  /** Log Engine.IO transport detail too. Default false. */
+  engineioLogger?: boolean | Logger;
+  /** A JSON codec used for every packet's arguments. Default the global JSON. */
+  json?: JsonCodec;
+  /** Message queue URL for several processes (`redis://...`, `amqp://...`). */
+  messageQueue?: string;
+  /** Channel name on the message queue. Default 'socketio'. */
+  channel?: string;
+  /** Let one client's events be handled concurrently (default false: in arrival order). */
+  asyncHandlers?: boolean;
+  /** Seconds a client has to connect to a namespace after the handshake. Default 45. */
+  connectTimeout?: number;
+  /** Accept the namespace connection before the connect handler runs. Default false. */
+  alwaysConnect?: boolean;
+  /** Binary attachments allowed in one packet. Default 10. */
+  maxAttachments?: number;
+  /** Longest event name accepted from a client. Default 256. */
+  maxEventNameLength?: number;
+  /** Deepest nesting of event arguments accepted from a client. Default 32. */
+  maxArgumentDepth?: number;
+  /** Namespaces one connection may join at once. Default 64. */
+  maxNamespacesPerConnection?: number;
+}
+
+/** Options after checking (times in milliseconds). */
+export interface ResolvedSocketIOOptions {
+  readonly manageSession: boolean;
+  readonly logger: Logger;
+  readonly engineLogger: Logger;
+  readonly json: JsonCodec | undefined;
+  readonly messageQueue: string | undefined;
+  readonly channel: string;
+  readonly asyncHandlers: boolean;
+  readonly connectTimeoutMs: number;
+  readonly alwaysConnect: boolean;
+  readonly maxAttachments: number;
+  readonly maxEventNameLength: number;
+  readonly maxArgumentDepth: number;
+  readonly maxNamespacesPerConnection: number;
+}
+
+const noop = (): void => undefined;
+
+/** Logs errors only (handler errors are never silent). */
+export const quietLogger: Logger = {
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: (...args: unknown[]) => console.error('socketio-actors:', ...args),
+};
+
+const consoleLogger: Logger = {
+  debug: (...args: unknown[]) => console.debug('socketio-actors:', ...args),
+  info: (...args: unknown[]) => console.info('socketio-actors:', ...args),
+  warn: (...args: unknown[]) => console.warn('socketio-actors:', ...args),
+  error: (...args: unknown[]) => console.error('socketio-actors:', ...args),
+};
+
+function logger(name: string, value: unknown): Logger {
+  if (value === undefined || value === false) return quietLogger;
+  if (value === true) return consoleLogger;
+  const candidate = value as Partial<Logger>;
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    ['debug', 'info', 'warn', 'error'].every(
+      (k) => typeof candidate[k as keyof Logger] === 'function',
+    )
+  ) {
+    return value as Logger;
+  }
+  throw new OptionError(
+    name,
+    'true, false, or an object with debug/info/warn/error methods',
+    value,
+  );
+}
+
+function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new OptionError(name, 'true or false', value);
+  return value;
+}
+
+function whole(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw new OptionError(name, 'a whole number >= 1', value);
+  return value;
+}
+
+/**
+ * Checks the Socket.IO options.
+ *
+ * @example
+ * ```ts
+ * resolveSocketIOOptions({ connectTimeout: 5 }).connectTimeoutMs; // 5000
+ * ```
+ */
+export function resolveSocketIOOptions(options: SocketIOOptions): ResolvedSocketIOOptions {
+  const connectTimeout = options.connectTimeout ?? 45;
+  if (
+    typeof connectTimeout !== 'number' ||
+    !Number.isFinite(connectTimeout) ||
+    connectTimeout < 1 ||
+    connectTimeout > 86_400
+  ) {
+    throw new OptionError(
+      'connectTimeout',
+      'a number of seconds between 1 and 86400 (not milliseconds)',
+      connectTimeout,
+    );
+  }
+  const json = options.json;
+  if (
+    json !== undefined &&
+    (typeof json.stringify !== 'function' || typeof json.parse !== 'function')
+  ) {
+    throw new OptionError('json', 'an object with stringify() and parse()', json);
+  }
+  const channel = options.channel ?? 'socketio';
+  if (typeof channel !== 'string' || channel === '')
+    throw new OptionError('channel', 'a non-empty string', channel);
+  const mq = options.messageQueue;
+  if (mq !== undefined && typeof mq !== 'string')
+    throw new OptionError('messageQueue', "a URL such as 'redis://127.0.0.1:6379/0'", mq);
+  return {
+    manageSession: flag('manageSession', options.manageSession, true),
+    logger: logger('logger', options.logger),
+    engineLogger: logger('engineioLogger', options.engineioLogger),
+    json,
+    messageQueue: mq,
+    channel,
+    asyncHandlers: flag('asyncHandlers', options.asyncHandlers, false),
+    connectTimeoutMs: Math.round(connectTimeout * 1000),
+    alwaysConnect: flag('alwaysConnect', options.alwaysConnect, false),
+    maxAttachments: whole('maxAttachments', options.maxAttachments, 10),
+    maxEventNameLength: whole('maxEventNameLength', options.maxEventNameLength, 256),
+    maxArgumentDepth: whole('maxArgumentDepth', options.maxArgumentDepth, 32),
+    maxNamespacesPerConnection: whole(
+      'maxNamespacesPerConnection',
+      options.maxNamespacesPerConnection,
+      64,
+    ),
+  };
+}

@@ -1,0 +1,233 @@
+/**
+ * Socket.IO v5 packets (socket.io-protocol v5), using socket.io-parser for the
+ * wire format and adding the checks the parser leaves to servers.
+ */
+import { Decoder, Encoder, PacketType } from 'socket.io-parser';
+import type { Packet as ParserPacket } from 'socket.io-parser';
+import { ProtocolError } from '../errors.js';
+
+export { PacketType };
+
+/** Event names neither side may emit (socket.io-protocol v5, "EVENT"). */
+export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
+  'connect',
+  'connect_error',
+  'disconnect',
+  'disconnecting',
+  'newListener',
+  'removeListener',
+]);
+
+/** A custom JSON codec (the `json` option): must produce and read standard JSON text. */
+export interface JsonCodec {
+  stringify(value: unknown): string;
+  parse(text: string): unknown;
+}
+
+/** Limits on what a client may send. */
+export interface DecodeLimits {
+  readonly maxAttachments: number;
+  readonly maxEventNameLength: number;
+  readonly maxDepth: number;
+}
+
+/** A packet as the server sees it after decoding and checking. */
+export type InboundPacket =
+  | {
+      readonly type: 'connect';
+      readonly nsp: string;
+      readonly auth: Record<string, unknown> | undefined;
+    }
+  | { readonly type: 'disconnect'; readonly nsp: string }
+  | {
+      readonly type: 'event';
+      readonly nsp: string;
+      readonly event: string;
+      readonly args: unknown[];
+      readonly id: number | undefined;
+    }
+  | { readonly type: 'ack'; readonly nsp: string; readonly args: unknown[]; readonly id: number };
+
+/** Encoded parts: the packet text, then its binary attachments. */
+export type EncodedParts = readonly (string | Buffer)[];
+
+const encoder = new Encoder();
+
+function toBuffer(part: unknown): string | Buffer {
+  if (typeof part === 'string' || Buffer.isBuffer(part)) return part;
+  if (part instanceof ArrayBuffer) return Buffer.from(part);
+  if (ArrayBuffer.isView(part)) return Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+  throw new TypeError('unexpected attachment type');
+}
+
+function isBinary(value: unknown): boolean {
+  return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+}
+
+/** Whether a value holds binary data anywhere (then it travels with attachments). */
+export function containsBinary(value: unknown, depth = 0): boolean {
+  if (isBinary(value)) return true;
+  if (value === null || typeof value !== 'object' || depth > 64) return false;
+  for (const child of Object.values(value)) if (containsBinary(child, depth + 1)) return true;
+  return false;
+}
+
+function viaCodec(value: unknown, json: JsonCodec | undefined): unknown {
+  // A custom codec defines the wire form of plain data; binary data keeps its attachments.
+  if (json === undefined || containsBinary(value)) return value;
+  return JSON.parse(json.stringify(value));
+}
+
+function encode(packet: ParserPacket): EncodedParts {
+  return (encoder.encode(packet) as unknown[]).map(toBuffer);
+}
+
+/**
+ * Encodes an EVENT (BINARY_EVENT when an argument holds binary data).
+ *
+ * @example
+ * ```ts
+ * encodeEvent('/', 'chat', ['hi']); // ['2["chat","hi"]']
+ * ```
+ */
+export function encodeEvent(
+  nsp: string,
+  event: string,
+  args: readonly unknown[],
+  id?: number,
+  json?: JsonCodec,
+): EncodedParts {
+  const data = [event, ...args].map((v) => viaCodec(v, json));
+  return encode({ type: PacketType.EVENT, nsp, data, id });
+}
+
+/** Encodes an ACK (BINARY_ACK when binary). */
+export function encodeAck(
+  nsp: string,
+  id: number,
+  args: readonly unknown[],
+  json?: JsonCodec,
+): EncodedParts {
+  return encode({ type: PacketType.ACK, nsp, data: args.map((v) => viaCodec(v, json)), id });
+}
+
+/** Encodes the CONNECT answer `{ sid }`. */
+export function encodeConnect(nsp: string, sid: string): EncodedParts {
+  return encode({ type: PacketType.CONNECT, nsp, data: { sid } });
+}
+
+/** Encodes CONNECT_ERROR `{ message, data? }`. */
+export function encodeConnectError(nsp: string, message: string, data?: unknown): EncodedParts {
+  return encode({
+    type: PacketType.CONNECT_ERROR,
+    nsp,
+    data: data === undefined ? { message } : { message, data },
+  });
+}
+
+/** Encodes a DISCONNECT. */
+export function encodeDisconnect(nsp: string): EncodedParts {
+  return encode({ type: PacketType.DISCONNECT, nsp });
+}
+
+function depthOf(value: unknown, limit: number, depth = 0): number {
+  if (depth > limit || value === null || typeof value !== 'object' || Buffer.isBuffer(value))
+    return depth;
+  let max = depth;
+  for (const child of Object.values(value)) {
+    max = Math.max(max, depthOf(child, limit, depth + 1));
+    if (max > limit) break;
+  }
+  return max;
+}
+
+function validNamespace(nsp: string): boolean {
+  return nsp.startsWith('/') && nsp.length <= 256;
+}
+
+/**
+ * One client's decoder: feed it engine messages, get checked packets.
+ * Throws {@link ProtocolError} on anything the protocol says closes the connection.
+ *
+ * @example
+ * ```ts
+ * const decoder = new PacketDecoder(limits, (p) => console.log(p));
+ * decoder.add('2["chat","hi"]'); // { type: 'event', nsp: '/', event: 'chat', args: ['hi'] }
+ * ```
+ */
+export class PacketDecoder {
+  readonly #decoder: Decoder;
+
+  constructor(
+    private readonly limits: DecodeLimits,
+    private readonly onPacket: (packet: InboundPacket) => void,
+    private readonly json?: JsonCodec,
+  ) {
+    this.#decoder = new Decoder({ maxAttachments: limits.maxAttachments });
+    this.#decoder.on('decoded', (packet: ParserPacket) => this.onPacket(this.#check(packet)));
+  }
+
+  /** Feeds one engine message (text, or a binary attachment). */
+  add(data: string | Buffer): void {
+    try {
+      this.#decoder.add(data);
+    } catch (error) {
+      if (error instanceof ProtocolError) throw error;
+      throw new ProtocolError(error instanceof Error ? error.message : 'undecodable packet');
+    }
+  }
+
+  /** Drops a half-received binary packet. */
+  destroy(): void {
+    this.#decoder.destroy();
+  }
+
+  #args(values: unknown[]): unknown[] {
+    if (depthOf(values, this.limits.maxDepth) > this.limits.maxDepth) {
+      throw new ProtocolError(`arguments nested deeper than ${this.limits.maxDepth} levels`);
+    }
+    const json = this.json;
+    return json === undefined
+      ? values
+      : values.map((v) => (Buffer.isBuffer(v) ? v : json.parse(JSON.stringify(v))));
+  }
+
+  #check(packet: ParserPacket): InboundPacket {
+    const nsp = packet.nsp;
+    if (typeof nsp !== 'string' || !validNamespace(nsp))
+      throw new ProtocolError('invalid namespace');
+    const data: unknown = packet.data;
+    switch (packet.type) {
+      case PacketType.CONNECT:
+        return {
+          type: 'connect',
+          nsp,
+          auth: data === undefined ? undefined : (data as Record<string, unknown>),
+        };
+      case PacketType.DISCONNECT:
+        return { type: 'disconnect', nsp };
+      case PacketType.EVENT: {
+        if (!Array.isArray(data) || data.length === 0 || typeof data[0] !== 'string') {
+          throw new ProtocolError(
+            'event payload must be a non-empty array starting with the event name',
+          );
+        }
+        const [event, ...args] = data as [string, ...unknown[]];
+        if (RESERVED_EVENTS.has(event))
+          throw new ProtocolError(`"${event}" is a reserved event name`);
+        if (event.length > this.limits.maxEventNameLength) {
+          throw new ProtocolError(
+            `event name longer than ${this.limits.maxEventNameLength} characters`,
+          );
+        }
+        return { type: 'event', nsp, event, args: this.#args(args), id: packet.id };
+      }
+      case PacketType.ACK:
+        if (!Array.isArray(data) || packet.id === undefined)
+          throw new ProtocolError('ack without an id or an array payload');
+        return { type: 'ack', nsp, args: this.#args(data), id: packet.id };
+      default:
+        throw new ProtocolError(`packet type ${String(packet.type)} is not accepted from clients`);
+    }
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Which code handles what: function handlers per namespace and event,
+ * class-based namespaces, and error handlers.
+ */
+import { UsageError } from '../errors.js';
+import type { Namespace } from './namespace.js';
+import { RESERVED_EVENTS } from './packets.js';
+
+/** A handler: any function; its arguments are the client's event arguments. */
+export type EventHandler = (...args: never[]) => unknown;
+
+/** An error handler: gets what the event handler threw; its return value becomes the ack. */
+export type ErrorHandler = (error: unknown) => unknown;
+
+/** A handler ready to call with the event's arguments. */
+export type BoundHandler = (args: readonly unknown[]) => unknown;
+
+const SERVER_EVENTS = new Set(['connect', 'disconnect']);
+
+/** Normalises a namespace name: '' and 'chat' become '/' and '/chat'. */
+export function namespaceName(nsp: string | undefined): string {
+  if (nsp === undefined || nsp === '' || nsp === '/') return '/';
+  if (typeof nsp !== 'string')
+    throw new UsageError(`namespace must be a string such as '/chat', got ${String(nsp)}`);
+  return nsp.startsWith('/') ? nsp : `/${nsp}`;
+}
+
+function call(fn: EventHandler, args: readonly unknown[]): unknown {
+  return (fn as unknown as (...a: readonly unknown[]) => unknown)(...args);
+}
+
+/**
+ * The handler registry of one server.
+ *
+ * @example
+ * ```ts
+ * registry.on('/', 'chat', (msg: string) => msg.toUpperCase());
+ * registry.find('/', 'chat')?.(['hi']); // 'HI'
+ * ```
+ */
+export class HandlerRegistry {
+  readonly #handlers = new Map<string, Map<string, EventHandler>>();
+  readonly #classes = new Map<string, Namespace>();
+  readonly #errorHandlers = new Map<string, ErrorHandler>();
+  #defaultErrorHandler: ErrorHandler | undefined;
+
+  on(nsp: string, event: string, handler: EventHandler): void {
+    if (typeof event !== 'string' || event === '')
+      throw new UsageError('event name must be a non-empty string');
+    if (typeof handler !== 'function')
+      throw new UsageError(`handler for "${event}" must be a function`);
+    if (RESERVED_EVENTS.has(event) && !SERVER_EVENTS.has(event)) {
+      throw new UsageError(`"${event}" is reserved by the protocol; pick another event name`);
+    }
+    let events = this.#handlers.get(nsp);
+    if (events === undefined) this.#handlers.set(nsp, (events = new Map<string, EventHandler>()));
+    events.set(event, handler);
+  }
+
+  onNamespace(instance: Namespace): void {
+    this.#classes.set(instance.namespace, instance);
+  }
+
+  onError(nsp: string | undefined, handler: ErrorHandler): void {
+    if (typeof handler !== 'function') throw new UsageError('error handler must be a function');
+    if (nsp === undefined) this.#defaultErrorHandler = handler;
+    else this.#errorHandlers.set(nsp, handler);
+  }
+
+  /** Whether a namespace has any handler or class (otherwise CONNECT gets "Invalid namespace"). */
+  hasNamespace(nsp: string): boolean {
+    return this.#handlers.has(nsp) || this.#classes.has(nsp);
+  }
+
+  /** The namespace class registered for `nsp`, if any. */
+  namespaceClass(nsp: string): Namespace | undefined {
+    return this.#classes.get(nsp);
+  }
+
+  /**
+   * The handler for an event: a function registered with `on` wins over a class
+   * method; the catch-all `'*'` gets `(event, ...args)` for events with no
+   * handler of their own. Undefined when nothing handles it.
+   */
+  find(nsp: string, event: string): BoundHandler | undefined {
+    const fn = this.#handlers.get(nsp)?.get(event);
+    if (fn !== undefined) return (args) => call(fn, args);
+    const instance = this.#classes.get(nsp);
+    if (instance?.hasHandler(event)) return (args) => instance.triggerEvent(event, ...args);
+    const catchAll = this.#handlers.get(nsp)?.get('*');
+    if (catchAll !== undefined && !SERVER_EVENTS.has(event))
+      return (args) => call(catchAll, [event, ...args]);
+    return undefined;
+  }
+
+  /** The error handler for a namespace, else the default one. */
+  errorHandler(nsp: string): ErrorHandler | undefined {
+    return this.#errorHandlers.get(nsp) ?? this.#defaultErrorHandler;
+  }
+
+  /** Namespaces with handlers or classes. */
+  namespaces(): string[] {
+    return [...new Set([...this.#handlers.keys(), ...this.#classes.keys()])];
+  }
+}

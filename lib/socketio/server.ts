@@ -1,0 +1,252 @@
+/**
+ * `SocketIO`: the server object of Flask-SocketIO, in TypeScript. Registration,
+ * emitting from anywhere, background tasks, run/stop.
+ */
+import type { Server as HttpServer } from 'node:http';
+import { EngineServer } from '../engine/server.js';
+import type { PhaseCounts } from '../engine/server.js';
+import { attachApp, listen, unlisten } from '../engine/listen.js';
+import type { AppLike, ListenAddress } from '../engine/listen.js';
+import { UsageError } from '../errors.js';
+import { createScheduler, resolveAsyncMode } from '../../schedulers/select.js';
+import type { AsyncMode, Scheduler, Task } from '../../schedulers/scheduler.js';
+import { toArgs } from './args.js';
+import { SioClient } from './client.js';
+import { Hub } from './hub.js';
+import type { Namespace } from './namespace.js';
+import { resolveSocketIOOptions } from './options.js';
+import type { SocketIOOptions } from './options.js';
+import { namespaceName } from './registry.js';
+import type { ErrorHandler, EventHandler } from './registry.js';
+import { TestClient } from './test-client.js';
+import type { TestClientOptions } from './test-client.js';
+
+/** Options of the server-level {@link SocketIO.emit}. */
+export interface ServerEmitOptions {
+  /** Default '/'. */
+  namespace?: string;
+  /** A room or rooms (a sid is a room); without it, every client of the namespace. */
+  to?: string | readonly string[];
+  /** Same as `to`. */
+  room?: string | readonly string[];
+  /** A sid or sids not to send to. */
+  skipSid?: string | readonly string[];
+  /** Called with the client's ack arguments; only when `to` is one client's sid. */
+  callback?: (...args: unknown[]) => unknown;
+  /** Do not publish on the message queue. */
+  ignoreQueue?: boolean;
+}
+
+function isOptions(value: unknown): value is SocketIOOptions {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { listen?: unknown }).listen !== 'function'
+  );
+}
+
+function list(value: string | readonly string[] | undefined): readonly string[] | undefined {
+  return value === undefined ? undefined : typeof value === 'string' ? [value] : value;
+}
+
+/**
+ * A Socket.IO v5 server with Flask-SocketIO's programming model.
+ *
+ * @example
+ * ```ts
+ * import { SocketIO, emit } from 'socketio-actors';
+ * const io = new SocketIO();
+ * io.on('chat', (msg: string) => emit('chat', msg, { broadcast: true }));
+ * await io.run(undefined, { port: 5000 });
+ * ```
+ */
+export class SocketIO {
+  /** The Engine.IO server underneath. */
+  readonly engine: EngineServer;
+  /** The scheduler every handler, timer and background task runs through. */
+  readonly scheduler: Scheduler;
+  readonly #hub: Hub;
+  #app: AppLike;
+  #server: HttpServer | undefined;
+  #address: ListenAddress | undefined;
+  readonly #clients = new Set<SioClient>();
+
+  constructor(app?: AppLike | SocketIOOptions, options: SocketIOOptions = {}) {
+    if (isOptions(app)) {
+      options = app;
+      app = undefined;
+    }
+    const resolved = resolveSocketIOOptions(options);
+    this.scheduler =
+      options.scheduler ??
+      createScheduler(resolveAsyncMode(options.asyncMode), {
+        onTaskError: (error) => resolved.logger.error('background task failed:', error),
+      });
+    this.#hub = new Hub(this.scheduler, resolved);
+    this.engine = new EngineServer({ ...options, clock: this.scheduler.clock });
+    this.engine.on('connection', (conn) => {
+      const client = new SioClient(this.#hub, conn);
+      this.#clients.add(client);
+      resolved.engineLogger.debug(`engine connection ${conn.id} opened over ${conn.transportName}`);
+      conn.on('message', (data) => client.onMessage(data));
+      conn.on('close', (reason) => {
+        resolved.engineLogger.debug(`engine connection ${conn.id} closed: ${reason}`);
+        this.#clients.delete(client);
+        client.onClose(reason);
+      });
+    });
+    this.engine.on('error', (error) => resolved.logger.error('listener error:', error));
+    this.#app = app;
+  }
+
+  /** The async mode in use. */
+  get asyncMode(): AsyncMode {
+    return this.scheduler.mode;
+  }
+
+  /** Attaches to an app (an http.Server or a request listener) for a later `run()`. */
+  initApp(app: AppLike): this {
+    this.#app = app;
+    return this;
+  }
+
+  /**
+   * Registers a handler for an event (`connect`, `disconnect`, `message`, `json`,
+   * a custom name, or `'*'` for everything else). Returns the handler.
+   */
+  on<F extends EventHandler>(event: string, handler: F, options: { namespace?: string } = {}): F {
+    this.#hub.registry.on(namespaceName(options.namespace), event, handler);
+    return handler;
+  }
+
+  /** The same as {@link on} (Flask-SocketIO's `on_event`). */
+  onEvent<F extends EventHandler>(
+    event: string,
+    handler: F,
+    options: { namespace?: string } = {},
+  ): F {
+    return this.on(event, handler, options);
+  }
+
+  /** Registers a class-based namespace. */
+  onNamespace(instance: Namespace): void {
+    instance.attachServer(this);
+    this.#hub.registry.onNamespace(instance);
+  }
+
+  /** Error handler for '/' (`onError(handler)`) or a namespace (`onError('/chat', handler)`). */
+  onError(namespaceOrHandler: string | ErrorHandler, handler?: ErrorHandler): void {
+    if (typeof namespaceOrHandler === 'function')
+      this.#hub.registry.onError('/', namespaceOrHandler);
+    else if (handler !== undefined)
+      this.#hub.registry.onError(namespaceName(namespaceOrHandler), handler);
+    else throw new UsageError('onError(namespace, handler): the handler is missing');
+  }
+
+  /** Error handler for namespaces that have none of their own. */
+  onErrorDefault(handler: ErrorHandler): void {
+    this.#hub.registry.onError(undefined, handler);
+  }
+
+  /** Emits from anywhere: to a room or sid with `to`, else to every client of the namespace. */
+  emit(event: string, data?: unknown, options: ServerEmitOptions = {}): void {
+    this.#hub.emit({
+      nsp: namespaceName(options.namespace),
+      event,
+      args: toArgs(data),
+      to: list(options.to ?? options.room),
+      skip: new Set(list(options.skipSid) ?? []),
+      callback: options.callback,
+      ignoreQueue: options.ignoreQueue === true,
+    });
+  }
+
+  /** Sends an unnamed message (`json` event with `{ json: true }`) from anywhere. */
+  send(data: unknown, options: ServerEmitOptions & { json?: boolean } = {}): void {
+    const { json, ...rest } = options;
+    this.emit(json === true ? 'json' : 'message', data, rest);
+  }
+
+  /** Removes every client from a room. */
+  closeRoom(room: string, options: { namespace?: string; ignoreQueue?: boolean } = {}): void {
+    this.#hub.closeRoom(room, namespaceName(options.namespace));
+  }
+
+  /** Emits to one client (`to` is required) and waits for its ack arguments. */
+  call(
+    event: string,
+    data?: unknown,
+    options: { to?: string; namespace?: string; timeout?: number } = {},
+  ): Promise<unknown[]> {
+    if (options.to === undefined)
+      return Promise.reject(new UsageError('io.call(): pass { to: sid } to name the client'));
+    return this.#hub.call({
+      nsp: namespaceName(options.namespace),
+      event,
+      args: toArgs(data),
+      sid: options.to,
+      timeoutSeconds: options.timeout ?? 60,
+    });
+  }
+
+  /** Starts `target(...args)` as a background task on the scheduler. */
+  startBackgroundTask<A extends unknown[], T>(
+    target: (...args: A) => T | Promise<T>,
+    ...args: A
+  ): Task<Awaited<T>> {
+    return this.scheduler.startBackgroundTask(target, ...args);
+  }
+
+  /** Waits on the scheduler's clock (seconds; 0 just yields). */
+  sleep(seconds = 0): Promise<void> {
+    return this.scheduler.sleep(seconds);
+  }
+
+  /** How many connection actors are in each lifecycle phase. */
+  phaseCounts(): PhaseCounts {
+    return this.engine.phaseCounts();
+  }
+
+  /** Attaches to the app and starts listening; resolves once listening. */
+  async run(app?: AppLike, where: { host?: string; port?: number } = {}): Promise<ListenAddress> {
+    if (this.#server !== undefined)
+      throw new UsageError('run(): the server is already running; call stop() first');
+    if (app !== undefined) this.#app = app;
+    const server = attachApp(this.engine, this.#app);
+    this.#address = await listen(server, {
+      host: where.host ?? '127.0.0.1',
+      port: where.port ?? 5000,
+    });
+    this.#server = server;
+    return this.#address;
+  }
+
+  /** Where the server listens (after `run()`). */
+  address(): ListenAddress {
+    if (this.#address === undefined)
+      throw new UsageError('address(): the server is not running; await io.run() first');
+    return this.#address;
+  }
+
+  /** Closes every connection (`server shutdown`), rejects pending calls, stops listening. */
+  async stop(): Promise<void> {
+    this.engine.close();
+    const server = this.#server;
+    this.#server = undefined;
+    this.#address = undefined;
+    if (server !== undefined) await unlisten(server);
+    await Promise.all([...this.#clients].map((c) => c.settled()));
+    await this.scheduler.close();
+  }
+
+  /** An in-process client that talks to this server without a network. */
+  async testClient(
+    app?: AppLike | TestClientOptions,
+    options: TestClientOptions = {},
+  ): Promise<TestClient> {
+    if (isOptions(app)) options = app as TestClientOptions;
+    const client = new TestClient(this.#hub);
+    await client.connect(options.namespace, options);
+    return client;
+  }
+}

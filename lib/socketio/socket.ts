@@ -1,0 +1,96 @@
+/**
+ * One client in one namespace: its Socket.IO sid, session, and the
+ * acknowledgements it owes the server.
+ */
+import type { EncodedParts } from './packets.js';
+
+/** Waits for one acknowledgement from the client. */
+export interface AckWaiter {
+  onAck(args: unknown[]): void;
+  onDisconnect(reason: string): void;
+}
+
+/** What a namespace socket needs from the connection it lives on. */
+export interface SocketLink {
+  write(parts: EncodedParts): void;
+}
+
+/** The request data a handler can read with `request()`. */
+export interface RequestInfo {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly query: Readonly<Record<string, string>>;
+  readonly remoteAddress: string;
+}
+
+/**
+ * A namespace socket (`connecting` until its connect handler accepts it).
+ *
+ * @example
+ * ```ts
+ * const socket = new NamespaceSocket('sid', '/chat', link, { token: 'x' }, request, {});
+ * ```
+ */
+export class NamespaceSocket {
+  #phase: 'connecting' | 'connected' | 'disconnected' = 'connecting';
+  #nextAckId = 0;
+  readonly #acks = new Map<number, AckWaiter>();
+
+  constructor(
+    readonly sid: string,
+    readonly nsp: string,
+    readonly link: SocketLink,
+    readonly auth: Record<string, unknown> | undefined,
+    readonly request: RequestInfo,
+    readonly session: Record<string, unknown>,
+  ) {}
+
+  get phase(): 'connecting' | 'connected' | 'disconnected' {
+    return this.#phase;
+  }
+
+  /** True once disconnected (a method, so checks after an `await` are not narrowed away). */
+  isGone(): boolean {
+    return this.#phase === 'disconnected';
+  }
+
+  get connected(): boolean {
+    return this.#phase === 'connected';
+  }
+
+  /** How many acknowledgements are awaited. */
+  get pendingAcks(): number {
+    return this.#acks.size;
+  }
+
+  markConnected(): void {
+    if (this.#phase === 'connecting') this.#phase = 'connected';
+  }
+
+  write(parts: EncodedParts): void {
+    if (this.#phase !== 'disconnected') this.link.write(parts);
+  }
+
+  /** Registers a waiter; returns the ack id to put in the packet. */
+  expectAck(waiter: AckWaiter): number {
+    const id = this.#nextAckId++;
+    this.#acks.set(id, waiter);
+    return id;
+  }
+
+  /** Removes and returns the waiter for an id (undefined for unknown or late acks). */
+  takeAck(id: number): AckWaiter | undefined {
+    const waiter = this.#acks.get(id);
+    this.#acks.delete(id);
+    return waiter;
+  }
+
+  /** Marks the socket gone and tells every waiter. Returns false if it was gone already. */
+  markDisconnected(reason: string): boolean {
+    if (this.#phase === 'disconnected') return false;
+    this.#phase = 'disconnected';
+    const waiters = [...this.#acks.values()];
+    this.#acks.clear();
+    for (const waiter of waiters) waiter.onDisconnect(reason);
+    return true;
+  }
+}

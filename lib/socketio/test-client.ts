@@ -1,0 +1,196 @@
+/**
+ * The in-process test client (Flask-SocketIO's `test_client`): talks to the
+ * server through the same packet handling and scheduler, without a network.
+ */
+import { Decoder, Encoder, PacketType } from 'socket.io-parser';
+import type { Packet } from 'socket.io-parser';
+import { UsageError } from '../errors.js';
+import { toArgs } from './args.js';
+import { SioClient } from './client.js';
+import type { EngineLink } from './client.js';
+import type { Hub } from './hub.js';
+import { namespaceName } from './registry.js';
+
+/** Options of `io.testClient()` and `client.connect()`. */
+export interface TestClientOptions {
+  namespace?: string;
+  auth?: Record<string, unknown>;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+}
+
+/** One event the test client received. */
+export interface ReceivedEvent {
+  readonly name: string;
+  readonly args: unknown[];
+  readonly namespace: string;
+}
+
+let nextLinkId = 0;
+
+function toPart(part: unknown): string | Buffer {
+  if (typeof part === 'string' || Buffer.isBuffer(part)) return part;
+  if (part instanceof ArrayBuffer) return Buffer.from(part);
+  if (ArrayBuffer.isView(part)) return Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+  throw new TypeError('unexpected packet part');
+}
+
+/**
+ * An in-process client.
+ *
+ * @example
+ * ```ts
+ * const client = await io.testClient({ auth: { token: 'x' } });
+ * const [reply] = (await client.emit('question', 'why?', { callback: true })) ?? [];
+ * client.getReceived(); // [{ name: 'welcome', args: [...], namespace: '/' }]
+ * ```
+ */
+export class TestClient {
+  readonly #hub: Hub;
+  readonly #encoder = new Encoder();
+  readonly #decoder = new Decoder();
+  #client: SioClient | undefined;
+  #received: ReceivedEvent[] = [];
+  readonly #sids = new Map<string, string>();
+  readonly #errors = new Map<string, unknown>();
+  readonly #acks = new Map<number, (args: unknown[]) => void>();
+  #nextAckId = 0;
+
+  /** @internal Use `io.testClient()`. */
+  constructor(hub: Hub) {
+    this.#hub = hub;
+    this.#decoder.on('decoded', (packet: Packet) => this.#onPacket(packet));
+  }
+
+  #link(options: TestClientOptions): SioClient {
+    if (this.#client !== undefined) return this.#client;
+    const link: EngineLink = {
+      id: `test-${++nextLinkId}`,
+      request: {
+        headers: options.headers ?? {},
+        query: options.query ?? {},
+        remoteAddress: '127.0.0.1',
+      },
+      send: (data) => {
+        this.#decoder.add(data);
+        return true;
+      },
+      close: (reason) => {
+        this.#sids.clear();
+        this.#client?.onClose(reason ?? 'forced close');
+        this.#client = undefined;
+      },
+    };
+    this.#client = new SioClient(this.#hub, link);
+    return this.#client;
+  }
+
+  #onPacket(packet: Packet): void {
+    const data: unknown = packet.data;
+    switch (packet.type) {
+      case PacketType.CONNECT:
+        this.#sids.set(packet.nsp, (data as { sid: string }).sid);
+        this.#errors.delete(packet.nsp);
+        return;
+      case PacketType.CONNECT_ERROR:
+        this.#errors.set(packet.nsp, data);
+        return;
+      case PacketType.DISCONNECT:
+        this.#sids.delete(packet.nsp);
+        return;
+      case PacketType.EVENT: {
+        const [name, ...args] = data as [string, ...unknown[]];
+        this.#received.push({ name, args, namespace: packet.nsp });
+        return;
+      }
+      case PacketType.ACK: {
+        const resolve = packet.id === undefined ? undefined : this.#acks.get(packet.id);
+        if (packet.id !== undefined) this.#acks.delete(packet.id);
+        resolve?.(data as unknown[]);
+        return;
+      }
+    }
+  }
+
+  async #send(packet: Packet): Promise<void> {
+    const client = this.#client;
+    if (client === undefined)
+      throw new UsageError('the test client is disconnected; call connect() first');
+    for (const part of this.#encoder.encode(packet) as unknown[]) client.onMessage(toPart(part));
+    await client.settled();
+  }
+
+  /** Connects to a namespace; resolves once its connect handler has run. */
+  async connect(namespace?: string, options: TestClientOptions = {}): Promise<void> {
+    const nsp = namespaceName(namespace ?? options.namespace);
+    this.#link(options);
+    await this.#send({ type: PacketType.CONNECT, nsp, data: options.auth });
+  }
+
+  /** Leaves a namespace; resolves once its disconnect handler has run. */
+  async disconnect(namespace?: string): Promise<void> {
+    const nsp = namespaceName(namespace);
+    if (!this.#sids.has(nsp)) return;
+    this.#sids.delete(nsp);
+    await this.#send({ type: PacketType.DISCONNECT, nsp });
+  }
+
+  /** Whether the server accepted the connection to a namespace (and has not dropped it). */
+  isConnected(namespace?: string): boolean {
+    return this.#sids.has(namespaceName(namespace));
+  }
+
+  /** The Socket.IO sid the server gave this client in a namespace. */
+  sid(namespace?: string): string | undefined {
+    return this.#sids.get(namespaceName(namespace));
+  }
+
+  /** The CONNECT_ERROR payload of a refused connection, if any. */
+  connectError(namespace?: string): unknown {
+    return this.#errors.get(namespaceName(namespace));
+  }
+
+  /**
+   * Emits an event; resolves once the server has handled it. With
+   * `callback: true`, resolves with the server's ack arguments.
+   */
+  async emit(
+    event: string,
+    data?: unknown,
+    options: { callback?: boolean; namespace?: string } = {},
+  ): Promise<unknown[] | undefined> {
+    const nsp = namespaceName(options.namespace);
+    if (!this.#sids.has(nsp)) throw new UsageError(`the test client is not connected to ${nsp}`);
+    const packet: Packet = { type: PacketType.EVENT, nsp, data: [event, ...toArgs(data)] };
+    if (options.callback !== true) {
+      await this.#send(packet);
+      return undefined;
+    }
+    const id = this.#nextAckId++;
+    let acked: unknown[] | undefined;
+    this.#acks.set(id, (args) => (acked = args));
+    await this.#send({ ...packet, id });
+    this.#acks.delete(id);
+    if (acked === undefined)
+      throw new UsageError(
+        `the server sent no acknowledgement for "${event}" (its handler failed or the client left)`,
+      );
+    return acked;
+  }
+
+  /** Sends an unnamed message (`json` event with `{ json: true }`). */
+  send(
+    data: unknown,
+    options: { json?: boolean; callback?: boolean; namespace?: string } = {},
+  ): Promise<unknown[] | undefined> {
+    return this.emit(options.json === true ? 'json' : 'message', data, options);
+  }
+
+  /** Events received in a namespace since the last call (and forgets them). */
+  getReceived(namespace?: string): ReceivedEvent[] {
+    const nsp = namespaceName(namespace);
+    const mine = this.#received.filter((e) => e.namespace === nsp);
+    this.#received = this.#received.filter((e) => e.namespace !== nsp);
+    return mine;
+  }
+}
