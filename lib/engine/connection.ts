@@ -216,10 +216,10 @@ export class EngineConnection
   }
 
   #flush(): void {
-    if (this.#outbox.length === 0 || this.#phase === 'closed') return;
-    // During an upgrade, data waits for the new transport; GETs are released with a noop.
+    if (this.#phase === 'closed') return;
+    // During an upgrade, data waits for the new transport; every GET is released with a noop.
     if (this.#phase === 'upgrading') return this.#transport.releaseWithNoop();
-    if (!this.#transport.writable) return;
+    if (this.#outbox.length === 0 || !this.#transport.writable) return;
     const packets = this.#outbox;
     this.#outbox = [];
     this.#outboxBytes = 0;

@@ -38,6 +38,7 @@ export function corsHeaders(
   const origin = req.headers.origin;
   const allowed = options.corsAllowedOrigins;
   if (origin === undefined || (Array.isArray(allowed) && allowed.length === 0)) return {};
+  if (!originAllowed(req, options)) return {};
   const headers: OutgoingHttpHeaders = { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' };
   if (options.corsCredentials) headers['Access-Control-Allow-Credentials'] = 'true';
   return headers;
