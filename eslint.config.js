@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 
 export default tseslint.config(
   {
@@ -30,6 +31,10 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
+  {
+    files: ['examples/**/public/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser, io: 'readonly' } },
+  },
   {
     files: ['spec/**/*.ts'],
     rules: {
