@@ -45,6 +45,8 @@ export class VirtualClock implements Clock {
   #now = 0;
   #nextId = 1;
   #timers: VirtualTimer[] = [];
+  /** Called after every setTimeout (the cooperative scheduler watches for new timers). */
+  onTimerSet: (() => void) | undefined;
 
   now(): number {
     return this.#now;
@@ -56,6 +58,7 @@ export class VirtualClock implements Clock {
     let i = this.#timers.length;
     while (i > 0 && (this.#timers[i - 1] as VirtualTimer).due > timer.due) i--;
     this.#timers.splice(i, 0, timer);
+    this.onTimerSet?.();
     return { id: timer.id };
   }
 

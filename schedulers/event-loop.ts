@@ -3,14 +3,24 @@
  * Node's event loop, `sleep` uses timers, background tasks are promises.
  */
 import { realClock } from './clock.js';
-import { FlagEvent, invoke, PromiseTask, sleepMs, WaitQueue } from './primitives.js';
+import {
+  enterOf,
+  FlagEvent,
+  invoke,
+  PromiseTask,
+  runJob,
+  sleepMs,
+  WaitQueue,
+} from './primitives.js';
 import type { TaskErrorReporter } from './primitives.js';
-import type { Clock, Event, HandlerJob, Queue, Scheduler, Task } from './scheduler.js';
+import type { AsyncMode, Clock, Event, HandlerJob, Queue, Scheduler, Task } from './scheduler.js';
 
 /** Options of {@link EventLoopScheduler}. */
 export interface EventLoopSchedulerOptions {
   /** Defaults to Node's timers. */
   clock?: Clock;
+  /** The mode to report: 'event-loop', or 'worker-pool' inside a pool thread. Default 'event-loop'. */
+  mode?: AsyncMode;
   /** Called with the error of a failed background task. Default: `console.error`. */
   onTaskError?: TaskErrorReporter;
 }
@@ -27,11 +37,12 @@ export interface EventLoopSchedulerOptions {
  * ```
  */
 export class EventLoopScheduler implements Scheduler {
-  readonly mode = 'event-loop' as const;
+  readonly mode: AsyncMode;
   readonly clock: Clock;
   readonly #onTaskError: TaskErrorReporter;
 
   constructor(options: EventLoopSchedulerOptions = {}) {
+    this.mode = options.mode ?? 'event-loop';
     this.clock = options.clock ?? realClock;
     this.#onTaskError =
       options.onTaskError ?? ((error) => console.error('background task failed:', error));
@@ -41,7 +52,13 @@ export class EventLoopScheduler implements Scheduler {
     target: (...args: A) => T | Promise<T>,
     ...args: A
   ): Task<Awaited<T>> {
-    const running = invoke(() => target(...args)) as Promise<Awaited<T>>;
+    const running = invoke(() =>
+      runJob(
+        () => target(...args),
+        undefined,
+        () => this.sleep(0),
+      ),
+    ) as Promise<Awaited<T>>;
     return new PromiseTask(this.mode, running, this.#onTaskError);
   }
 
@@ -52,7 +69,13 @@ export class EventLoopScheduler implements Scheduler {
   }
 
   dispatch<T>(job: HandlerJob<T>): Promise<T> {
-    return invoke(() => job.run());
+    return invoke(() =>
+      runJob(
+        () => job.run(),
+        enterOf(job),
+        () => this.sleep(0),
+      ),
+    );
   }
 
   createQueue<T>(): Queue<T> {

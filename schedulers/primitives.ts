@@ -135,3 +135,73 @@ export function sleepMs(seconds: number | undefined): number {
   }
   return s * 1000;
 }
+
+/** Whether a value is a generator object (a generator-function handler's result). */
+export function isGenerator(value: unknown): value is Generator<unknown, unknown, unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Generator).next === 'function' &&
+    typeof (value as Generator).throw === 'function' &&
+    typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function'
+  );
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}
+
+/**
+ * Steps a generator handler to completion: a bare `yield` gives up the turn
+ * through `yieldTurn`, `yield promise` waits for it and sends its value (or
+ * throws its error) back in. Every step runs through `enter`.
+ */
+export async function driveGenerator<T>(
+  gen: Generator<unknown, T, unknown>,
+  enter: <R>(fn: () => R) => R,
+  yieldTurn: () => Promise<void>,
+): Promise<T> {
+  let input: unknown;
+  let error: unknown;
+  let failed = false;
+  for (;;) {
+    const sent = input;
+    const thrown = failed;
+    const step = enter(() => (thrown ? gen.throw(error) : gen.next(sent)));
+    if (step.done === true) return step.value;
+    failed = false;
+    input = undefined;
+    if (isThenable(step.value)) {
+      try {
+        input = await step.value;
+      } catch (e) {
+        failed = true;
+        error = e;
+      }
+    } else {
+      await yieldTurn();
+    }
+  }
+}
+
+/** Runs a job's body, driving it if it turns out to be a generator. */
+export async function runJob<T>(
+  run: () => T | Promise<T> | Generator<unknown, T, unknown>,
+  enter: (<R>(fn: () => R) => R) | undefined,
+  yieldTurn: () => Promise<void>,
+): Promise<T> {
+  const result = run();
+  if (isGenerator(result)) {
+    return driveGenerator(result, enter ?? ((fn) => fn()), yieldTurn);
+  }
+  return result;
+}
+
+/** A job's `enter`, callable on its own (the identity when the job has none). */
+export function enterOf(job: { enter?<R>(fn: () => R): R }): <R>(fn: () => R) => R {
+  return <R>(fn: () => R): R => (job.enter === undefined ? fn() : job.enter(fn));
+}

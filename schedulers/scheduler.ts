@@ -57,8 +57,29 @@ export interface Task<T = unknown> {
 export interface HandlerJob<T = unknown> {
   /** A short label for logs (`'/chat#message'`). */
   readonly label: string;
-  /** Runs the handler body; may return a promise. */
-  run(): T | Promise<T>;
+  /**
+   * Runs the handler body; may return a promise, or a generator (a
+   * generator-function handler) that the scheduler steps: each bare `yield`
+   * gives up the turn, `yield promise` waits for it.
+   */
+  run(): T | Promise<T> | Generator<unknown, T, unknown>;
+  /** Re-enters the job's context to step a generator handler. Default: call directly. */
+  enter?<R>(fn: () => R): R;
+  /**
+   * The same invocation as structured-clone-able data, for schedulers that run
+   * it in another thread (worker-pool). Without it the job runs locally.
+   */
+  readonly remote?: RemoteJob<T>;
+}
+
+/** A handler invocation that can cross a thread boundary. */
+export interface RemoteJob<T = unknown> {
+  /** Which handler (`nsp\0event`): a job no pool thread has a handler for runs locally. */
+  readonly key: string;
+  /** Plain data the worker side needs to find and run the handler. */
+  readonly request: unknown;
+  /** Turns the worker's final message into the job's result. */
+  settle(outcome: unknown): T;
 }
 
 /**

@@ -1,10 +1,14 @@
 /**
  * Picks the async mode: the `asyncMode` option, else the environment variable
- * `SOCKETIO_ASYNC_MODE`, else the CLI's `--async-mode`, else `event-loop`.
+ * `SOCKETIO_ASYNC_MODE`, else the CLI's `--async-mode`, else `event-loop`; then
+ * builds its scheduler.
  */
+import { CooperativeScheduler } from './cooperative.js';
 import { EventLoopScheduler } from './event-loop.js';
 import { ASYNC_MODES } from './scheduler.js';
-import type { AsyncMode, Clock, Scheduler } from './scheduler.js';
+import type { AsyncMode, Scheduler } from './scheduler.js';
+import { WorkerPoolScheduler } from './worker-pool.js';
+import { poolWorkerData } from './worker-runtime.js';
 
 /** Set by the CLI from `--async-mode`; lowest precedence after the default. */
 let cliMode: string | undefined;
@@ -15,7 +19,7 @@ export function setCliAsyncMode(mode: string | undefined): void {
 }
 
 /**
- * An unknown async mode, or one whose optional dependency is missing.
+ * An unknown async mode, or one whose optional dependency or setting is missing.
  *
  * @example
  * ```ts
@@ -29,6 +33,8 @@ export class AsyncModeError extends Error {
     this.name = 'AsyncModeError';
   }
 }
+
+const VALID = `valid modes are ${ASYNC_MODES.join(', ')}`;
 
 /**
  * Resolves the mode by precedence and checks it.
@@ -51,35 +57,77 @@ export function resolveAsyncMode(
           ? ['--async-mode', cliMode]
           : ['default', 'event-loop'];
   if (!(ASYNC_MODES as readonly string[]).includes(mode)) {
-    throw new AsyncModeError(
-      `${source}: unknown async mode ${JSON.stringify(mode)}; valid modes are ${ASYNC_MODES.join(', ')}`,
-    );
+    throw new AsyncModeError(`${source}: unknown async mode ${JSON.stringify(mode)}; ${VALID}`);
   }
   return mode as AsyncMode;
 }
 
-/** What a scheduler is built with. */
-export interface SchedulerContext {
-  readonly clock?: Clock;
+/** What a scheduler is built with (the mode-specific options of `SocketIO`). */
+export interface SchedulerSettings {
   readonly onTaskError: (error: unknown) => void;
+  readonly debug?: (message: string) => void;
+  /** cooperative: `'real'` (default) or `'virtual'`. */
+  readonly clock?: 'real' | 'virtual';
+  /** cooperative: seed for the order of ready tasks. */
+  readonly seed?: number;
+  /** cooperative with a virtual clock: real ms of idleness before time jumps. */
+  readonly idleMs?: number;
+  /** worker-pool: the module that creates the server (`import.meta.url`). */
+  readonly appModule?: string;
+  /** worker-pool: pool threads (default: cores). */
+  readonly workers?: number;
 }
 
 /**
- * Builds the scheduler for a mode.
+ * Builds the scheduler for a mode. Inside a worker-pool thread, `worker-pool`
+ * gives that thread's own event loop (work started there stays in the pool).
  *
  * @example
  * ```ts
- * const scheduler = createScheduler('event-loop', { onTaskError: console.error });
+ * const scheduler = createScheduler('cooperative', { onTaskError: console.error, clock: 'virtual' });
  * ```
  */
-export function createScheduler(mode: AsyncMode, context: SchedulerContext): Scheduler {
+export function createScheduler(mode: AsyncMode, settings: SchedulerSettings): Scheduler {
+  if (mode !== 'cooperative' && (settings.clock !== undefined || settings.seed !== undefined)) {
+    throw new AsyncModeError(
+      `options clock and seed belong to async mode cooperative, not ${mode}`,
+    );
+  }
   switch (mode) {
     case 'event-loop':
-      return new EventLoopScheduler(context);
-    case 'worker-pool':
+      return new EventLoopScheduler({ onTaskError: settings.onTaskError });
     case 'cooperative':
-      throw new AsyncModeError(
-        `async mode ${mode} is not available in this version; valid modes here: event-loop`,
-      );
+      return new CooperativeScheduler({
+        clock: settings.clock,
+        seed: settings.seed,
+        idleMs: settings.idleMs,
+        onTaskError: settings.onTaskError,
+      });
+    case 'worker-pool': {
+      if (poolWorkerData() !== undefined) {
+        return new EventLoopScheduler({ mode: 'worker-pool', onTaskError: settings.onTaskError });
+      }
+      if (settings.appModule === undefined) {
+        throw new AsyncModeError(
+          'async mode worker-pool needs to know the app module its threads load: pass { appModule: import.meta.url } (the CLI fills it in)',
+        );
+      }
+      const workers = settings.workers;
+      if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256)) {
+        throw new AsyncModeError(
+          `option workers: expected a whole number from 1 to 256, got ${String(workers)}`,
+        );
+      }
+      try {
+        return new WorkerPoolScheduler({
+          appModule: settings.appModule,
+          workers,
+          onTaskError: settings.onTaskError,
+          debug: settings.debug,
+        });
+      } catch (error) {
+        throw new AsyncModeError(error instanceof Error ? error.message : String(error));
+      }
+    }
   }
 }

@@ -275,6 +275,9 @@ export class EngineConnection
   enterPhase(phase: Phase): void {
     this.#phase = phase;
     if (phase === 'upgrading') this.#transport.releaseWithNoop();
+    // Transition actions run before entry actions: what completeUpgrade/abortUpgrade
+    // could not flush (the phase still said upgrading) goes out now.
+    if (phase === 'connected') this.#flush();
   }
 
   /** @internal */

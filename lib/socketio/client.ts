@@ -171,7 +171,7 @@ export class SioClient implements SocketLink {
     const handler = hub.registry.find(nsp, 'connect');
     if (handler !== undefined) {
       try {
-        if ((await hub.dispatch(socket, 'connect', [socket.auth], handler)) === false)
+        if ((await hub.dispatch(socket, 'connect', [socket.auth], handler, 'connect')) === false)
           refused = new ConnectionRefusedError();
       } catch (error) {
         if (error instanceof ConnectionRefusedError) refused = error;
@@ -207,7 +207,7 @@ export class SioClient implements SocketLink {
       this.hub.options.logger.debug(`no handler for "${event}" in ${socket.nsp}`);
       return;
     }
-    const result = await this.hub.run(socket, event, args, handler);
+    const result = await this.hub.run(socket, event, args, handler, 'event');
     if (id !== undefined && result !== NO_ACK && socket.connected) {
       socket.write(encodeAck(socket.nsp, id, ackArgs(result), this.hub.options.json));
     }

@@ -6,14 +6,37 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ContextError } from '../errors.js';
 import { toArgs } from './args.js';
-import type { Hub } from './hub.js';
+import type { CallRequest, EmitRequest } from './emitter.js';
 import { namespaceName } from './registry.js';
-import type { NamespaceSocket } from './socket.js';
+import type { RequestInfo } from './socket.js';
+
+/**
+ * The operations context functions need: the main thread's Hub does them
+ * directly; in a worker thread (worker-pool mode) they travel back as effects.
+ */
+export interface HubOps {
+  emit(request: EmitRequest): void;
+  call(request: CallRequest): Promise<unknown[]>;
+  enterRoom(sid: string, room: string, nsp: string): void;
+  leaveRoom(sid: string, room: string, nsp: string): void;
+  closeRoom(room: string, nsp: string): void;
+  roomsOf(sid: string, nsp: string): string[];
+  disconnect(sid: string, nsp: string): void;
+}
+
+/** What a handler sees of its client. */
+export interface SocketView {
+  readonly sid: string;
+  readonly nsp: string;
+  readonly auth: Record<string, unknown> | undefined;
+  readonly request: RequestInfo;
+  readonly session: Record<string, unknown>;
+}
 
 /** What a handler runs inside. */
 export interface HandlerContext {
-  readonly hub: Hub;
-  readonly socket: NamespaceSocket;
+  readonly hub: HubOps;
+  readonly socket: SocketView;
   readonly event: { readonly message: string; readonly args: readonly unknown[] };
 }
 

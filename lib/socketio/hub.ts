@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import type { Scheduler } from '../../schedulers/scheduler.js';
 import { Args } from './args.js';
 import { contextStorage } from './context.js';
-import type { HandlerContext } from './context.js';
+import type { HandlerContext, HubOps } from './context.js';
 import { callWaiter, checkEventName, deliver, resolveTargets } from './emitter.js';
 import type { CallRequest, EmitRequest } from './emitter.js';
 import { encodeDisconnect } from './packets.js';
@@ -16,6 +16,8 @@ import type { BoundHandler } from './registry.js';
 import type { ResolvedSocketIOOptions } from './options.js';
 import { RoomRegistry } from './rooms.js';
 import type { NamespaceSocket } from './socket.js';
+import { settleOutcome, wireError } from './remote.js';
+import type { RemoteKind, RemoteOutcome, RemoteRequest } from './remote.js';
 
 /** Returned by a handler run that failed with no error handler: no ack is sent. */
 export const NO_ACK: unique symbol = Symbol('no ack');
@@ -35,7 +37,7 @@ export function ackArgs(value: unknown): unknown[] {
 /**
  * One server's state and operations; not part of the public API.
  */
-export class Hub {
+export class Hub implements HubOps {
   readonly rooms = new RoomRegistry();
   readonly sockets = new Map<string, NamespaceSocket>();
   readonly registry = new HandlerRegistry();
@@ -47,17 +49,54 @@ export class Hub {
     readonly options: ResolvedSocketIOOptions,
   ) {}
 
-  /** Runs a handler body through the scheduler, inside the socket's context. */
+  /**
+   * Runs a handler body through the scheduler, inside the socket's context.
+   * `kind` says it is a registered handler (not a closure), so a worker-pool
+   * thread that has the same handler may run it instead.
+   */
   dispatch(
     socket: NamespaceSocket,
     message: string,
     args: readonly unknown[],
     body: BoundHandler,
+    kind?: RemoteKind,
+    error?: unknown,
   ): Promise<unknown> {
     const ctx: HandlerContext = { hub: this, socket, event: { message, args } };
+    const run = (): unknown => contextStorage.run(ctx, () => body(args));
+    const enter = <R>(fn: () => R): R => contextStorage.run(ctx, fn);
+    if (kind === undefined || this.scheduler.mode !== 'worker-pool') {
+      return this.scheduler.dispatch({ label: `${socket.nsp}#${message}`, run, enter });
+    }
+    const key = kind === 'error' ? `${socket.nsp}\0!error` : `${socket.nsp}\0${message}`;
+    const request: RemoteRequest = {
+      kind,
+      nsp: socket.nsp,
+      event: message,
+      args: [...args],
+      sid: socket.sid,
+      auth: socket.auth,
+      info: {
+        headers: socket.request.headers,
+        query: socket.request.query,
+        remoteAddress: socket.request.remoteAddress,
+      },
+      session: socket.session,
+      rooms: this.roomsOf(socket.sid, socket.nsp),
+      error: kind === 'error' ? wireError(error) : undefined,
+    };
     return this.scheduler.dispatch({
       label: `${socket.nsp}#${message}`,
-      run: () => contextStorage.run(ctx, () => body(args)),
+      run,
+      enter,
+      remote: {
+        key,
+        request,
+        settle: (outcome) =>
+          settleOutcome(socket.session, outcome as RemoteOutcome, () =>
+            this.scheduler.dispatch({ label: message, run, enter }),
+          ),
+      },
     });
   }
 
@@ -70,9 +109,10 @@ export class Hub {
     message: string,
     args: readonly unknown[],
     body: BoundHandler,
+    kind?: RemoteKind,
   ): Promise<unknown> {
     try {
-      return await this.dispatch(socket, message, args, body);
+      return await this.dispatch(socket, message, args, body, kind);
     } catch (error) {
       return this.handleError(socket, message, args, error);
     }
@@ -94,7 +134,7 @@ export class Hub {
       return NO_ACK;
     }
     try {
-      return await this.dispatch(socket, message, args, () => handler(error));
+      return await this.dispatch(socket, message, args, () => handler(error), 'error', error);
     } catch (second) {
       this.options.logger.error(
         `error handler for namespace ${socket.nsp} failed while handling "${message}":`,
@@ -191,6 +231,8 @@ export class Hub {
     this.onSocketGone?.(socket, reason);
     if (!wasConnected) return undefined;
     const handler = this.registry.find(socket.nsp, 'disconnect');
-    return handler === undefined ? undefined : this.run(socket, 'disconnect', [reason], handler);
+    return handler === undefined
+      ? undefined
+      : this.run(socket, 'disconnect', [reason], handler, 'disconnect');
   }
 }

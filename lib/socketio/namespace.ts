@@ -87,6 +87,11 @@ export class Namespace {
     return this.#method(event) !== undefined;
   }
 
+  /** Whether a subclass overrides {@link triggerEvent} (then it sees every event). */
+  routesAllEvents(): boolean {
+    return this.triggerEvent !== Namespace.prototype.triggerEvent;
+  }
+
   /**
    * Calls the method for `event`; override to route events differently.
    * Events with no method are ignored.

@@ -54,6 +54,14 @@ export interface SocketIOOptions extends Omit<EngineOptions, 'clock'> {
   maxArgumentDepth?: number;
   /** Namespaces one connection may join at once. Default 64. */
   maxNamespacesPerConnection?: number;
+  /** worker-pool: URL of the module that creates this server (`import.meta.url`); its threads load it. */
+  appModule?: string;
+  /** worker-pool: number of pool threads. Default: the number of cores. */
+  workers?: number;
+  /** cooperative: `'real'` (default) or `'virtual'` time. */
+  clock?: 'real' | 'virtual';
+  /** cooperative: seed that fixes the order in which ready tasks run. */
+  seed?: number;
 }
 
 /** Options after checking (times in milliseconds). */

@@ -196,6 +196,10 @@ export class PacketDecoder {
     const nsp = packet.nsp;
     if (typeof nsp !== 'string' || !validNamespace(nsp))
       throw new ProtocolError('invalid namespace');
+    // socket.io-parser reads spaces as digits and keeps ids past 2^53: accept real ids only.
+    if (packet.id !== undefined && !(Number.isSafeInteger(packet.id) && packet.id >= 0)) {
+      throw new ProtocolError('garbage where an ack id should be');
+    }
     const data: unknown = packet.data;
     switch (packet.type) {
       case PacketType.CONNECT:

@@ -86,7 +86,10 @@ export class HandlerRegistry {
     const fn = this.#handlers.get(nsp)?.get(event);
     if (fn !== undefined) return (args) => call(fn, args);
     const instance = this.#classes.get(nsp);
-    if (instance?.hasHandler(event)) return (args) => instance.triggerEvent(event, ...args);
+    // An overridden triggerEvent sees every event; the default one only those with a method.
+    if (instance !== undefined && (instance.hasHandler(event) || instance.routesAllEvents())) {
+      return (args) => instance.triggerEvent(event, ...args);
+    }
     const catchAll = this.#handlers.get(nsp)?.get('*');
     if (catchAll !== undefined && !SERVER_EVENTS.has(event))
       return (args) => call(catchAll, [event, ...args]);
@@ -96,6 +99,21 @@ export class HandlerRegistry {
   /** The error handler for a namespace, else the default one. */
   errorHandler(nsp: string): ErrorHandler | undefined {
     return this.#errorHandlers.get(nsp) ?? this.#defaultErrorHandler;
+  }
+
+  /**
+   * Route keys (`nsp\0event`) of everything registered: events, `nsp\0*` for a
+   * catch-all or a class, `nsp\0!error` and `*\0!error` for error handlers.
+   * A worker-pool thread reports these so the main thread knows what it can run.
+   */
+  routeKeys(): string[] {
+    const keys: string[] = [];
+    for (const [nsp, events] of this.#handlers)
+      for (const event of events.keys()) keys.push(`${nsp}\0${event}`);
+    for (const nsp of this.#classes.keys()) keys.push(`${nsp}\0*`);
+    for (const nsp of this.#errorHandlers.keys()) keys.push(`${nsp}\0!error`);
+    if (this.#defaultErrorHandler !== undefined) keys.push('*\0!error');
+    return keys;
   }
 
   /** Namespaces with handlers or classes. */

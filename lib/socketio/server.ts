@@ -10,7 +10,11 @@ import type { AppLike, ListenAddress } from '../engine/listen.js';
 import { UsageError } from '../errors.js';
 import { createScheduler, resolveAsyncMode } from '../../schedulers/select.js';
 import type { AsyncMode, Scheduler, Task } from '../../schedulers/scheduler.js';
+import { WorkerPoolScheduler } from '../../schedulers/worker-pool.js';
+import { poolWorkerData, setJobRunner } from '../../schedulers/worker-runtime.js';
 import { toArgs } from './args.js';
+import type { HubOps } from './context.js';
+import { applyEffect, createRemoteRunner, RemoteOps } from './remote.js';
 import { SioClient } from './client.js';
 import { Hub } from './hub.js';
 import type { Namespace } from './namespace.js';
@@ -66,6 +70,8 @@ export class SocketIO {
   /** The scheduler every handler, timer and background task runs through. */
   readonly scheduler: Scheduler;
   readonly #hub: Hub;
+  #ops: HubOps;
+  #inPool = false;
   #app: AppLike;
   #server: HttpServer | undefined;
   #address: ListenAddress | undefined;
@@ -81,8 +87,29 @@ export class SocketIO {
       options.scheduler ??
       createScheduler(resolveAsyncMode(options.asyncMode), {
         onTaskError: (error) => resolved.logger.error('background task failed:', error),
+        debug: (message) => resolved.logger.debug(message),
+        clock: options.clock,
+        seed: options.seed,
+        appModule: options.appModule,
+        workers: options.workers,
       });
     this.#hub = new Hub(this.scheduler, resolved);
+    this.#ops = this.#hub;
+    if (poolWorkerData() !== undefined) {
+      // Loaded by a worker-pool thread: this instance runs jobs; its sends go to the main thread.
+      this.#inPool = true;
+      this.#ops = new RemoteOps(undefined, (error) =>
+        resolved.logger.error('callback failed:', error),
+      );
+      setJobRunner(
+        createRemoteRunner(this.#hub.registry, (error) =>
+          resolved.logger.error('callback failed:', error),
+        ),
+      );
+    } else if (this.scheduler instanceof WorkerPoolScheduler) {
+      const hub = this.#hub;
+      this.scheduler.setEffectHandler((effect) => applyEffect(hub, effect));
+    }
     this.engine = new EngineServer({ ...options, clock: this.scheduler.clock });
     this.engine.on('connection', (conn) => {
       const client = new SioClient(this.#hub, conn);
@@ -150,7 +177,7 @@ export class SocketIO {
 
   /** Emits from anywhere: to a room or sid with `to`, else to every client of the namespace. */
   emit(event: string, data?: unknown, options: ServerEmitOptions = {}): void {
-    this.#hub.emit({
+    this.#ops.emit({
       nsp: namespaceName(options.namespace),
       event,
       args: toArgs(data),
@@ -169,7 +196,7 @@ export class SocketIO {
 
   /** Removes every client from a room. */
   closeRoom(room: string, options: { namespace?: string; ignoreQueue?: boolean } = {}): void {
-    this.#hub.closeRoom(room, namespaceName(options.namespace));
+    this.#ops.closeRoom(room, namespaceName(options.namespace));
   }
 
   /** Emits to one client (`to` is required) and waits for its ack arguments. */
@@ -180,7 +207,7 @@ export class SocketIO {
   ): Promise<unknown[]> {
     if (options.to === undefined)
       return Promise.reject(new UsageError('io.call(): pass { to: sid } to name the client'));
-    return this.#hub.call({
+    return this.#ops.call({
       nsp: namespaceName(options.namespace),
       event,
       args: toArgs(data),
@@ -209,8 +236,14 @@ export class SocketIO {
 
   /** Attaches to the app and starts listening; resolves once listening. */
   async run(app?: AppLike, where: { host?: string; port?: number } = {}): Promise<ListenAddress> {
+    // In a worker-pool thread the main thread serves; run() does nothing here.
+    if (this.#inPool) return { host: '', port: 0 };
     if (this.#server !== undefined)
       throw new UsageError('run(): the server is already running; call stop() first');
+    if (this.scheduler instanceof WorkerPoolScheduler) {
+      await this.scheduler.ready();
+      await this.scheduler.loadExports();
+    }
     if (app !== undefined) this.#app = app;
     const server = attachApp(this.engine, this.#app);
     this.#address = await listen(server, {

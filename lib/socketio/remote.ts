@@ -1,0 +1,331 @@
+/**
+ * Handlers in worker threads (the worker-pool mode), seen from both sides:
+ * the main thread turns an invocation into plain data and applies the effects
+ * that come back; the pool thread runs the handler with context functions that
+ * post those effects.
+ */
+import { ConnectionRefusedError, SocketIOActorsError, UsageError } from '../errors.js';
+import { postEffect, requestEffect } from '../../schedulers/worker-runtime.js';
+import type { JobRunner } from '../../schedulers/worker-runtime.js';
+import { runJob } from '../../schedulers/primitives.js';
+import { Args } from './args.js';
+import { contextStorage } from './context.js';
+import type { HandlerContext, HubOps, SocketView } from './context.js';
+import type { CallRequest, EmitRequest } from './emitter.js';
+import type { Hub } from './hub.js';
+import type { BoundHandler, HandlerRegistry } from './registry.js';
+import type { RequestInfo } from './socket.js';
+
+/** Which kind of handler a job runs. */
+export type RemoteKind = 'event' | 'connect' | 'disconnect' | 'error';
+
+/** An error as plain data. */
+export interface WireError {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+  readonly data?: unknown;
+  readonly stack?: string;
+}
+
+/** One handler invocation as plain data. */
+export interface RemoteRequest {
+  readonly kind: RemoteKind;
+  readonly nsp: string;
+  readonly event: string;
+  readonly args: unknown[];
+  readonly sid: string;
+  readonly auth: Record<string, unknown> | undefined;
+  readonly info: RequestInfo;
+  readonly session: Record<string, unknown>;
+  readonly rooms: string[];
+  readonly error?: WireError;
+}
+
+/** What the pool thread answers. */
+export type RemoteOutcome =
+  | {
+      readonly type: 'value';
+      readonly value: unknown;
+      readonly many: boolean;
+      readonly session: Record<string, unknown>;
+    }
+  | { readonly type: 'throw'; readonly error: WireError; readonly session: Record<string, unknown> }
+  | { readonly type: 'missing' };
+
+/** An effect a handler in a pool thread asks the main thread to apply. */
+export type Effect =
+  | {
+      readonly type: 'emit';
+      readonly nsp: string;
+      readonly event: string;
+      readonly args: unknown[];
+      readonly to: string[] | null;
+      readonly skip: string[];
+      readonly ack: boolean;
+    }
+  | {
+      readonly type: 'call';
+      readonly nsp: string;
+      readonly event: string;
+      readonly args: unknown[];
+      readonly sid: string;
+      readonly timeout: number;
+    }
+  | {
+      readonly type: 'enterRoom' | 'leaveRoom';
+      readonly sid: string;
+      readonly room: string;
+      readonly nsp: string;
+    }
+  | { readonly type: 'closeRoom'; readonly room: string; readonly nsp: string }
+  | { readonly type: 'disconnect'; readonly sid: string; readonly nsp: string };
+
+/** Structured clone turns Buffers into Uint8Arrays: turn them back. */
+export function revive<T>(value: T, depth = 0): T {
+  if (value instanceof Uint8Array && !Buffer.isBuffer(value)) {
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength) as T;
+  }
+  if (depth > 64 || value === null || typeof value !== 'object' || Buffer.isBuffer(value))
+    return value;
+  if (Array.isArray(value)) return value.map((v: unknown) => revive(v, depth + 1)) as T;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    Object.defineProperty(out, k, {
+      value: revive(v, depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out as T;
+}
+
+/** An error as plain data (no prototype survives a thread boundary). */
+export function wireError(error: unknown): WireError {
+  if (error instanceof ConnectionRefusedError) {
+    return {
+      name: 'ConnectionRefusedError',
+      message: error.message,
+      code: error.code,
+      data: error.data,
+    };
+  }
+  if (error instanceof Error) {
+    const code = error instanceof SocketIOActorsError ? error.code : undefined;
+    return { name: error.name, message: error.message, code, stack: error.stack };
+  }
+  return { name: 'Error', message: String(error) };
+}
+
+/** Rebuilds an error from plain data; a ConnectionRefusedError stays one. */
+export function reviveError(wire: WireError): Error {
+  if (wire.name === 'ConnectionRefusedError')
+    return new ConnectionRefusedError(wire.message, revive(wire.data));
+  const error =
+    wire.code !== undefined
+      ? new SocketIOActorsError(wire.code, wire.message)
+      : new Error(wire.message);
+  error.name = wire.name;
+  if (wire.stack !== undefined) error.stack = wire.stack;
+  return error;
+}
+
+/** Replaces a session's contents with what the handler left (own keys only). */
+function replaceSession(target: Record<string, unknown>, incoming: Record<string, unknown>): void {
+  for (const key of Object.keys(target)) delete target[key];
+  for (const [key, value] of Object.entries(revive(incoming))) {
+    Object.defineProperty(target, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+}
+
+/** Main thread: the job's final message becomes its result (or its error). */
+export function settleOutcome(
+  session: Record<string, unknown>,
+  outcome: RemoteOutcome,
+  runLocally: () => Promise<unknown>,
+): unknown {
+  if (outcome.type === 'missing') return runLocally();
+  replaceSession(session, outcome.session);
+  if (outcome.type === 'throw') throw reviveError(outcome.error);
+  return outcome.many ? new Args(revive(outcome.value as unknown[])) : revive(outcome.value);
+}
+
+/** Main thread: applies one effect from a pool thread; returns the answer for those that wait. */
+export function applyEffect(hub: Hub, raw: unknown): unknown {
+  const effect = raw as Effect;
+  switch (effect.type) {
+    case 'emit':
+      if (!effect.ack) {
+        hub.emit({
+          nsp: effect.nsp,
+          event: effect.event,
+          args: effect.args,
+          to: effect.to ?? undefined,
+          skip: new Set(effect.skip),
+        });
+        return undefined;
+      }
+      return new Promise((resolve) => {
+        const reached = hub.emit({
+          nsp: effect.nsp,
+          event: effect.event,
+          args: effect.args,
+          to: effect.to ?? undefined,
+          skip: new Set(effect.skip),
+          callback: (...args: unknown[]) => resolve(args),
+        });
+        if (reached === 0) resolve(null);
+      });
+    case 'call':
+      return hub
+        .call({
+          nsp: effect.nsp,
+          event: effect.event,
+          args: effect.args,
+          sid: effect.sid,
+          timeoutSeconds: effect.timeout,
+        })
+        .then(
+          (args) => ({ ok: true, args }),
+          (error: unknown) => ({ ok: false, error: wireError(error) }),
+        );
+    case 'enterRoom':
+      return hub.enterRoom(effect.sid, effect.room, effect.nsp);
+    case 'leaveRoom':
+      return hub.leaveRoom(effect.sid, effect.room, effect.nsp);
+    case 'closeRoom':
+      return hub.closeRoom(effect.room, effect.nsp);
+    case 'disconnect':
+      return hub.disconnect(effect.sid, effect.nsp);
+  }
+}
+
+/** Pool thread: context functions that post effects to the main thread. */
+export class RemoteOps implements HubOps {
+  constructor(
+    private readonly own?: {
+      readonly sid: string;
+      readonly nsp: string;
+      readonly rooms: Set<string>;
+    },
+    private readonly onCallbackError: (error: unknown) => void = () => undefined,
+  ) {}
+
+  emit(request: EmitRequest): void {
+    const callback = request.callback;
+    const ack = callback !== undefined && request.to?.length === 1;
+    const effect: Effect = {
+      type: 'emit',
+      nsp: request.nsp,
+      event: request.event,
+      args: [...request.args],
+      to: request.to === undefined ? null : [...request.to],
+      skip: [...(request.skip ?? [])],
+      ack,
+    };
+    if (!ack) return postEffect(effect);
+    void requestEffect(effect).then((args) => {
+      if (Array.isArray(args)) return callback?.(...revive(args as unknown[]));
+      return undefined;
+    }, this.onCallbackError);
+  }
+
+  async call(request: CallRequest): Promise<unknown[]> {
+    const effect: Effect = {
+      type: 'call',
+      nsp: request.nsp,
+      event: request.event,
+      args: [...request.args],
+      sid: request.sid,
+      timeout: request.timeoutSeconds,
+    };
+    const answer = (await requestEffect(effect)) as
+      { ok: true; args: unknown[] } | { ok: false; error: WireError };
+    if (!answer.ok) throw reviveError(answer.error);
+    return revive(answer.args);
+  }
+
+  enterRoom(sid: string, room: string, nsp: string): void {
+    if (typeof room !== 'string' || room === '')
+      throw new UsageError('joinRoom(): room must be a non-empty string');
+    if (this.own?.sid === sid && this.own.nsp === nsp) this.own.rooms.add(room);
+    postEffect({ type: 'enterRoom', sid, room, nsp } satisfies Effect);
+  }
+
+  leaveRoom(sid: string, room: string, nsp: string): void {
+    if (this.own?.sid === sid && this.own.nsp === nsp) this.own.rooms.delete(room);
+    postEffect({ type: 'leaveRoom', sid, room, nsp } satisfies Effect);
+  }
+
+  closeRoom(room: string, nsp: string): void {
+    if (this.own?.nsp === nsp) this.own.rooms.delete(room);
+    postEffect({ type: 'closeRoom', room, nsp } satisfies Effect);
+  }
+
+  roomsOf(sid: string, nsp: string): string[] {
+    if (this.own?.sid === sid && this.own.nsp === nsp) return [...this.own.rooms];
+    throw new UsageError(
+      "rooms(): in worker-pool mode a handler can list only its own client's rooms in its own namespace",
+    );
+  }
+
+  disconnect(sid: string, nsp: string): void {
+    postEffect({ type: 'disconnect', sid, nsp } satisfies Effect);
+  }
+}
+
+/** Pool thread: runs the jobs the main thread sends, with this thread's handlers. */
+export function createRemoteRunner(
+  registry: HandlerRegistry,
+  onCallbackError: (error: unknown) => void,
+): JobRunner {
+  return {
+    keys: () => registry.routeKeys(),
+    async run(raw: unknown): Promise<RemoteOutcome> {
+      const request = raw as RemoteRequest;
+      const args = revive(request.args);
+      let body: BoundHandler | undefined;
+      if (request.kind === 'error') {
+        const handler = registry.errorHandler(request.nsp);
+        const error = reviveError(request.error ?? { name: 'Error', message: 'unknown error' });
+        body = handler === undefined ? undefined : () => handler(error);
+      } else {
+        body = registry.find(request.nsp, request.event);
+      }
+      if (body === undefined) return { type: 'missing' };
+      const session = revive(request.session);
+      const socket: SocketView = {
+        sid: request.sid,
+        nsp: request.nsp,
+        auth: revive(request.auth),
+        request: request.info,
+        session,
+      };
+      const ops = new RemoteOps(
+        { sid: request.sid, nsp: request.nsp, rooms: new Set(request.rooms) },
+        onCallbackError,
+      );
+      const ctx: HandlerContext = { hub: ops, socket, event: { message: request.event, args } };
+      const run = body;
+      try {
+        const value = await runJob(
+          () => contextStorage.run(ctx, () => run(args)),
+          (fn) => contextStorage.run(ctx, fn),
+          () => new Promise((resolve) => setImmediate(resolve)),
+        );
+        if (value instanceof Args)
+          return { type: 'value', value: [...value.values], many: true, session };
+        return { type: 'value', value, many: false, session };
+      } catch (error) {
+        return { type: 'throw', error: wireError(error), session };
+      }
+    },
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * The `cooperative` async mode (gevent's counterpart): one run queue; a task
+ * runs until it yields (`await io.sleep(0)`, a bare `yield` in a generator
+ * handler, or waiting on a timer). Each turn of the queue runs the steps that
+ * were ready when it began, within a time budget, then lets I/O in with
+ * `setImmediate`, so one busy client cannot starve the others.
+ *
+ * With `clock: 'virtual'`, time stands still while anything is runnable and
+ * jumps to the next timer when everything waits: a 25 s heartbeat takes
+ * milliseconds. With a `seed`, the next ready step is picked pseudo-randomly
+ * (reproducibly), to explore interleavings.
+ */
+import { realClock, VirtualClock } from './clock.js';
+import { enterOf, FlagEvent, PromiseTask, runJob, sleepMs, WaitQueue } from './primitives.js';
+import type { TaskErrorReporter } from './primitives.js';
+import type { Clock, Event, HandlerJob, Queue, Scheduler, Task } from './scheduler.js';
+
+/** Options of {@link CooperativeScheduler}. */
+export interface CooperativeSchedulerOptions {
+  /** `'real'` (default), `'virtual'`, or a clock instance. */
+  clock?: 'real' | 'virtual' | Clock;
+  /** Pick ready steps pseudo-randomly from this seed instead of first-in first-out. */
+  seed?: number;
+  /** Real milliseconds a turn may run before I/O gets its chance. Default 1. */
+  budgetMs?: number;
+  /**
+   * Virtual clock only: real milliseconds everything must stay idle before
+   * time jumps to the next timer (lets loopback I/O such as a pong land first).
+   * Default 10; 0 for in-process tests.
+   */
+  idleMs?: number;
+  /** Called with the error of a failed background task. */
+  onTaskError?: TaskErrorReporter;
+}
+
+type Step = () => void;
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same sequence. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A fair run queue with an optional virtual clock.
+ *
+ * @example
+ * ```ts
+ * const s = new CooperativeScheduler({ clock: 'virtual', idleMs: 0 });
+ * await s.sleep(3600); // an hour of virtual time, at once
+ * ```
+ */
+export class CooperativeScheduler implements Scheduler {
+  readonly mode = 'cooperative' as const;
+  readonly clock: Clock;
+  readonly #virtual: VirtualClock | undefined;
+  readonly #random: (() => number) | undefined;
+  readonly #budgetMs: number;
+  readonly #idleMs: number;
+  readonly #onTaskError: TaskErrorReporter;
+  #ready: Step[] = [];
+  #tickQueued = false;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** Steps run since creation (a measure of progress for tests and the status page). */
+  steps = 0;
+
+  constructor(options: CooperativeSchedulerOptions = {}) {
+    const clock = options.clock ?? 'real';
+    this.clock = clock === 'real' ? realClock : clock === 'virtual' ? new VirtualClock() : clock;
+    this.#virtual = this.clock instanceof VirtualClock ? this.clock : undefined;
+    if (this.#virtual) this.#virtual.onTimerSet = () => this.#watchIdle();
+    this.#random = options.seed === undefined ? undefined : prng(options.seed);
+    this.#budgetMs = options.budgetMs ?? 1;
+    this.#idleMs = options.idleMs ?? 10;
+    this.#onTaskError =
+      options.onTaskError ?? ((error) => console.error('background task failed:', error));
+  }
+
+  /** Steps waiting for their turn. */
+  get queueDepth(): number {
+    return this.#ready.length;
+  }
+
+  #enqueue(step: Step): void {
+    this.#ready.push(step);
+    if (!this.#tickQueued) {
+      this.#tickQueued = true;
+      setImmediate(this.#tick);
+    }
+  }
+
+  readonly #tick = (): void => {
+    this.#tickQueued = false;
+    const deadline = performance.now() + this.#budgetMs;
+    // Only the steps ready when the turn began: a step that yields again waits for the next turn.
+    let turn = this.#ready.length;
+    while (turn-- > 0 && this.#ready.length > 0) {
+      const i = this.#random ? Math.floor(this.#random() * this.#ready.length) : 0;
+      const step = i === 0 ? this.#ready.shift() : this.#ready.splice(i, 1)[0];
+      this.steps++;
+      step?.();
+      if (performance.now() > deadline) break;
+    }
+    if (this.#ready.length > 0 && !this.#tickQueued) {
+      this.#tickQueued = true;
+      setImmediate(this.#tick);
+    }
+    this.#watchIdle();
+  };
+
+  /** Virtual clock: once nothing has run for idleMs, jump to the next timer. */
+  #watchIdle(): void {
+    const clock = this.#virtual;
+    if (clock === undefined || this.#closed || this.#idleTimer !== undefined) return;
+    if (this.#ready.length > 0 || clock.pending === 0) return;
+    const stepsBefore = this.steps;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#ready.length === 0 && this.steps === stepsBefore && !this.#tickQueued)
+        clock.runNext();
+      this.#watchIdle();
+    }, this.#idleMs);
+  }
+
+  /** A promise that resolves when the caller's next turn comes. */
+  #turn(): Promise<void> {
+    return new Promise((resolve) => this.#enqueue(resolve));
+  }
+
+  startBackgroundTask<A extends unknown[], T>(
+    target: (...args: A) => T | Promise<T>,
+    ...args: A
+  ): Task<Awaited<T>> {
+    const running = new Promise<Awaited<T>>((resolve, reject) => {
+      this.#enqueue(() => {
+        runJob(
+          () => target(...args),
+          undefined,
+          () => this.#turn(),
+        ).then((v) => resolve(v as Awaited<T>), reject);
+      });
+    });
+    return new PromiseTask(this.mode, running, this.#onTaskError);
+  }
+
+  async sleep(seconds?: number): Promise<void> {
+    const ms = sleepMs(seconds);
+    if (ms === 0) return this.#turn();
+    return new Promise((resolve) => this.clock.setTimeout(() => this.#enqueue(resolve), ms));
+  }
+
+  dispatch<T>(job: HandlerJob<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#enqueue(() => {
+        runJob(
+          () => job.run(),
+          enterOf(job),
+          () => this.#turn(),
+        ).then(resolve, reject);
+      });
+    });
+  }
+
+  createQueue<T>(): Queue<T> {
+    return new WaitQueue<T>();
+  }
+
+  createEvent(): Event {
+    return new FlagEvent();
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    return Promise.resolve();
+  }
+}

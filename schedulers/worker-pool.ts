@@ -1,0 +1,286 @@
+/**
+ * The `worker-pool` async mode (threading's counterpart): sockets, actors and
+ * rooms stay on the main thread; handler invocations and background tasks run
+ * in a piscina pool whose threads load the app module. A handler's effects
+ * stream back over a BroadcastChannel and are applied in order (see
+ * worker-runtime.ts for the message flow).
+ */
+import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { BroadcastChannel } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Piscina } from 'piscina';
+import { realClock } from './clock.js';
+import {
+  enterOf,
+  FlagEvent,
+  invoke,
+  PromiseTask,
+  runJob,
+  sleepMs,
+  WaitQueue,
+} from './primitives.js';
+import type { TaskErrorReporter } from './primitives.js';
+import type { Clock, Event, HandlerJob, Queue, Scheduler, Task } from './scheduler.js';
+import type { PoolMessage } from './worker-runtime.js';
+
+/** Options of {@link WorkerPoolScheduler}. */
+export interface WorkerPoolSchedulerOptions {
+  /** URL or path of the module that creates the server and registers its handlers. */
+  appModule: string;
+  /** Pool threads. Default: the number of cores. */
+  workers?: number;
+  clock?: Clock;
+  onTaskError?: TaskErrorReporter;
+  /** Debug logging (where a task ran). */
+  debug?: (message: string) => void;
+}
+
+/** Applies one effect a pool thread sent; returns the answer for effects that wait for one. */
+export type EffectHandler = (effect: unknown) => unknown;
+
+interface PendingJob {
+  resolve(outcome: unknown): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Loads piscina on demand, so the other modes work without it; a missing
+ * install fails here with an error that names the fix.
+ */
+export function loadPiscina(): typeof Piscina {
+  try {
+    return (createRequire(import.meta.url)('piscina') as { Piscina: typeof Piscina }).Piscina;
+  } catch {
+    throw new Error(
+      "async mode 'worker-pool' needs the piscina package (npm install piscina); valid modes are event-loop, worker-pool, cooperative",
+    );
+  }
+}
+
+/** Which route key (`nsp\0event`) a job is for; jobs whose key no thread knows run locally. */
+export function routeKey(nsp: string, event: string): string {
+  return `${nsp}\0${event}`;
+}
+
+/**
+ * A piscina pool that runs handler jobs and exported background tasks.
+ *
+ * @example
+ * ```ts
+ * const s = new WorkerPoolScheduler({ appModule: import.meta.url, workers: 2 });
+ * await s.ready();
+ * ```
+ */
+export class WorkerPoolScheduler implements Scheduler {
+  readonly mode = 'worker-pool' as const;
+  readonly clock: Clock;
+  readonly workers: number;
+  readonly #pool: Piscina;
+  readonly #channel: BroadcastChannel;
+  readonly #appModule: string;
+  readonly #onTaskError: TaskErrorReporter;
+  readonly #debug: (message: string) => void;
+  readonly #jobs = new Map<number, PendingJob>();
+  readonly #keys = new Set<string>();
+  readonly #readyThreads = new Set<number>();
+  #readyWaiters: (() => void)[] = [];
+  #nextJobId = 0;
+  #running = 0;
+  #effects: EffectHandler = () => undefined;
+  #exports: Record<string, unknown> | undefined;
+  #closed = false;
+
+  constructor(options: WorkerPoolSchedulerOptions) {
+    this.clock = options.clock ?? realClock;
+    this.workers = options.workers ?? availableParallelism();
+    this.#appModule = options.appModule;
+    this.#onTaskError =
+      options.onTaskError ?? ((error) => console.error('background task failed:', error));
+    this.#debug = options.debug ?? (() => undefined);
+    const channel = `socketio-actors:${randomUUID()}`;
+    this.#channel = new BroadcastChannel(channel);
+    this.#channel.onmessage = (event: unknown) =>
+      this.#onMessage((event as { data: PoolMessage }).data);
+    this.#pool = new (loadPiscina())({
+      filename: new URL('./worker-pool-thread.js', import.meta.url).href,
+      workerData: { socketioActorsPool: { appModule: options.appModule, channel } },
+      minThreads: this.workers,
+      maxThreads: this.workers,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      // 'disabled': a thread's event loop keeps turning between tasks, so timers,
+      // sleeps and background tasks in it progress.
+      atomics: 'disabled',
+    });
+    this.#pool.on('error', (error: unknown) => this.#onTaskError(error));
+  }
+
+  /** Sets who applies effects from pool threads (the server does, once). */
+  setEffectHandler(handler: EffectHandler): void {
+    this.#effects = handler;
+  }
+
+  /** Resolves once every thread has loaded the app module. */
+  ready(): Promise<void> {
+    if (this.#readyThreads.size >= this.workers) return Promise.resolve();
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  /** Jobs queued or running in the pool. */
+  get queueDepth(): number {
+    return this.#pool.queueSize;
+  }
+
+  /** Threads busy with a job or task. */
+  get busyWorkers(): number {
+    return Math.min(this.#running, this.workers);
+  }
+
+  #track<R>(work: Promise<R>): Promise<R> {
+    this.#running++;
+    return work.finally(() => this.#running--);
+  }
+
+  #onMessage(message: PoolMessage): void {
+    switch (message.kind) {
+      case 'ready':
+        for (const key of message.keys) this.#keys.add(key);
+        this.#readyThreads.add(message.thread);
+        if (this.#readyThreads.size >= this.workers) {
+          const waiters = this.#readyWaiters;
+          this.#readyWaiters = [];
+          for (const w of waiters) w();
+        }
+        return;
+      case 'effect':
+        return this.#applyEffect(message.thread, message.replyId, message.effect);
+      case 'done':
+        this.#jobs.get(message.id)?.resolve(message.outcome);
+        this.#jobs.delete(message.id);
+        return;
+      case 'failed':
+        this.#jobs.get(message.id)?.reject(new Error(message.message));
+        this.#jobs.delete(message.id);
+        return;
+      case 'reply':
+        return;
+    }
+  }
+
+  #applyEffect(thread: number, replyId: number | undefined, effect: unknown): void {
+    const answer = invoke(() => this.#effects(effect));
+    if (replyId === undefined) {
+      answer.catch((error: unknown) => this.#onTaskError(error));
+      return;
+    }
+    const reply = (ok: boolean, value: unknown): void => {
+      if (!this.#closed)
+        this.#channel.postMessage({
+          kind: 'reply',
+          thread,
+          replyId,
+          ok,
+          value,
+        } satisfies PoolMessage);
+    };
+    answer.then(
+      (value) => reply(true, value),
+      (error: unknown) => reply(false, error),
+    );
+  }
+
+  /** Whether some pool thread has a handler for a route key (`nsp\0event`, or `nsp\0*`). */
+  handles(key: string): boolean {
+    const nsp = key.slice(0, key.indexOf('\0'));
+    return this.#keys.has(key) || this.#keys.has(routeKey(nsp, '*'));
+  }
+
+  dispatch<T>(job: HandlerJob<T>): Promise<T> {
+    const remote = job.remote;
+    if (remote === undefined || this.#closed || !this.handles(remote.key)) {
+      return invoke(() =>
+        runJob(
+          () => job.run(),
+          enterOf(job),
+          () => this.sleep(0),
+        ),
+      );
+    }
+    const id = ++this.#nextJobId;
+    return new Promise<unknown>((resolve, reject) => {
+      this.#jobs.set(id, { resolve, reject });
+      this.#track(this.#pool.run({ kind: 'job', id, request: remote.request })).catch(
+        (error: unknown) => {
+          this.#jobs.delete(id);
+          if (!(error instanceof Error)) return reject(new Error(String(error)));
+          reject(
+            error.name === 'DataCloneError'
+              ? new Error(
+                  `handler arguments must survive structured clone to reach a worker thread (${error.message})`,
+                )
+              : error,
+          );
+        },
+      );
+    }).then((outcome) => remote.settle(outcome));
+  }
+
+  startBackgroundTask<A extends unknown[], T>(
+    target: (...args: A) => T | Promise<T>,
+    ...args: A
+  ): Task<Awaited<T>> {
+    const exportName = this.#exportName(target);
+    if (exportName === undefined || this.#closed) {
+      this.#debug(
+        `background task ${target.name || '(anonymous)'} is not exported by the app module: it runs on the main thread`,
+      );
+      const running = invoke(() =>
+        runJob(
+          () => target(...args),
+          undefined,
+          () => this.sleep(0),
+        ),
+      ) as Promise<Awaited<T>>;
+      return new PromiseTask<Awaited<T>>('event-loop', running, this.#onTaskError);
+    }
+    this.#debug(`background task ${exportName} runs in the worker pool`);
+    const running = this.#track(
+      this.#pool.run({ kind: 'task', exportName, args }) as Promise<Awaited<T>>,
+    );
+    return new PromiseTask(this.mode, running, this.#onTaskError);
+  }
+
+  /** Loads the app module's exports on the main thread, so exported tasks can be recognised. */
+  async loadExports(): Promise<void> {
+    this.#exports ??= (await import(this.#appModule)) as Record<string, unknown>;
+  }
+
+  #exportName(target: unknown): string | undefined {
+    const exports = this.#exports;
+    if (exports === undefined) return undefined;
+    return Object.keys(exports).find((name) => exports[name] === target);
+  }
+
+  async sleep(seconds?: number): Promise<void> {
+    const ms = sleepMs(seconds);
+    if (ms === 0) return new Promise((resolve) => setImmediate(resolve));
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
+  }
+
+  createQueue<T>(): Queue<T> {
+    return new WaitQueue<T>();
+  }
+
+  createEvent(): Event {
+    return new FlagEvent();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#channel.close();
+    for (const job of this.#jobs.values()) job.reject(new Error('the worker pool was closed'));
+    this.#jobs.clear();
+    await this.#pool.destroy();
+  }
+}
