@@ -69,7 +69,10 @@ export class Namespace {
 
   #method(event: string): Method | undefined {
     const self = this as unknown as Record<string, unknown>;
-    const names = [`on_${event}`, `on${event.charAt(0).toUpperCase()}${event.slice(1)}`];
+    // `onE` only for names that start with a letter: '_join' must not reach on_join.
+    const names = /^[A-Za-z]/.test(event)
+      ? [`on_${event}`, `on${event.charAt(0).toUpperCase()}${event.slice(1)}`]
+      : [`on_${event}`];
     const lifecycle = event === 'connect' || event === 'disconnect';
     for (const name of names) {
       // A client event named "Connect" must not reach onConnect.

@@ -263,12 +263,14 @@ export class SocketIO {
 
   /** Closes every connection (`server shutdown`), rejects pending calls, stops listening. */
   async stop(): Promise<void> {
+    // Closing removes clients from the set: keep them to wait for their disconnect handlers.
+    const clients = [...this.#clients];
     this.engine.close();
     const server = this.#server;
     this.#server = undefined;
     this.#address = undefined;
     if (server !== undefined) await unlisten(server);
-    await Promise.all([...this.#clients].map((c) => c.settled()));
+    await Promise.all(clients.map((c) => c.settled()));
     await this.scheduler.close();
   }
 

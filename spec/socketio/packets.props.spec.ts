@@ -17,8 +17,9 @@ import {
   encodeEvent,
 } from '../../lib/socketio/packets.js';
 import type { DecodeLimits, InboundPacket } from '../../lib/socketio/packets.js';
-import { ASYNC_MODES_UNDER_TEST } from '../helpers/modes.js';
+import { ASYNC_MODES_UNDER_TEST, modeOptions } from '../helpers/modes.js';
 import { RawWs } from '../helpers/raw-engine.js';
+import { within } from '../helpers/socketio.js';
 
 // FC_RUNS raises or lowers the number of generated cases; the time budgets cap each property.
 const RUNS = positiveInt(process.env.FC_RUNS, 100);
@@ -568,22 +569,6 @@ function once<T>(socket: ClientSocket, event: string, ms: number): Promise<T> {
   });
 }
 
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
-
 for (const mode of ASYNC_MODES_UNDER_TEST) {
   describe(`malformed Socket.IO packets at the server (property, ${mode})`, function () {
     this.timeout(NETWORK_BUDGET_MS + 8_000);
@@ -592,7 +577,7 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
     let base: string;
 
     before(async () => {
-      io = new SocketIO({ asyncMode: mode });
+      io = new SocketIO(modeOptions(mode));
       io.on('connect', () => undefined);
       io.on('echo', (value: unknown) => value);
       const { port } = await io.run(undefined, { host: '127.0.0.1', port: 0 });
@@ -613,7 +598,7 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
     /** A raw WebSocket client, past the Engine.IO handshake and connected to '/'. */
     async function rawConnected(): Promise<RawWs> {
       const raw = new RawWs(`${base.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
-      await within(raw.opened, 2000, 'WebSocket open');
+      await within(raw.opened, 'WebSocket open', 2000);
       const open = await raw.messages.next('the open packet');
       expect(String(open)).to.match(/^0\{/);
       raw.send('40');
@@ -632,8 +617,8 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
             bad.send(`4${malformed}`);
             const closed = await within(
               bad.closed,
-              2000,
               `close after ${JSON.stringify(malformed)}`,
+              2000,
             );
             expect(closed.code).to.be.a('number');
 
@@ -655,7 +640,7 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
       const bad = await rawConnected();
       try {
         bad.send('421 1["echo",1]');
-        await within(bad.closed, 2000, 'close after an ack id of "1 1"');
+        await within(bad.closed, 'close after an ack id of "1 1"', 2000);
         expect(
           bad.messages.items.filter((m) => typeof m === 'string' && m.startsWith('43')),
           'no ACK packet',

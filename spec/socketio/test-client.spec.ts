@@ -18,7 +18,7 @@ import {
   session,
 } from '../../lib/index.js';
 import type { Logger, RequestSnapshot, TestClient } from '../../lib/index.js';
-import { ASYNC_MODES_UNDER_TEST } from '../helpers/modes.js';
+import { ASYNC_MODES_UNDER_TEST, modeOptions } from '../helpers/modes.js';
 
 /** A logger that keeps error lines so a spec can read them. */
 function recordingLogger(): Logger & { errors: unknown[][] } {
@@ -36,7 +36,7 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
   describe(`test client: connecting (${mode})`, () => {
     let io: SocketIO;
     beforeEach(() => {
-      io = new SocketIO({ asyncMode: mode });
+      io = new SocketIO(modeOptions(mode));
     });
     afterEach(async () => {
       await io.stop();
@@ -217,7 +217,7 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
     let io: SocketIO;
     let client: TestClient;
     beforeEach(async () => {
-      io = new SocketIO({ asyncMode: mode });
+      io = new SocketIO(modeOptions(mode));
       io.on('connect', () => undefined);
       io.on('connect', () => undefined, { namespace: '/chat' });
       io.on('single', (x: number) => x * 2);
@@ -361,7 +361,7 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
   describe(`test client: sessions (${mode})`, () => {
     let io: SocketIO;
     beforeEach(() => {
-      io = new SocketIO({ asyncMode: mode });
+      io = new SocketIO(modeOptions(mode));
       for (const namespace of ['/', '/chat']) {
         io.on('connect', () => undefined, { namespace });
         io.on(
@@ -417,7 +417,7 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
     let b: TestClient;
     let c: TestClient;
     beforeEach(async () => {
-      io = new SocketIO({ asyncMode: mode });
+      io = new SocketIO(modeOptions(mode));
       io.on('connect', () => undefined);
       io.on('join', (room: string) => {
         joinRoom(room);
@@ -514,7 +514,7 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
     let logger: ReturnType<typeof recordingLogger>;
     beforeEach(() => {
       logger = recordingLogger();
-      io = new SocketIO({ asyncMode: mode, logger });
+      io = new SocketIO({ ...modeOptions(mode), logger });
       for (const namespace of ['/', '/chat', '/other']) {
         io.on('connect', () => undefined, { namespace });
         io.on(
@@ -603,7 +603,7 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
     }
 
     it('dispatches events to on_E / onE methods and acks with their return values', async () => {
-      io = new SocketIO({ asyncMode: mode });
+      io = new SocketIO(modeOptions(mode));
       const chat = new Chat('/chat');
       io.onNamespace(chat);
       const client = await io.testClient({ namespace: '/chat', auth: { user: 'ann' } });
@@ -625,7 +625,7 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
     });
 
     it('ignores events without a method; an io.on handler for the same event wins', async () => {
-      io = new SocketIO({ asyncMode: mode });
+      io = new SocketIO(modeOptions(mode));
       io.onNamespace(new Chat('/chat'));
       io.on('my_event', () => 'function handler', { namespace: '/chat' });
       const client = await io.testClient({ namespace: '/chat' });
@@ -638,7 +638,7 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
     });
 
     it('namespace emit with to: reaches the room between two test clients', async () => {
-      io = new SocketIO({ asyncMode: mode });
+      io = new SocketIO(modeOptions(mode));
       io.onNamespace(new Chat('/chat'));
       const a = await io.testClient({ namespace: '/chat' });
       const b = await io.testClient({ namespace: '/chat' });
@@ -663,7 +663,7 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
           return 'method';
         }
       }
-      io = new SocketIO({ asyncMode: mode });
+      io = new SocketIO(modeOptions(mode));
       io.onNamespace(new Router('/r'));
       const client = await io.testClient({ namespace: '/r' });
       expect(client.isConnected('/r')).to.equal(true);
@@ -683,7 +683,7 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
     const disconnected: string[] = [];
     beforeEach(() => {
       disconnected.length = 0;
-      io = new SocketIO({ asyncMode: mode });
+      io = new SocketIO(modeOptions(mode));
       io.on('connect', (auth: { username?: string } | undefined) => {
         if (auth?.username === undefined) return false;
         session().username = auth.username;
