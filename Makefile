@@ -23,8 +23,11 @@ test: ## Lint, type-check, build, then run every spec (the README's test command
 test-props: build ## Run only the property-based (fast-check) specs; FC_RUNS=N raises the run count
 	npx mocha 'dist/spec/**/*.props.spec.js'
 
-bench: build ## Benchmark the schedulers and the peer servers; writes benchmarks/results/
+bench: build ## Benchmark the async modes (and peer servers) side by side; writes benchmarks/results/
 	node dist/benchmarks/run.js
+
+bench-quick: build ## The same benchmarks with short windows (a smoke test, under 30 s)
+	node dist/benchmarks/run.js --quick
 
 run: build ## Run the demo chat server on port 5000 (event-loop mode, in-memory rooms)
 	node dist/examples/chat/server.js
@@ -35,4 +38,4 @@ services: ## Start Redis and RabbitMQ on loopback if they are not running
 clean: ## Remove build output and test artifacts
 	rm -rf dist coverage spec/artifacts
 
-.PHONY: help setup build typecheck lint test test-props bench run services clean
+.PHONY: help setup build typecheck lint test test-props bench bench-quick run services clean

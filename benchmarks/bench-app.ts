@@ -1,0 +1,35 @@
+/**
+ * The benchmark server app: the same handlers for every async mode. The mode
+ * comes from BENCH_MODE, so pool threads (which load this module again) agree.
+ */
+import { SocketIO } from '../lib/index.js';
+import type { AsyncMode } from '../lib/index.js';
+
+const mode = (process.env.BENCH_MODE ?? 'event-loop') as AsyncMode;
+
+export const io = new SocketIO({
+  asyncMode: mode,
+  appModule: mode === 'worker-pool' ? import.meta.url : undefined,
+  pingInterval: Number(process.env.BENCH_PING_INTERVAL ?? 25),
+  pingTimeout: 20,
+});
+
+/** Busy-waits `ms` milliseconds (the CPU-bound handler's work). */
+export function burn(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
+/** A trivial background task, exported so worker-pool runs it in the pool. */
+export function noop(): number {
+  return 1;
+}
+
+io.on('echo', (data: unknown) => data);
+io.on('cpu', (ms: number) => {
+  burn(ms);
+  return ms;
+});
+io.on('broadcast', (data: unknown) => {
+  io.emit('news', data);
+});
