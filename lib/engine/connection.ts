@@ -311,10 +311,13 @@ export class EngineConnection
     this.#reason = reason;
     const graceful = reason === 'forced close' || reason === 'server shutdown';
     const clientLeft = reason === 'transport close' && this.#transport.name === 'polling';
-    // A client that sent `close` over polling gets its pending GET released with a noop.
+    // A graceful close delivers the queue and a close packet, waiting for the client's next
+    // GET if need be. After an error only a transport that can take it now gets a close
+    // packet (nothing lingers for a client presumed gone); a client that sent `close` over
+    // polling gets its pending GET released with a noop.
     const final: Packet[] = graceful
       ? [...this.#outbox, { type: 'close' }]
-      : clientLeft
+      : clientLeft || !this.#transport.writable
         ? []
         : [{ type: 'close' }];
     this.#outbox = [];
