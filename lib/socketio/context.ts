@@ -19,7 +19,7 @@ export interface HubOps {
   call(request: CallRequest): Promise<unknown[]>;
   enterRoom(sid: string, room: string, nsp: string): void;
   leaveRoom(sid: string, room: string, nsp: string): void;
-  closeRoom(room: string, nsp: string): void;
+  closeRoom(room: string, nsp: string, ignoreQueue?: boolean): void;
   roomsOf(sid: string, nsp: string): string[];
   disconnect(sid: string, nsp: string): void;
 }
@@ -178,7 +178,11 @@ export function closeRoom(
   options: { namespace?: string; ignoreQueue?: boolean } = {},
 ): void {
   const ctx = current('closeRoom');
-  ctx.hub.closeRoom(room, namespaceName(options.namespace ?? ctx.socket.nsp));
+  ctx.hub.closeRoom(
+    room,
+    namespaceName(options.namespace ?? ctx.socket.nsp),
+    options.ignoreQueue === true,
+  );
 }
 
 /**

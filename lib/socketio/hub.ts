@@ -10,7 +10,9 @@ import { contextStorage } from './context.js';
 import type { HandlerContext, HubOps } from './context.js';
 import { callWaiter, checkEventName, deliver, resolveTargets } from './emitter.js';
 import type { CallRequest, EmitRequest } from './emitter.js';
-import { encodeDisconnect } from './packets.js';
+import { encodeDisconnect, encodeEvent } from './packets.js';
+import type { EncodedParts } from './packets.js';
+import type { LocalServer, PubSub } from '../queues/pubsub.js';
 import { HandlerRegistry } from './registry.js';
 import type { BoundHandler } from './registry.js';
 import type { ResolvedSocketIOOptions } from './options.js';
@@ -37,10 +39,12 @@ export function ackArgs(value: unknown): unknown[] {
 /**
  * One server's state and operations; not part of the public API.
  */
-export class Hub implements HubOps {
+export class Hub implements HubOps, LocalServer {
   readonly rooms = new RoomRegistry();
   readonly sockets = new Map<string, NamespaceSocket>();
   readonly registry = new HandlerRegistry();
+  /** The message queue bridge, when several processes share the clients. */
+  bus: PubSub | undefined;
   /** Called when a socket is removed (lets owners of per-socket state clean up). */
   onSocketGone: ((socket: NamespaceSocket, reason: string) => void) | undefined;
 
@@ -144,34 +148,94 @@ export class Hub implements HubOps {
     }
   }
 
-  /** Emits to local clients. Returns how many clients it was written to. */
+  /**
+   * Emits to the clients a request reaches: the local ones directly, the others
+   * through the message queue (unless `ignoreQueue`). The packet is encoded once.
+   * Returns how many local clients it was written to.
+   */
   emit(request: EmitRequest): number {
     checkEventName(request.event);
-    const targets = resolveTargets(this.rooms, this.sockets, request);
+    const bus = request.ignoreQueue === true ? undefined : this.bus;
     const callback = request.callback;
-    const single =
-      request.to?.length === 1 && targets.length === 1 && targets[0]?.sid === request.to[0];
-    const waiter =
-      callback !== undefined && single
-        ? {
-            onAck: (args: unknown[]) => {
-              const socket = targets[0] as NamespaceSocket;
-              void this.run(socket, 'callback', args, (a) => callback(...a));
-            },
-            onDisconnect: () => undefined,
-          }
-        : undefined;
-    return deliver(targets, request, waiter, this.options.json);
+    const sid = request.to?.length === 1 ? request.to[0] : undefined;
+    if (callback !== undefined && sid !== undefined) {
+      const socket = this.sockets.get(sid);
+      if (socket !== undefined && socket.nsp === request.nsp && !socket.isGone()) {
+        const waiter = {
+          onAck: (args: unknown[]) =>
+            void this.run(socket, 'callback', args, (a) => callback(...a)),
+          onDisconnect: () => undefined,
+        };
+        return deliver([socket], request, waiter, this.options.json);
+      }
+      if (bus !== undefined && this.rooms.members(request.nsp, request.to).size === 0) {
+        // A client of another process: its ack comes back through the queue.
+        bus.publishEmit(
+          request,
+          undefined,
+          (args) => void this.#callback(request.event, callback, args),
+        );
+        return 0;
+      }
+    }
+    const targets = resolveTargets(this.rooms, this.sockets, request);
+    if (targets.length === 0 && bus === undefined) return 0;
+    const parts = encodeEvent(
+      request.nsp,
+      request.event,
+      request.args,
+      undefined,
+      this.options.json,
+    );
+    for (const socket of targets) socket.write(parts);
+    bus?.publishEmit(request, parts);
+    return targets.length;
   }
 
-  /** Emits to one client and waits for its ack. */
+  /** Runs a callback whose ack came from another process. */
+  #callback(
+    event: string,
+    callback: (...args: unknown[]) => unknown,
+    args: unknown[],
+  ): Promise<unknown> {
+    return this.scheduler
+      .dispatch({ label: `callback of ${event}`, run: () => callback(...args) })
+      .catch((error: unknown) =>
+        this.options.logger.error(`callback of "${event}" failed:`, error),
+      );
+  }
+
+  /** Emits to local clients only (what a queue message asks for). */
+  emitLocal(request: EmitRequest): number {
+    return this.emit({ ...request, ignoreQueue: true });
+  }
+
+  /** Writes pre-encoded parts (from the queue) to the local clients an emit reaches. */
+  writeParts(
+    nsp: string,
+    to: readonly string[] | undefined,
+    skip: ReadonlySet<string>,
+    parts: EncodedParts,
+  ): number {
+    const targets = resolveTargets(this.rooms, this.sockets, { nsp, to, skip });
+    for (const socket of targets) socket.write(parts);
+    return targets.length;
+  }
+
+  /** Whether a sid is a live client of this process in a namespace. */
+  isLocal(sid: string, nsp: string): boolean {
+    return this.#socket(sid, nsp, 'isLocal') !== undefined;
+  }
+
+  /** Emits to one client and waits for its ack (through the queue for another process's client). */
   call(request: CallRequest): Promise<unknown[]> {
     checkEventName(request.event);
     if (typeof request.timeoutSeconds !== 'number' || !(request.timeoutSeconds > 0)) {
       return Promise.reject(new UsageError('call(): timeout must be a positive number of seconds'));
     }
-    const socket = this.sockets.get(request.sid);
-    if (socket === undefined || socket.nsp !== request.nsp || socket.phase === 'disconnected') {
+    const socket = this.#socket(request.sid, request.nsp, 'call');
+    if (socket === undefined) {
+      if (this.bus !== undefined) return this.bus.call(request);
       return Promise.reject(
         new UsageError(`call(): no client ${request.sid} in namespace ${request.nsp}`),
       );
@@ -193,14 +257,17 @@ export class Hub implements HubOps {
     if (typeof room !== 'string' || room === '')
       throw new UsageError('joinRoom(): room must be a non-empty string');
     if (this.#socket(sid, nsp, 'joinRoom') !== undefined) this.rooms.join(nsp, sid, room);
+    else this.bus?.publishRoom('enter_room', sid, room, nsp);
   }
 
   leaveRoom(sid: string, room: string, nsp: string): void {
     if (this.#socket(sid, nsp, 'leaveRoom') !== undefined) this.rooms.leave(nsp, sid, room);
+    else this.bus?.publishRoom('leave_room', sid, room, nsp);
   }
 
-  closeRoom(room: string, nsp: string): void {
+  closeRoom(room: string, nsp: string, ignoreQueue = false): void {
     this.rooms.close(nsp, room);
+    if (!ignoreQueue) this.bus?.publishCloseRoom(room, nsp);
   }
 
   roomsOf(sid: string, nsp: string): string[] {
@@ -210,7 +277,7 @@ export class Hub implements HubOps {
   /** Server-side disconnect of one namespace socket: DISCONNECT packet, then cleanup. */
   disconnect(sid: string, nsp: string): void {
     const socket = this.#socket(sid, nsp, 'disconnect');
-    if (socket === undefined) return;
+    if (socket === undefined) return void this.bus?.publishDisconnect(sid, nsp);
     socket.write(encodeDisconnect(nsp));
     void this.removeSocket(socket, 'server namespace disconnect');
   }

@@ -11,6 +11,9 @@ import { UsageError } from '../errors.js';
 import { createScheduler, resolveAsyncMode } from '../../schedulers/select.js';
 import type { AsyncMode, Scheduler, Task } from '../../schedulers/scheduler.js';
 import { WorkerPoolScheduler } from '../../schedulers/worker-pool.js';
+import { createQueue } from '../queues/create.js';
+import { PubSub } from '../queues/pubsub.js';
+import type { QueueStats } from '../queues/queue.js';
 import { poolWorkerData, setJobRunner } from '../../schedulers/worker-runtime.js';
 import { toArgs } from './args.js';
 import type { HubOps } from './context.js';
@@ -70,6 +73,7 @@ export class SocketIO {
   /** The scheduler every handler, timer and background task runs through. */
   readonly scheduler: Scheduler;
   readonly #hub: Hub;
+  #bus: PubSub | undefined;
   #ops: HubOps;
   #inPool = false;
   #app: AppLike;
@@ -110,8 +114,23 @@ export class SocketIO {
       const hub = this.#hub;
       this.scheduler.setEffectHandler((effect) => applyEffect(hub, effect));
     }
+    if (resolved.messageQueue !== undefined && !this.#inPool) {
+      const queue = createQueue({
+        url: resolved.messageQueue,
+        channel: resolved.channel,
+        logger: resolved.logger,
+        clock: this.scheduler.clock,
+      });
+      this.#bus = new PubSub(queue, this.scheduler, resolved.logger);
+      this.#bus.attach(this.#hub);
+      this.#hub.bus = this.#bus;
+    }
     this.engine = new EngineServer({ ...options, clock: this.scheduler.clock });
     this.engine.on('connection', (conn) => {
+      // A process that serves clients also listens on the queue (an external emitter never does).
+      void this.#bus
+        ?.listen()
+        .catch((error: unknown) => resolved.logger.error('message queue subscribe failed:', error));
       const client = new SioClient(this.#hub, conn);
       this.#clients.add(client);
       resolved.engineLogger.debug(`engine connection ${conn.id} opened over ${conn.transportName}`);
@@ -196,7 +215,7 @@ export class SocketIO {
 
   /** Removes every client from a room. */
   closeRoom(room: string, options: { namespace?: string; ignoreQueue?: boolean } = {}): void {
-    this.#ops.closeRoom(room, namespaceName(options.namespace));
+    this.#ops.closeRoom(room, namespaceName(options.namespace), options.ignoreQueue === true);
   }
 
   /** Emits to one client (`to` is required) and waits for its ack arguments. */
@@ -229,6 +248,11 @@ export class SocketIO {
     return this.scheduler.sleep(seconds);
   }
 
+  /** Message-queue counters (published, received, lost, reconnects, skipped), or undefined without a queue. */
+  queueStats(): (QueueStats & { skipped: number; connected: boolean }) | undefined {
+    return this.#bus?.stats;
+  }
+
   /** How many connection actors are in each lifecycle phase. */
   phaseCounts(): PhaseCounts {
     return this.engine.phaseCounts();
@@ -246,6 +270,7 @@ export class SocketIO {
     }
     if (app !== undefined) this.#app = app;
     const server = attachApp(this.engine, this.#app);
+    await this.#bus?.listen();
     this.#address = await listen(server, {
       host: where.host ?? '127.0.0.1',
       port: where.port ?? 5000,
@@ -271,6 +296,7 @@ export class SocketIO {
     this.#address = undefined;
     if (server !== undefined) await unlisten(server);
     await Promise.all(clients.map((c) => c.settled()));
+    await this.#bus?.close();
     await this.scheduler.close();
   }
 

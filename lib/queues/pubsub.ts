@@ -1,0 +1,343 @@
+/**
+ * Several processes sharing one set of clients through a message queue, in
+ * python-socketio's pub/sub message format, so Python processes (Flask-SocketIO,
+ * Celery workers) can share the channel:
+ *
+ *   { method: 'emit', event, data, namespace, room, skip_sid, callback, host_id }
+ *   { method: 'callback', host_id, sid, namespace, id, args }
+ *   { method: 'disconnect' | 'enter_room' | 'leave_room', sid, namespace, room? }
+ *   { method: 'close_room', room, namespace }
+ *
+ * This server publishes JSON and reads JSON or pickles. Its own emits also carry
+ * `parts`, the Socket.IO packet already encoded: a receiving process with no
+ * target client stops after routing, one with targets writes the parts as they
+ * are (a broadcast is encoded once for the whole cluster).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Scheduler, TimerHandle } from '../../schedulers/scheduler.js';
+import { CallTimeoutError, DisconnectedError } from '../errors.js';
+import type { CallRequest, EmitRequest } from '../socketio/emitter.js';
+import type { Logger } from '../socketio/options.js';
+import type { EncodedParts } from '../socketio/packets.js';
+import { PyTuple, unpickle } from './pickle.js';
+import type { MessageQueue, QueueStats } from './queue.js';
+
+/** What the bus needs from the local server (the Hub implements it). */
+export interface LocalServer {
+  /** Writes pre-encoded parts to the local clients an emit reaches; returns how many. */
+  writeParts(
+    nsp: string,
+    to: readonly string[] | undefined,
+    skip: ReadonlySet<string>,
+    parts: EncodedParts,
+  ): number;
+  /** Emits to local clients only (never published again). */
+  emitLocal(request: EmitRequest): number;
+  isLocal(sid: string, nsp: string): boolean;
+  enterRoom(sid: string, room: string, nsp: string): void;
+  leaveRoom(sid: string, room: string, nsp: string): void;
+  closeRoom(room: string, nsp: string, ignoreQueue?: boolean): void;
+  disconnect(sid: string, nsp: string): void;
+}
+
+/** A queue message as received (fields checked before use). */
+interface Incoming {
+  readonly method?: unknown;
+  readonly event?: unknown;
+  readonly data?: unknown;
+  readonly namespace?: unknown;
+  readonly room?: unknown;
+  readonly skip_sid?: unknown;
+  readonly callback?: unknown;
+  readonly host_id?: unknown;
+  readonly sid?: unknown;
+  readonly id?: unknown;
+  readonly args?: unknown;
+  readonly parts?: unknown;
+}
+
+const isBinary = (v: unknown): boolean => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
+
+/** JSON with binary leaves as `{ "__b64": "..." }` (only this server reads that back). */
+function binaryReplacer(this: unknown, _key: string, value: unknown): unknown {
+  if (Buffer.isBuffer(value)) return { __b64: value.toString('base64') };
+  if (isBinary(value)) return { __b64: Buffer.from(value as ArrayBuffer).toString('base64') };
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { type?: unknown }).type === 'Buffer' &&
+    Array.isArray((value as { data?: unknown }).data)
+  ) {
+    return { __b64: Buffer.from((value as { data: number[] }).data).toString('base64') };
+  }
+  return value;
+}
+
+function binaryReviver(this: unknown, _key: string, value: unknown): unknown {
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { __b64?: unknown }).__b64 === 'string'
+  ) {
+    return Buffer.from((value as { __b64: string }).__b64, 'base64');
+  }
+  return value;
+}
+
+function containsBinary(value: unknown, depth = 0): boolean {
+  if (isBinary(value)) return true;
+  if (depth > 32 || value === null || typeof value !== 'object') return false;
+  return Object.values(value).some((v) => containsBinary(v, depth + 1));
+}
+
+function list(rooms: unknown): string[] | undefined {
+  if (typeof rooms === 'string') return [rooms];
+  if (Array.isArray(rooms) && rooms.every((r) => typeof r === 'string')) return rooms;
+  return undefined;
+}
+
+/**
+ * The bridge between one server and the queue.
+ *
+ * @example
+ * ```ts
+ * const bus = new PubSub(queue, scheduler, logger);
+ * bus.attach(hub);
+ * await bus.listen();
+ * ```
+ */
+export class PubSub {
+  /** Identifies this process on the channel (python-socketio's host_id). */
+  readonly hostId = randomBytes(16).toString('hex');
+  #local: LocalServer | undefined;
+  readonly #callbacks = new Map<
+    number,
+    { resolve(args: unknown[]): void; reject?: (error: Error) => void; timer?: TimerHandle }
+  >();
+  #nextCallbackId = 1;
+  #listening: Promise<void> | undefined;
+  /** Messages received that had no local target (routed, never decoded further). */
+  skipped = 0;
+
+  constructor(
+    private readonly queue: MessageQueue,
+    private readonly scheduler: Scheduler,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The local server that received messages apply to. */
+  attach(local: LocalServer): void {
+    this.#local = local;
+  }
+
+  /** Subscribes (once); until then this process only publishes (an external emitter). */
+  listen(): Promise<void> {
+    this.#listening ??= this.queue.subscribe((payload) => this.#receive(payload));
+    return this.#listening;
+  }
+
+  get stats(): QueueStats & { skipped: number; connected: boolean } {
+    return { ...this.queue.stats, skipped: this.skipped, connected: this.queue.connected };
+  }
+
+  #publish(
+    message: Record<string, unknown>,
+    replacer?: (this: unknown, key: string, value: unknown) => unknown,
+  ): void {
+    const payload = JSON.stringify(
+      { ...message, host_id: message.host_id ?? this.hostId },
+      replacer,
+    );
+    void this.queue.publish(payload).then((ok) => {
+      if (!ok)
+        this.logger.warn(
+          `message queue unreachable: a "${String(message.method)}" message was lost`,
+        );
+    });
+  }
+
+  /** Publishes an emit. With `onAck`, the emit names one client and its ack comes back here. */
+  publishEmit(
+    request: EmitRequest,
+    parts: EncodedParts | undefined,
+    onAck?: (args: unknown[]) => void,
+    timer?: TimerHandle,
+    onClose?: (error: Error) => void,
+  ): number | undefined {
+    const args = request.args;
+    const binary = args.some((a) => containsBinary(a));
+    let callback: [string, string, number] | null = null;
+    let id: number | undefined;
+    if (onAck !== undefined && request.to?.length === 1) {
+      id = this.#nextCallbackId++;
+      callback = [request.to[0] as string, request.nsp, id];
+      this.#callbacks.set(id, { resolve: onAck, timer, reject: onClose });
+    }
+    this.#publish(
+      {
+        method: 'emit',
+        event: request.event,
+        // What a Python server hands its clients: one argument as is, several as one list.
+        data: binary ? null : args.length === 1 ? args[0] : args,
+        namespace: request.nsp,
+        room:
+          request.to === undefined
+            ? null
+            : request.to.length === 1
+              ? request.to[0]
+              : [...request.to],
+        skip_sid: request.skip === undefined || request.skip.size === 0 ? null : [...request.skip],
+        callback,
+        parts: parts?.map((p) => (typeof p === 'string' ? p : p.toString('base64'))),
+        args: callback !== null || parts === undefined ? args : undefined,
+      },
+      binaryReplacer,
+    );
+    return id;
+  }
+
+  /** Publishes an emit to one client elsewhere and waits for its ack (rejects after the timeout). */
+  call(request: CallRequest): Promise<unknown[]> {
+    return new Promise<unknown[]>((resolve, reject) => {
+      const pending: { id?: number } = {};
+      const timer = this.scheduler.clock.setTimeout(() => {
+        if (pending.id !== undefined) this.#callbacks.delete(pending.id);
+        reject(new CallTimeoutError(request.event, request.timeoutSeconds));
+      }, request.timeoutSeconds * 1000);
+      pending.id = this.publishEmit(
+        { nsp: request.nsp, event: request.event, args: request.args, to: [request.sid] },
+        undefined,
+        resolve,
+        timer,
+        reject,
+      );
+    });
+  }
+
+  publishDisconnect(sid: string, nsp: string): void {
+    this.#publish({ method: 'disconnect', sid, namespace: nsp });
+  }
+
+  publishRoom(method: 'enter_room' | 'leave_room', sid: string, room: string, nsp: string): void {
+    this.#publish({ method, sid, room, namespace: nsp });
+  }
+
+  publishCloseRoom(room: string, nsp: string): void {
+    this.#publish({ method: 'close_room', room, namespace: nsp });
+  }
+
+  #decode(payload: Buffer): Incoming | undefined {
+    try {
+      const value =
+        payload[0] === 0x80
+          ? unpickle(payload)
+          : (JSON.parse(payload.toString('utf8'), binaryReviver) as unknown);
+      return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? value
+        : undefined;
+    } catch (error) {
+      this.logger.debug('ignored an unreadable queue message:', error);
+      return undefined;
+    }
+  }
+
+  #receive(payload: Buffer): void {
+    const local = this.#local;
+    const message = this.#decode(payload);
+    if (local === undefined || message === undefined) return;
+    const nsp = typeof message.namespace === 'string' ? message.namespace : '/';
+    const fromHere = message.host_id === this.hostId;
+    try {
+      switch (message.method) {
+        case 'emit':
+          if (!fromHere) this.#receiveEmit(local, message, nsp);
+          return;
+        case 'callback':
+          if (fromHere) this.#receiveCallback(message);
+          return;
+        case 'disconnect':
+          if (typeof message.sid === 'string' && local.isLocal(message.sid, nsp))
+            local.disconnect(message.sid, nsp);
+          return;
+        case 'enter_room':
+        case 'leave_room':
+          if (
+            typeof message.sid !== 'string' ||
+            typeof message.room !== 'string' ||
+            !local.isLocal(message.sid, nsp)
+          )
+            return;
+          if (message.method === 'enter_room') local.enterRoom(message.sid, message.room, nsp);
+          else local.leaveRoom(message.sid, message.room, nsp);
+          return;
+        case 'close_room':
+          if (!fromHere && typeof message.room === 'string')
+            local.closeRoom(message.room, nsp, true);
+          return;
+      }
+    } catch (error) {
+      this.logger.warn(`a "${String(message.method)}" queue message could not be applied:`, error);
+    }
+  }
+
+  #receiveEmit(local: LocalServer, message: Incoming, nsp: string): void {
+    if (typeof message.event !== 'string') return;
+    const to = list(message.room);
+    const skip = new Set(list(message.skip_sid) ?? []);
+    const callback = message.callback;
+    if (Array.isArray(callback) && callback.length === 3) {
+      const [sid, , id] = callback as [unknown, unknown, unknown];
+      if (typeof sid !== 'string' || typeof id !== 'number' || !local.isLocal(sid, nsp))
+        return void this.skipped++;
+      const origin = message.host_id;
+      local.emitLocal({
+        nsp,
+        event: message.event,
+        args: this.#args(message),
+        to: [sid],
+        callback: (...args: unknown[]) =>
+          this.#publish(
+            { method: 'callback', host_id: origin, sid, namespace: nsp, id, args },
+            binaryReplacer,
+          ),
+      });
+      return;
+    }
+    const parts = message.parts;
+    if (Array.isArray(parts) && parts.length > 0 && parts.every((p) => typeof p === 'string')) {
+      const encoded = parts.map((p, i) => (i === 0 ? p : Buffer.from(p, 'base64')));
+      if (local.writeParts(nsp, to, skip, encoded) === 0) this.skipped++;
+      return;
+    }
+    if (local.emitLocal({ nsp, event: message.event, args: this.#args(message), to, skip }) === 0)
+      this.skipped++;
+  }
+
+  #args(message: Incoming): unknown[] {
+    if (Array.isArray(message.args)) return message.args as unknown[];
+    const data = message.data;
+    // A Python tuple is several arguments; anything else is one.
+    if (data instanceof PyTuple) return [...data];
+    return data === undefined || data === null ? [] : [data];
+  }
+
+  #receiveCallback(message: Incoming): void {
+    if (typeof message.id !== 'number') return;
+    const waiter = this.#callbacks.get(message.id);
+    if (waiter === undefined) return;
+    this.#callbacks.delete(message.id);
+    if (waiter.timer !== undefined) this.scheduler.clock.clearTimeout(waiter.timer);
+    const args = message.args;
+    waiter.resolve(Array.isArray(args) ? [...(args as unknown[])] : []);
+  }
+
+  /** Stops listening and closes the broker connections; pending cross-process calls are rejected. */
+  async close(): Promise<void> {
+    for (const waiter of this.#callbacks.values()) {
+      if (waiter.timer !== undefined) this.scheduler.clock.clearTimeout(waiter.timer);
+      waiter.reject?.(new DisconnectedError('server shutdown'));
+    }
+    this.#callbacks.clear();
+    await this.queue.close();
+  }
+}

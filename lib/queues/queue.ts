@@ -1,0 +1,51 @@
+/**
+ * The message-queue seam: one small interface, one file per broker (redis.ts,
+ * amqp.ts). A queue carries opaque payloads on a channel; pubsub.ts gives them
+ * meaning.
+ */
+import type { Clock } from '../../schedulers/scheduler.js';
+import type { Logger } from '../socketio/options.js';
+
+/** Counters a queue keeps; `lost` counts what could not be published while the broker was away. */
+export interface QueueStats {
+  published: number;
+  received: number;
+  lost: number;
+  reconnects: number;
+}
+
+/** A publish/subscribe channel on a broker. */
+export interface MessageQueue {
+  /** Publishes a payload; resolves false (and counts it lost) when the broker is unreachable. */
+  publish(payload: string): Promise<boolean>;
+  /** Starts delivering every payload published on the channel (by anyone, this process included). */
+  subscribe(onMessage: (payload: Buffer) => void): Promise<void>;
+  /** Whether the broker connection is up. */
+  readonly connected: boolean;
+  readonly stats: QueueStats;
+  close(): Promise<void>;
+}
+
+/** What a queue is built with. */
+export interface QueueSettings {
+  readonly url: string;
+  readonly channel: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+/** Fresh counters. */
+export function newStats(): QueueStats {
+  return { published: 0, received: 0, lost: 0, reconnects: 0 };
+}
+
+/** Hides a URL's password for logs. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'an invalid URL';
+  }
+}

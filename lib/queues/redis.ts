@@ -1,0 +1,103 @@
+/**
+ * Redis pub/sub (ioredis): one connection publishes, a second subscribes.
+ * ioredis reconnects with backoff and re-subscribes by itself; publishing while
+ * it is away fails fast (no offline queue) and is counted as lost.
+ */
+import { Redis } from 'ioredis';
+import { newStats, redact } from './queue.js';
+import type { MessageQueue, QueueSettings, QueueStats } from './queue.js';
+
+const retryStrategy = (times: number): number => Math.min(100 * 2 ** Math.min(times, 6), 5000);
+
+/**
+ * A Redis channel.
+ *
+ * @example
+ * ```ts
+ * const q = new RedisQueue({ url: 'redis://127.0.0.1:6379/0', channel: 'socketio', logger, clock });
+ * await q.publish('{"method":"emit"}');
+ * ```
+ */
+export class RedisQueue implements MessageQueue {
+  readonly stats: QueueStats = newStats();
+  readonly #pub: Redis;
+  #sub: Redis | undefined;
+  #down = false;
+
+  readonly #firstReady: Promise<void>;
+
+  constructor(private readonly settings: QueueSettings) {
+    this.#pub = this.#connect('publisher');
+    const pub = this.#pub;
+    const { clock } = settings;
+    this.#firstReady = new Promise<void>((resolve) => {
+      // Give up waiting after a few seconds: later publishes fail fast and count as lost.
+      const timer = clock.setTimeout(resolve, 5000);
+      const done = (): void => {
+        clock.clearTimeout(timer);
+        resolve();
+      };
+      pub.once('ready', done);
+      pub.once('end', done);
+    });
+  }
+
+  #connect(role: string): Redis {
+    const { logger, url } = this.settings;
+    const client = new Redis(url, {
+      lazyConnect: false,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy,
+    });
+    client.on('error', (error: Error) => {
+      if (!this.#down)
+        logger.warn(`message queue ${redact(url)} (${role}): ${error.message}; reconnecting`);
+      this.#down = true;
+    });
+    client.on('ready', () => {
+      if (this.#down) {
+        this.stats.reconnects++;
+        logger.info(
+          `message queue ${redact(url)} (${role}) is back; ${this.stats.lost} messages were lost while it was away`,
+        );
+      }
+      this.#down = false;
+    });
+    return client;
+  }
+
+  get connected(): boolean {
+    return this.#pub.status === 'ready';
+  }
+
+  async publish(payload: string): Promise<boolean> {
+    try {
+      // The first connection may still be on its way (an external emitter publishes at once).
+      if (this.#pub.status === 'connecting' || this.#pub.status === 'wait') await this.#firstReady;
+      await this.#pub.publish(this.settings.channel, payload);
+      this.stats.published++;
+      return true;
+    } catch {
+      this.stats.lost++;
+      return false;
+    }
+  }
+
+  async subscribe(onMessage: (payload: Buffer) => void): Promise<void> {
+    const sub = (this.#sub ??= this.#connect('subscriber'));
+    sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      if (channel.toString() !== this.settings.channel) return;
+      this.stats.received++;
+      onMessage(message);
+    });
+    if (sub.status !== 'ready')
+      await new Promise<void>((resolve) => sub.once('ready', () => resolve()));
+    await sub.subscribe(this.settings.channel);
+  }
+
+  async close(): Promise<void> {
+    const clients = [this.#pub, this.#sub].filter((c): c is Redis => c !== undefined);
+    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+  }
+}
