@@ -1,10 +1,10 @@
 /**
- * The demo chat server: `npm start` serves it on http://127.0.0.1:5000
- * (event-loop mode, in-memory rooms). Uses only the public API.
+ * The demo chat: a web page and its Socket.IO handlers, using only the public
+ * API and the client bundle the server serves at /socket.io/socket.io.min.js.
+ * `npm start` serves app.ts (which exports the instance) on http://127.0.0.1:5000.
  */
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -15,16 +15,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const publicDir =
   [join(here, 'public'), join(here, '../../../examples/chat/public')].find((d) => existsSync(d)) ??
   here;
-const clientBundle = join(
-  dirname(createRequire(import.meta.url).resolve('socket.io-client/package.json')),
-  'dist/socket.io.min.js',
-);
 
 const FILES: Record<string, [string, string]> = {
   '/': [join(publicDir, 'index.html'), 'text/html; charset=utf-8'],
   '/app.js': [join(publicDir, 'app.js'), 'text/javascript; charset=utf-8'],
   '/style.css': [join(publicDir, 'style.css'), 'text/css; charset=utf-8'],
-  '/vendor/socket.io.min.js': [clientBundle, 'text/javascript; charset=utf-8'],
 };
 
 /** Serves the page's static files; everything else is a 404. */
@@ -101,15 +96,4 @@ export function createChat(): SocketIO {
   });
 
   return io;
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const port = Number(process.env.PORT ?? 5000);
-  const host = process.env.HOST ?? '127.0.0.1';
-  const io = createChat();
-  const address = await io.run(undefined, { host, port });
-  console.log(`chat server (${io.asyncMode} mode) on http://${address.host}:${address.port}/`);
-  const shutdown = (): void => void io.stop().then(() => process.exit(0));
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
 }

@@ -50,6 +50,8 @@ export interface EngineOptions {
   path?: string;
   /** Timer source for heartbeats and upgrades; the scheduler's clock. Default: Node's timers. */
   clock?: Clock;
+  /** Prefix of every session id (letters, digits, `-`, `_`, `.`); the cluster front routes on it. */
+  sidPrefix?: string;
 }
 
 /** The options after checking, times in milliseconds. */

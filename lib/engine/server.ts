@@ -15,7 +15,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { realClock } from '../../schedulers/clock.js';
 import type { Clock } from '../../schedulers/scheduler.js';
-import { EngineRequestError } from '../errors.js';
+import { EngineRequestError, OptionError } from '../errors.js';
 import { EngineConnection } from './connection.js';
 import type { ConnectionOwner, ConnectionRequest } from './connection.js';
 import { PHASES } from './connection-machine.js';
@@ -31,6 +31,7 @@ import { resolveEngineOptions } from './options.js';
 import type { EngineOptions, ResolvedEngineOptions, TransportName } from './options.js';
 import { PROTOCOL_VERSION } from './packets.js';
 import { PollingTransport } from './polling.js';
+import { StaticFiles } from './static.js';
 import { WebSocketTransport } from './websocket.js';
 
 /** Events of an {@link EngineServer}. */
@@ -51,9 +52,15 @@ interface CheckedQuery {
   readonly connection: EngineConnection | undefined;
 }
 
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const end = url.indexOf('?');
+  return end < 0 ? url : url.slice(0, end);
+}
+
 /** A session id: 128 bits from the CSPRNG, base64url. */
-function newSid(): string {
-  return randomBytes(16).toString('base64url');
+function newSid(prefix: string): string {
+  return prefix + randomBytes(16).toString('base64url');
 }
 
 function describeRequest(
@@ -86,12 +93,20 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
   readonly #clients = new Map<string, EngineConnection>();
   readonly #wss: WebSocketServer;
   readonly #pathname: string;
+  readonly #sidPrefix: string;
   #closedCount = 0;
+  /** Files served at `/<path>/<name>` (the Socket.IO layer adds its client bundle here). */
+  readonly files = new StaticFiles();
 
   constructor(options: EngineOptions = {}) {
     super();
     this.options = resolveEngineOptions(options);
     this.#clock = options.clock ?? realClock;
+    const prefix = options.sidPrefix ?? '';
+    if (typeof prefix !== 'string' || !/^[\w.-]{0,16}$/.test(prefix)) {
+      throw new OptionError('sidPrefix', 'up to 16 letters, digits, -, _ or .', prefix);
+    }
+    this.#sidPrefix = prefix;
     this.#pathname = `/${this.options.path}/`;
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -121,10 +136,18 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
 
   /** Whether a request is for this server's path. */
   handles(req: IncomingMessage): boolean {
-    const url = req.url ?? '/';
-    const end = url.indexOf('?');
-    const pathname = end < 0 ? url : url.slice(0, end);
-    return pathname === this.#pathname || pathname === this.#pathname.slice(0, -1);
+    const pathname = pathOf(req);
+    return (
+      pathname === this.#pathname ||
+      pathname === this.#pathname.slice(0, -1) ||
+      this.#staticName(pathname) !== undefined
+    );
+  }
+
+  #staticName(pathname: string): string | undefined {
+    if (!pathname.startsWith(this.#pathname)) return undefined;
+    const name = pathname.slice(this.#pathname.length);
+    return this.files.has(name) ? name : undefined;
   }
 
   /**
@@ -172,8 +195,10 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
     return { transport, sid, query, connection };
   }
 
-  /** Answers one HTTP request for this server's path (long-polling and CORS preflight). */
+  /** Answers one HTTP request for this server's path (long-polling, CORS preflight, served files). */
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    const name = this.#staticName(pathOf(req));
+    if (name !== undefined) return void this.files.answer(name, req, res);
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'OPTIONS') {
       if (!originAllowed(req, this.options))
@@ -223,7 +248,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
     url: URL,
     query: Record<string, string>,
   ): void {
-    const sid = newSid();
+    const sid = newSid(this.#sidPrefix);
     const transport = new PollingTransport(this.options);
     const connection = this.#register(sid, transport, describeRequest(req, url, query));
     const cookie = sessionCookie(this.options, sid);
@@ -245,7 +270,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
       const transport = new WebSocketTransport(ws);
       const { connection } = checked;
       if (connection === undefined) {
-        const sid = newSid();
+        const sid = newSid(this.#sidPrefix);
         this.#open(this.#register(sid, transport, describeRequest(req, url, checked.query)));
       } else {
         // A second WebSocket for a session (or a probe that cannot be taken) completes its

@@ -64,7 +64,9 @@ export class SioClient implements SocketLink {
     );
     this.#connectTimer = hub.scheduler.clock.setTimeout(() => {
       this.#connectTimer = null;
-      options.logger.info(`client ${link.id} did not connect to a namespace in time; closing`);
+      // Session ids stay out of info-level logs (they are credentials for polling requests).
+      options.logger.info('a client did not connect to a namespace in time; closing it');
+      options.logger.debug(`connect timeout for engine session ${link.id}`);
       link.close();
     }, options.connectTimeoutMs);
   }
@@ -83,7 +85,8 @@ export class SioClient implements SocketLink {
       const why = error instanceof ProtocolError ? error.message : 'internal error';
       if (!(error instanceof ProtocolError))
         this.hub.options.logger.error('packet handling failed:', error);
-      this.hub.options.logger.info(`closing client ${this.link.id}: ${why}`);
+      this.hub.options.logger.info(`closing a client that broke the protocol: ${why}`);
+      this.hub.options.logger.debug(`protocol error on engine session ${this.link.id}: ${why}`);
       this.link.close('parse error');
     }
   }
@@ -164,7 +167,8 @@ export class SioClient implements SocketLink {
       socket.markConnected();
       this.#clearConnectTimer();
       socket.write(encodeConnect(nsp, sid));
-      hub.options.logger.info(`client ${sid} connected to ${nsp}`);
+      hub.options.logger.info(`client connected to ${nsp}`);
+      hub.options.logger.debug(`client ${sid} connected to ${nsp}`);
     };
     if (hub.options.alwaysConnect) accept();
     let refused: ConnectionRefusedError | undefined;
@@ -186,7 +190,8 @@ export class SioClient implements SocketLink {
       if (!socket.connected) accept();
       return;
     }
-    hub.options.logger.info(`client ${sid} refused on ${nsp}: ${refused.message}`);
+    hub.options.logger.info(`client refused on ${nsp}: ${refused.message}`);
+    hub.options.logger.debug(`client ${sid} refused on ${nsp}`);
     socket.write(
       socket.connected
         ? encodeDisconnect(nsp)

@@ -295,6 +295,10 @@ export class Hub implements HubOps, LocalServer {
     if (!socket.markDisconnected(reason)) return undefined;
     this.sockets.delete(socket.sid);
     this.rooms.leaveAll(socket.nsp, socket.sid);
+    if (wasConnected) {
+      this.options.logger.info(`client disconnected from ${socket.nsp}: ${reason}`);
+      this.options.logger.debug(`client ${socket.sid} disconnected from ${socket.nsp}: ${reason}`);
+    }
     this.onSocketGone?.(socket, reason);
     if (!wasConnected) return undefined;
     const handler = this.registry.find(socket.nsp, 'disconnect');

@@ -62,6 +62,8 @@ export interface SocketIOOptions extends Omit<EngineOptions, 'clock'> {
   clock?: 'real' | 'virtual';
   /** cooperative: seed that fixes the order in which ready tasks run. */
   seed?: number;
+  /** Serve the official client bundle at `/<path>/socket.io.js` (and `.min.js`, source maps). Default true. */
+  serveClient?: boolean;
 }
 
 /** Options after checking (times in milliseconds). */

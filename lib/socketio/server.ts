@@ -3,6 +3,8 @@
  * emitting from anywhere, background tasks, run/stop.
  */
 import type { Server as HttpServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { EngineServer } from '../engine/server.js';
 import type { PhaseCounts } from '../engine/server.js';
 import { attachApp, listen, unlisten } from '../engine/listen.js';
@@ -42,6 +44,29 @@ export interface ServerEmitOptions {
   callback?: (...args: unknown[]) => unknown;
   /** Do not publish on the message queue. */
   ignoreQueue?: boolean;
+}
+
+/** In a `--processes N` cluster, session ids start with the process index so the front can route them. */
+function processSidPrefix(): string | undefined {
+  const index = process.env.SOCKETIO_PROCESS_INDEX;
+  return index !== undefined && /^\d+$/.test(index) ? `p${index}.` : undefined;
+}
+
+/** Serves the installed socket.io-client's browser bundles beside the endpoint. */
+function serveClientBundle(engine: EngineServer): void {
+  let dist: string;
+  try {
+    dist = join(
+      dirname(createRequire(import.meta.url).resolve('socket.io-client/package.json')),
+      'dist',
+    );
+  } catch {
+    return; // not installed: nothing to serve (requests get 404)
+  }
+  for (const name of ['socket.io.js', 'socket.io.min.js', 'socket.io.esm.min.js']) {
+    engine.files.add(name, join(dist, name), 'application/javascript; charset=utf-8');
+    engine.files.add(`${name}.map`, join(dist, `${name}.map`), 'application/json; charset=utf-8');
+  }
 }
 
 function isOptions(value: unknown): value is SocketIOOptions {
@@ -125,7 +150,11 @@ export class SocketIO {
       this.#bus.attach(this.#hub);
       this.#hub.bus = this.#bus;
     }
-    this.engine = new EngineServer({ ...options, clock: this.scheduler.clock });
+    this.engine = new EngineServer({
+      sidPrefix: processSidPrefix(),
+      ...options,
+      clock: this.scheduler.clock,
+    });
     this.engine.on('connection', (conn) => {
       // A process that serves clients also listens on the queue (an external emitter never does).
       void this.#bus
@@ -142,6 +171,7 @@ export class SocketIO {
       });
     });
     this.engine.on('error', (error) => resolved.logger.error('listener error:', error));
+    if (options.serveClient ?? true) serveClientBundle(this.engine);
     this.#app = app;
   }
 

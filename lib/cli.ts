@@ -1,0 +1,236 @@
+#!/usr/bin/env node
+/**
+ * The command line: `socketio-actors run app.js [options]` loads an app module
+ * that exports a SocketIO instance (default export or `io`) and serves it, like
+ * `flask run`. TypeScript apps run directly (through tsx).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, watch } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ASYNC_MODES } from '../schedulers/scheduler.js';
+import { setCliAsyncMode } from '../schedulers/select.js';
+import { runCluster } from './cluster.js';
+
+const HELP = `Usage: socketio-actors run <app> [options]
+
+Loads <app> (a .js or .ts module exporting a SocketIO instance as its default
+export or as \`io\`) and serves it.
+
+Options:
+  --host <host>          interface to listen on (default 127.0.0.1)
+  --port <port>          port to listen on (default 5000)
+  --async-mode <mode>    ${ASYNC_MODES.join(' | ')} (default: the app's option,
+                         else SOCKETIO_ASYNC_MODE, else event-loop)
+  --workers <n>          worker-pool threads (default: the number of cores)
+  --processes <n>        run n server processes behind a sticky front; they share
+                         clients through the app's messageQueue
+  --reload               restart when a file in the app's folder changes
+  -h, --help             show this help
+`;
+
+/** A mistake on the command line: one line with the fix, exit code 2. */
+class CliError extends Error {}
+
+function fail(message: string): never {
+  throw new CliError(message);
+}
+
+function positiveInt(name: string, value: string | undefined, max = 65535): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    fail(`--${name} takes a whole number from 0 to ${max}, got "${value}"`);
+  return n;
+}
+
+interface Parsed {
+  readonly app: string;
+  readonly host: string;
+  readonly port: number;
+  readonly asyncMode: string | undefined;
+  readonly workers: number | undefined;
+  readonly processes: number;
+  readonly reload: boolean;
+}
+
+function parse(argv: string[]): Parsed | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'async-mode': { type: 'string' },
+        workers: { type: 'string' },
+        processes: { type: 'string' },
+        reload: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    fail(
+      `${(error as Error).message.split('\n')[0] ?? 'bad arguments'}; see socketio-actors --help`,
+    );
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) return 'help';
+  const [command, app, ...extra] = positionals;
+  if (command !== 'run')
+    fail(`unknown command ${JSON.stringify(command ?? '')}; try: socketio-actors run app.js`);
+  if (app === undefined) fail('missing the app module; try: socketio-actors run app.js');
+  if (extra.length > 0)
+    fail(`unexpected argument ${JSON.stringify(extra[0])}; see socketio-actors --help`);
+  const asyncMode = values['async-mode'];
+  if (asyncMode !== undefined && !(ASYNC_MODES as readonly string[]).includes(asyncMode)) {
+    fail(`--async-mode must be one of ${ASYNC_MODES.join(', ')}, got "${asyncMode}"`);
+  }
+  const workers = positiveInt('workers', values.workers, 256);
+  if (workers === 0) fail('--workers takes a whole number from 1 to 256');
+  return {
+    app,
+    host: values.host ?? '127.0.0.1',
+    port: positiveInt('port', values.port) ?? 5000,
+    asyncMode,
+    workers,
+    processes: positiveInt('processes', values.processes, 64) || 1,
+    reload: values.reload === true,
+  };
+}
+
+interface ServableApp {
+  run(
+    app: undefined,
+    where: { host: string; port: number },
+  ): Promise<{ host: string; port: number }>;
+  stop(): Promise<void>;
+  readonly asyncMode: string;
+}
+
+function isServable(value: unknown): value is ServableApp {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ServableApp).run === 'function' &&
+    typeof (value as ServableApp).stop === 'function'
+  );
+}
+
+/** Re-runs this command as a child (for --reload and for TypeScript apps), forwarding exit codes. */
+function respawn(
+  nodeArgs: string[],
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): ReturnType<typeof spawn> {
+  return spawn(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), ...argv], {
+    stdio: 'inherit',
+    env,
+  });
+}
+
+function superviseReload(argv: string[], appPath: string): void {
+  const args = argv.filter((a) => a !== '--reload');
+  let child = respawn([], args, process.env);
+  let timer: NodeJS.Timeout | undefined;
+  watch(dirname(appPath), { recursive: true }, (_event, file) => {
+    if (file === null || /(^|\/)(node_modules|\.git)(\/|$)/.test(file)) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      console.error(`socketio-actors: ${file} changed; restarting`);
+      child.once('exit', () => (child = respawn([], args, process.env)));
+      child.kill('SIGTERM');
+    }, 200);
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      child.kill(signal);
+      process.exit(0);
+    });
+  }
+}
+
+async function serve(options: Parsed, appPath: string): Promise<void> {
+  setCliAsyncMode(options.asyncMode);
+  const url = pathToFileURL(appPath).href;
+  process.env.SOCKETIO_APP_MODULE ??= url;
+  if (options.workers !== undefined) process.env.SOCKETIO_WORKERS = String(options.workers);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    fail(
+      `cannot load ${options.app}: ${(error as Error).message.split('\n')[0] ?? 'unknown error'}`,
+    );
+  }
+  const io = [mod.default, mod.io].find(isServable);
+  if (io === undefined)
+    fail(
+      `${options.app} exports no SocketIO instance; add \`export default io\` or \`export const io = new SocketIO(...)\``,
+    );
+  const inCluster = process.env.SOCKETIO_PROCESS_INDEX !== undefined && process.send !== undefined;
+  const where = inCluster
+    ? { host: '127.0.0.1', port: 0 }
+    : { host: options.host, port: options.port };
+  const address = await io.run(undefined, where);
+  if (inCluster) process.send?.({ port: address.port });
+  else
+    console.log(
+      `socketio-actors: serving ${options.app} on http://${address.host}:${address.port}/ (${io.asyncMode} mode)`,
+    );
+  const stop = (): void => void io.stop().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const options = parse(argv);
+  if (options === 'help') return void process.stdout.write(HELP);
+  const appPath = resolve(options.app);
+  if (!existsSync(appPath))
+    fail(`cannot find ${options.app} (looked for ${appPath}); give the path of your app module`);
+  if (options.reload) return superviseReload(argv, appPath);
+  if (/\.[cm]?tsx?$/.test(appPath) && process.env.SOCKETIO_ACTORS_TSX === undefined) {
+    // Run under tsx so TypeScript apps (and their pool threads) load directly.
+    const tsx = import.meta.resolve('tsx');
+    const child = respawn(['--import', tsx], argv, { ...process.env, SOCKETIO_ACTORS_TSX: '1' });
+    child.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 1 : 128)));
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      process.on(signal, () => child.kill(signal));
+    return;
+  }
+  if (options.processes > 1 && process.env.SOCKETIO_PROCESS_INDEX === undefined) {
+    const script = fileURLToPath(import.meta.url);
+    const cluster = await runCluster({
+      script,
+      args: argv.filter(
+        (a, i) =>
+          a !== '--processes' && argv[i - 1] !== '--processes' && !a.startsWith('--processes='),
+      ),
+      processes: options.processes,
+      host: options.host,
+      port: options.port,
+      log: (line) => console.log(`socketio-actors: ${line}`),
+    });
+    const address = cluster.front.address();
+    const port = typeof address === 'object' && address !== null ? address.port : options.port;
+    console.log(
+      `socketio-actors: serving ${options.app} on http://${options.host}:${port}/ (${options.processes} processes)`,
+    );
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      process.once(signal, () => void cluster.stop().then(() => process.exit(0)));
+    return;
+  }
+  await serve(options, appPath);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof CliError) {
+    console.error(`socketio-actors: ${error.message}`);
+    process.exit(2);
+  }
+  console.error('socketio-actors:', error);
+  process.exit(1);
+});
