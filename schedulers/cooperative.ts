@@ -106,7 +106,8 @@ export class CooperativeScheduler implements Scheduler {
       const step = i === 0 ? this.#ready.shift() : this.#ready.splice(i, 1)[0];
       this.steps++;
       step?.();
-      if (performance.now() > deadline) break;
+      // A seeded run must not depend on machine speed: only unseeded turns are cut by time.
+      if (this.#random === undefined && performance.now() > deadline) break;
     }
     if (this.#ready.length > 0 && !this.#tickQueued) {
       this.#tickQueued = true;

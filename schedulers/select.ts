@@ -107,12 +107,16 @@ export function createScheduler(mode: AsyncMode, settings: SchedulerSettings): S
       if (poolWorkerData() !== undefined) {
         return new EventLoopScheduler({ mode: 'worker-pool', onTaskError: settings.onTaskError });
       }
-      if (settings.appModule === undefined) {
+      // The CLI names the app module (and thread count) for apps that do not.
+      const appModule = settings.appModule ?? process.env.SOCKETIO_APP_MODULE;
+      const envWorkers = process.env.SOCKETIO_WORKERS;
+      const workers =
+        settings.workers ?? (envWorkers === undefined ? undefined : Number(envWorkers));
+      if (appModule === undefined) {
         throw new AsyncModeError(
           'async mode worker-pool needs to know the app module its threads load: pass { appModule: import.meta.url } (the CLI fills it in)',
         );
       }
-      const workers = settings.workers;
       if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256)) {
         throw new AsyncModeError(
           `option workers: expected a whole number from 1 to 256, got ${String(workers)}`,
@@ -120,7 +124,7 @@ export function createScheduler(mode: AsyncMode, settings: SchedulerSettings): S
       }
       try {
         return new WorkerPoolScheduler({
-          appModule: settings.appModule,
+          appModule,
           workers,
           onTaskError: settings.onTaskError,
           debug: settings.debug,

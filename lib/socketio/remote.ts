@@ -207,6 +207,26 @@ export function applyEffect(hub: Hub, raw: unknown): unknown {
   }
 }
 
+/** Runs a post, turning a structured-clone failure into an error that names the fix. */
+function cloneable<T>(post: () => T, what: string): T {
+  const explain = (error: unknown): Error =>
+    !(error instanceof Error)
+      ? new Error(String(error))
+      : error.name === 'DataCloneError'
+        ? new UsageError(
+            `${what} must survive structured clone to leave a worker thread (${error.message})`,
+          )
+        : error;
+  try {
+    const result = post();
+    if (result instanceof Promise)
+      return result.catch((error: unknown) => Promise.reject(explain(error))) as T;
+    return result;
+  } catch (error) {
+    throw explain(error);
+  }
+}
+
 /** Pool thread: context functions that post effects to the main thread. */
 export class RemoteOps implements HubOps {
   constructor(
@@ -230,8 +250,8 @@ export class RemoteOps implements HubOps {
       skip: [...(request.skip ?? [])],
       ack,
     };
-    if (!ack) return postEffect(effect);
-    void requestEffect(effect).then((args) => {
+    if (!ack) return cloneable(() => postEffect(effect), 'emit arguments');
+    void cloneable(() => requestEffect(effect), 'emit arguments').then((args) => {
       if (Array.isArray(args)) return callback?.(...revive(args as unknown[]));
       return undefined;
     }, this.onCallbackError);
@@ -246,7 +266,7 @@ export class RemoteOps implements HubOps {
       sid: request.sid,
       timeout: request.timeoutSeconds,
     };
-    const answer = (await requestEffect(effect)) as
+    const answer = (await cloneable(() => requestEffect(effect), 'call() arguments')) as
       { ok: true; args: unknown[] } | { ok: false; error: WireError };
     if (!answer.ok) throw reviveError(answer.error);
     return revive(answer.args);

@@ -1,0 +1,414 @@
+/**
+ * The worker-pool async mode (threading's counterpart): sockets, actors and
+ * rooms stay on the main thread; handlers and exported background tasks run
+ * in pool threads that load the app module, and their effects come back in
+ * order. Driven with the official socket.io-client over 127.0.0.1.
+ *
+ * Starting a pool costs thread startup, so each describe runs one server for
+ * all its tests.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { isMainThread, threadId } from 'node:worker_threads';
+import { expect } from 'chai';
+import { io as connect } from 'socket.io-client';
+import { SocketIO } from '../../lib/index.js';
+import type { EngineConnection } from '../../lib/index.js';
+import { waitFor } from '../helpers/raw-engine.js';
+import { SioPeer, bytesOf, within } from '../helpers/socketio.js';
+import type { ClientOptions } from '../helpers/socketio.js';
+
+type WorkerApp = typeof import('../fixtures/worker-app.js');
+type ExtraApp = typeof import('../fixtures/worker-app-extra.js');
+
+/** Opens official clients against one port and disconnects them all afterwards. */
+class Peers {
+  readonly #open: SioPeer[] = [];
+  port = 0;
+
+  /** A client that has connected to '/'. */
+  async connect(options: ClientOptions = {}): Promise<SioPeer> {
+    const peer = this.open(options);
+    await within(peer.opened, 'the connection');
+    return peer;
+  }
+
+  /** A client that is connecting to '/'. */
+  open(options: ClientOptions = {}): SioPeer {
+    const peer = new SioPeer(
+      connect(`http://127.0.0.1:${this.port}`, {
+        forceNew: true,
+        reconnection: false,
+        transports: ['websocket'],
+        ...options,
+      }),
+    );
+    this.#open.push(peer);
+    return peer;
+  }
+
+  disconnectAll(): void {
+    for (const peer of this.#open.splice(0)) peer.socket.disconnect();
+  }
+}
+
+/** Emits with an ack callback and a timeout of `ms`; resolves with the ack arguments. */
+function ackWithin(
+  peer: SioPeer,
+  ms: number,
+  event: string,
+  ...args: unknown[]
+): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    peer.socket.timeout(ms).emit(event, ...args, (error: Error | null, ...response: unknown[]) => {
+      if (error !== null) reject(new Error(`no ack for "${event}": ${error.message}`));
+      else resolve(response);
+    });
+  });
+}
+
+/** Collects unhandled rejections while a test runs. */
+function watchUnhandledRejections(): { reasons: unknown[]; stop(): void } {
+  const reasons: unknown[] = [];
+  const listener = (reason: unknown): void => {
+    reasons.push(reason);
+  };
+  process.on('unhandledRejection', listener);
+  return { reasons, stop: () => process.off('unhandledRejection', listener) };
+}
+
+/** The process's OS threads (Linux), or undefined where /proc is not available. */
+function osThreads(): number | undefined {
+  return existsSync('/proc/self/task') ? readdirSync('/proc/self/task').length : undefined;
+}
+
+/** A pool thread's id as a handler reports it: a number other than the main thread's 0. */
+function expectPoolThread(value: unknown): void {
+  expect(value).to.be.a('number');
+  expect(value).to.not.equal(0);
+}
+
+describe('worker-pool mode: handlers of the app module (spec/fixtures/worker-app)', function () {
+  let app: WorkerApp;
+  const peers = new Peers();
+
+  before(async function () {
+    expect(isMainThread).to.equal(true);
+    app = await import('../fixtures/worker-app.js');
+    peers.port = (await app.io.run(undefined, { host: '127.0.0.1', port: 0 })).port;
+  });
+
+  afterEach(function () {
+    peers.disconnectAll();
+  });
+
+  after(async function () {
+    peers.disconnectAll();
+    await app.io.stop();
+  });
+
+  it('reports asyncMode worker-pool and runs a handler on a pool thread, not the main thread', async function () {
+    expect(app.io.asyncMode).to.equal('worker-pool');
+    expect(threadId).to.equal(0);
+    const peer = await peers.connect();
+    const [thread] = await peer.emitAck('where');
+    expectPoolThread(thread);
+  });
+
+  it('runs the connect handler in a pool thread, where it can refuse the connection', async function () {
+    const refused = peers.open({ auth: { refuse: true } });
+    const error = await refused.opened.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(Error);
+    const accepted = await peers.connect({ auth: { refuse: false } });
+    // The connect handler wrote the thread it ran on into the session.
+    const [[, connectedIn]] = (await accepted.emitAck('whoami')) as [[unknown, unknown]];
+    expectPoolThread(connectedIn);
+  });
+
+  it('emit and send reach the client, ack() values become the ack, and session writes persist across events', async function () {
+    const peer = await peers.connect();
+    const [status, thread] = await peer.emitAck('greet', 'bob');
+    expect(status).to.equal('ok');
+    expectPoolThread(thread);
+    expect(await peer.next('greeting')).to.deep.equal(['hi bob']);
+    expect(await peer.next('message')).to.deep.equal(['welcome bob']);
+    // The session written in a pool thread is kept on the main side for the next event.
+    const [[name, connectedIn]] = (await peer.emitAck('whoami')) as [[unknown, unknown]];
+    expect(name).to.equal('bob');
+    expectPoolThread(connectedIn);
+    // Another client has its own session.
+    const other = await peers.connect();
+    const [[otherName]] = (await other.emitAck('whoami')) as [[unknown]];
+    expect(otherName).to.equal(null);
+  });
+
+  it('joinRoom and leaveRoom update rooms(); an emit to a room reaches the other members only', async function () {
+    const alice = await peers.connect();
+    const bob = await peers.connect();
+    const [aliceRooms] = (await alice.emitAck('join', 'lobby')) as [string[]];
+    expect(aliceRooms).to.have.members([alice.id, 'lobby']);
+    const [bobRooms] = (await bob.emitAck('join', 'lobby')) as [string[]];
+    expect(bobRooms).to.have.members([bob.id, 'lobby']);
+    await alice.emitAck('say', 'lobby', 'hello');
+    expect(await bob.next('said')).to.deep.equal(['hello']);
+    // includeSelf: false; whatever the handler emitted was written before its ack.
+    expect(alice.inbox('said').items).to.deep.equal([]);
+    const [afterLeave] = (await bob.emitAck('leave', 'lobby')) as [string[]];
+    expect(afterLeave).to.deep.equal([bob.id]);
+    await alice.emitAck('say', 'lobby', 'anyone?');
+    expect(bob.inbox('said').unread).to.deep.equal([]);
+  });
+
+  it('call() from a pool thread waits for the client’s answer', async function () {
+    const peer = await peers.connect();
+    peer.socket.on('question', (question: string, answer: (reply: string) => void) =>
+      answer(`because ${question}`),
+    );
+    expect(await peer.emitAck('ask')).to.deep.equal(['because why?']);
+  });
+
+  it('an error handler’s return value becomes the ack (it runs in a pool thread too)', async function () {
+    const peer = await peers.connect();
+    const [outcome] = (await peer.emitAck('fail')) as [Record<string, unknown>];
+    expect(outcome.error).to.equal('boom');
+    expect(outcome.event).to.equal('fail');
+    expectPoolThread(outcome.thread);
+  });
+
+  it('request() gives the handler the sid, the event and the query', async function () {
+    const peer = await peers.connect({ query: { room: 'blue' } });
+    const [info] = (await peer.emitAck('who')) as [
+      { sid: unknown; event: unknown; query: Record<string, unknown> },
+    ];
+    expect(info.sid).to.equal(peer.id);
+    expect(info.event).to.equal('who');
+    expect(info.query.room).to.equal('blue');
+  });
+
+  it('binary arguments cross the thread boundary and come back to the client as Buffers', async function () {
+    const peer = await peers.connect();
+    const [flat] = await peer.emitAck('echo', Buffer.from([1, 2, 3]));
+    expect(Buffer.isBuffer(flat)).to.equal(true);
+    expect(bytesOf(flat)).to.deep.equal([1, 2, 3]);
+    const [nested] = (await peer.emitAck('echo', { label: 'x', data: Buffer.from([9, 8]) })) as [
+      { label: unknown; data: unknown },
+    ];
+    expect(nested.label).to.equal('x');
+    expect(Buffer.isBuffer(nested.data)).to.equal(true);
+    expect(bytesOf(nested.data)).to.deep.equal([9, 8]);
+  });
+
+  it('applies effects in the order the handler made them: every step, then the ack', async function () {
+    const peer = await peers.connect();
+    const seen: string[] = [];
+    peer.socket.on('step', (i: number) => seen.push(`step ${i}`));
+    const [done] = await ackWithin(peer, 5000, 'progress', 20);
+    seen.push(`ack ${String(done)}`);
+    const expected = Array.from({ length: 20 }, (_, i) => `step ${i + 1}`);
+    expect(seen).to.deep.equal([...expected, 'ack done']);
+  });
+
+  it('a CPU-bound handler does not delay another client’s messages', async function () {
+    const busy = await peers.connect();
+    const idle = await peers.connect();
+    const settled: string[] = [];
+    const burn = ackWithin(busy, 5000, 'burn', 1000).then((response) => {
+      settled.push('burn');
+      return response;
+    });
+    for (let i = 0; i < 5; i++) {
+      expect(await idle.emitAck('echo', i)).to.deep.equal([i]);
+      settled.push(`echo ${i}`);
+    }
+    const [burnThread] = await burn;
+    expectPoolThread(burnThread);
+    expect(settled).to.deep.equal(['echo 0', 'echo 1', 'echo 2', 'echo 3', 'echo 4', 'burn']);
+  });
+
+  describe('background tasks', function () {
+    it('runs a function the app module exports in the pool', async function () {
+      const task = app.io.startBackgroundTask(app.double, 21);
+      expect(task.mode).to.equal('worker-pool');
+      expect(task.isAlive()).to.equal(true);
+      const result = await task.join();
+      expect(result.value).to.equal(42);
+      expectPoolThread(result.thread);
+      expect(task.isAlive()).to.equal(false);
+      expect(task.result).to.deep.equal(result);
+    });
+
+    it('runs a closure that cannot move to a worker on the main thread, with the same join()', async function () {
+      const task = app.io.startBackgroundTask(async (n: number) => {
+        await app.io.sleep(0);
+        return { n, thread: threadId };
+      }, 5);
+      expect(task.mode).to.equal('event-loop');
+      expect(task.isAlive()).to.equal(true);
+      expect(await task.join()).to.deep.equal({ n: 5, thread: 0 });
+      expect(task.isAlive()).to.equal(false);
+    });
+  });
+});
+
+describe('worker-pool mode: heartbeats, tasks and values that cannot cross threads (spec/fixtures/worker-app-extra)', function () {
+  let app: ExtraApp;
+  const peers = new Peers();
+  const closes: string[] = [];
+
+  before(async function () {
+    app = await import('../fixtures/worker-app-extra.js');
+    app.io.engine.on('connection', (conn: EngineConnection) =>
+      conn.on('close', (reason) => closes.push(reason)),
+    );
+    peers.port = (await app.io.run(undefined, { host: '127.0.0.1', port: 0 })).port;
+  });
+
+  afterEach(function () {
+    peers.disconnectAll();
+  });
+
+  after(async function () {
+    peers.disconnectAll();
+    await app.io.stop();
+  });
+
+  /** What the server logged at error level since `from`. */
+  function logsSince(from: number): string[] {
+    return app.errorLogs.slice(from);
+  }
+
+  it('a CPU-bound handler does not delay heartbeats: an idle client keeps being pinged and stays connected', async function () {
+    const busy = await peers.connect();
+    const idle = await peers.connect();
+    let pings = 0;
+    idle.socket.io.on('ping', () => pings++);
+    const closesBefore = closes.length;
+    // 0.2 s ping interval and 0.2 s ping timeout: a blocked main thread would drop both clients.
+    const [burnThread] = await ackWithin(busy, 5000, 'burn', 1000);
+    expectPoolThread(burnThread);
+    expect(pings).to.be.at.least(2);
+    expect(idle.socket.connected).to.equal(true);
+    expect(busy.socket.connected).to.equal(true);
+    expect(closes.slice(closesBefore)).to.deep.equal([]);
+    expect(await idle.emitAck('echo', 'still here')).to.deep.equal(['still here']);
+  });
+
+  it('a result that cannot be structured-cloned is a clear error (the error handler’s ack), and the next request works', async function () {
+    const peer = await peers.connect();
+    const [outcome] = (await peer.emitAck('unclonable result')) as [{ error: unknown }];
+    expect(outcome.error)
+      .to.be.a('string')
+      .and.match(/structured clone/);
+    expect(await peer.emitAck('echo', 'next')).to.deep.equal(['next']);
+  });
+
+  it('an emit argument that cannot be structured-cloned is a clear error, and the next request works', async function () {
+    const peer = await peers.connect();
+    const [outcome] = (await peer.emitAck('unclonable emit')) as [{ error: unknown }];
+    expect(outcome.error)
+      .to.be.a('string')
+      .and.match(/structured clone/);
+    expect(peer.inbox('never').items).to.deep.equal([]);
+    expect(await peer.emitAck('echo', 'next')).to.deep.equal(['next']);
+  });
+
+  it('a session value that cannot be cloned into a pool thread is logged clearly; the server keeps serving', async function () {
+    const peer = await peers.connect();
+    expect(await peer.emitAck('stash unclonable')).to.deep.equal(['stashed']);
+    const from = app.errorLogs.length;
+    peer.socket.emit('echo', 'lost');
+    expect(await waitFor(() => logsSince(from).length > 0, 2000)).to.equal(true);
+    expect(logsSince(from).join('\n'))
+      .to.match(/structured clone/)
+      .and.match(/"echo"/);
+    // Another client is served meanwhile, and this one again once the session is clean.
+    const other = await peers.connect();
+    expect(await other.emitAck('echo', 'other')).to.deep.equal(['other']);
+    expect(await peer.emitAck('forget unclonable')).to.deep.equal(['forgotten']);
+    expect(await peer.emitAck('echo', 'back')).to.deep.equal(['back']);
+  });
+
+  it('a background task started by a handler inside a pool thread runs in the pool', async function () {
+    const peer = await peers.connect();
+    const [report] = (await peer.emitAck('spawn', 7)) as [
+      { mode: unknown; handlerThread: unknown; result: { k: unknown; thread: unknown } },
+    ];
+    expect(report.mode).to.equal('worker-pool');
+    expectPoolThread(report.handlerThread);
+    expect(report.result.k).to.equal(7);
+    expectPoolThread(report.result.thread);
+  });
+
+  it('an exported task that throws rejects join() and is logged, never crashes, and the pool keeps running tasks', async function () {
+    const watch = watchUnhandledRejections();
+    try {
+      const from = app.errorLogs.length;
+      const failing = app.io.startBackgroundTask(app.explode, 'kaboom');
+      expect(failing.mode).to.equal('worker-pool');
+      const error = await failing.join().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).to.be.instanceOf(Error);
+      expect((error as Error).message).to.equal('kaboom');
+      expect(failing.isAlive()).to.equal(false);
+      expect(logsSince(from).join('\n'))
+        .to.match(/background task failed/)
+        .and.match(/kaboom/);
+      const next = app.io.startBackgroundTask(app.slowWhere, 5);
+      expect(next.mode).to.equal('worker-pool');
+      expectPoolThread(await next.join());
+      expect(watch.reasons).to.deep.equal([]);
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it('a main-thread closure that throws rejects join() and is logged', async function () {
+    const from = app.errorLogs.length;
+    const failing = app.io.startBackgroundTask(async () => {
+      await app.io.sleep(0);
+      throw new Error('closure failed');
+    });
+    expect(failing.mode).to.equal('event-loop');
+    const error = await failing.join().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).to.equal('closure failed');
+    expect(logsSince(from).join('\n')).to.match(/closure failed/);
+  });
+});
+
+describe('worker-pool mode: io.stop()', function () {
+  const appModule = new URL('../fixtures/worker-tasks.js', import.meta.url).href;
+
+  it('destroys the pool: its threads end, and a new server can start and use a pool of its own', async function () {
+    const tasks = await import('../fixtures/worker-tasks.js');
+    const first = new SocketIO({ asyncMode: 'worker-pool', appModule, workers: 2 });
+    await first.run(undefined, { host: '127.0.0.1', port: 0 });
+    const task = first.startBackgroundTask(tasks.whereAmI);
+    expect(task.mode).to.equal('worker-pool');
+    expectPoolThread(await task.join());
+    const running = osThreads();
+    await first.stop();
+    const stopped = osThreads();
+    if (running !== undefined && stopped !== undefined) {
+      // Both pool threads are gone once stop() resolves.
+      expect(stopped).to.be.at.most(running - 2);
+    }
+
+    const second = new SocketIO({ asyncMode: 'worker-pool', appModule, workers: 1 });
+    try {
+      const { port } = await second.run(undefined, { host: '127.0.0.1', port: 0 });
+      expect(port).to.be.greaterThan(0);
+      const again = second.startBackgroundTask(tasks.whereAmI);
+      expect(again.mode).to.equal('worker-pool');
+      expectPoolThread(await again.join());
+    } finally {
+      await second.stop();
+    }
+  });
+});
