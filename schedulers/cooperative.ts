@@ -88,6 +88,10 @@ export class CooperativeScheduler implements Scheduler {
     return this.#ready.length;
   }
 
+  load(): { queued: number; busy: number } {
+    return { queued: this.#ready.length, busy: 0 };
+  }
+
   #enqueue(step: Step): void {
     this.#ready.push(step);
     if (!this.#tickQueued) {

@@ -140,6 +140,8 @@ export interface Scheduler {
   dispatch<T>(job: HandlerJob<T>): Promise<T>;
   createQueue<T>(): Queue<T>;
   createEvent(): Event;
+  /** Work waiting to run and threads busy (the status page shows it); 0 where a mode has none. */
+  load?(): { queued: number; busy: number };
   /** Stops accepting work and releases resources (threads, timers). */
   close(): Promise<void>;
 }

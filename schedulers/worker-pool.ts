@@ -131,6 +131,10 @@ export class WorkerPoolScheduler implements Scheduler {
     return this.#pool.queueSize;
   }
 
+  load(): { queued: number; busy: number } {
+    return { queued: this.queueDepth, busy: this.busyWorkers };
+  }
+
   /** Threads busy with a job or task. */
   get busyWorkers(): number {
     return Math.min(this.#running, this.workers);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts what the specs talk to, on loopback, when it is not running already:
-# Redis (6379) and RabbitMQ (5672). Installs them from Debian's packages if missing.
+# Redis (6379) and RabbitMQ (5672); installs them, Chromium and python-socketio from
+# Debian's packages when missing.
 set -euo pipefail
 
 need_apt_update=1
@@ -22,6 +23,10 @@ if ! port_open 5672; then
   command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
   rabbitmq-server -detached
 fi
+
+# The browser specs drive Debian's Chromium; python-socketio is the interop peer on Redis.
+command -v chromium >/dev/null || apt_install chromium
+/usr/bin/python3 -c 'import socketio, redis' 2>/dev/null || apt_install python3-socketio python3-redis
 
 for _ in $(seq 1 120); do
   if port_open 6379 && port_open 5672; then echo "services: redis and rabbitmq are up"; exit 0; fi

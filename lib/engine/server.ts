@@ -95,6 +95,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
   readonly #pathname: string;
   readonly #sidPrefix: string;
   #closedCount = 0;
+  readonly #recentCloses: number[] = [];
   /** Files served at `/<path>/<name>` (the Socket.IO layer adds its client bundle here). */
   readonly files = new StaticFiles();
 
@@ -132,6 +133,12 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
     for (const conn of this.#clients.values()) if (conn.phase !== 'closed') counts[conn.phase]++;
     counts.closed = this.#closedCount;
     return counts;
+  }
+
+  /** Connections closed in the last minute. */
+  closedLastMinute(): number {
+    const since = this.#clock.now() - 60_000;
+    return this.#recentCloses.filter((t) => t >= since).length;
   }
 
   /** Whether a request is for this server's path. */
@@ -309,6 +316,9 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
 
   #onClose(_reason: CloseReason): void {
     this.#closedCount++;
+    const now = this.#clock.now();
+    this.#recentCloses.push(now);
+    while ((this.#recentCloses[0] ?? now) < now - 60_000) this.#recentCloses.shift();
   }
 
   /** @internal */

@@ -14,7 +14,7 @@ import {
   PacketDecoder,
 } from './packets.js';
 import type { EncodedParts, InboundPacket } from './packets.js';
-import { NamespaceSocket } from './socket.js';
+import { NamespaceSocket, traffic } from './socket.js';
 import type { RequestInfo, SocketLink } from './socket.js';
 
 /** The engine connection as the Socket.IO layer sees it. */
@@ -79,6 +79,7 @@ export class SioClient implements SocketLink {
   /** One engine message from the client. */
   onMessage(data: string | Buffer): void {
     if (this.#closed) return;
+    traffic.in++;
     try {
       this.#decoder.add(data);
     } catch (error) {

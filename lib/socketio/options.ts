@@ -5,6 +5,7 @@ import { OptionError } from '../errors.js';
 import type { EngineOptions } from '../engine/options.js';
 import type { AsyncMode, Scheduler } from '../../schedulers/scheduler.js';
 import type { JsonCodec } from './packets.js';
+import type { StatusPageOptions } from './status.js';
 
 /** Anything with the four console levels (console, pino, winston...). */
 export interface Logger {
@@ -64,6 +65,8 @@ export interface SocketIOOptions extends Omit<EngineOptions, 'clock'> {
   seed?: number;
   /** Serve the official client bundle at `/<path>/socket.io.js` (and `.min.js`, source maps). Default true. */
   serveClient?: boolean;
+  /** A live status page (off by default); see "Status page" in the README. */
+  statusPage?: StatusPageOptions;
 }
 
 /** Options after checking (times in milliseconds). */

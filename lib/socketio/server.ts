@@ -2,7 +2,7 @@
  * `SocketIO`: the server object of Flask-SocketIO, in TypeScript. Registration,
  * emitting from anywhere, background tasks, run/stop.
  */
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { EngineServer } from '../engine/server.js';
@@ -27,6 +27,7 @@ import { resolveSocketIOOptions } from './options.js';
 import type { SocketIOOptions } from './options.js';
 import { namespaceName } from './registry.js';
 import type { ErrorHandler, EventHandler } from './registry.js';
+import { StatusPage } from './status.js';
 import { TestClient } from './test-client.js';
 import type { TestClientOptions } from './test-client.js';
 
@@ -99,6 +100,7 @@ export class SocketIO {
   readonly scheduler: Scheduler;
   readonly #hub: Hub;
   #bus: PubSub | undefined;
+  #status: StatusPage | undefined;
   #ops: HubOps;
   #inPool = false;
   #app: AppLike;
@@ -172,6 +174,9 @@ export class SocketIO {
     });
     this.engine.on('error', (error) => resolved.logger.error('listener error:', error));
     if (options.serveClient ?? true) serveClientBundle(this.engine);
+    if (options.statusPage !== undefined && !this.#inPool) {
+      this.#status = new StatusPage(options.statusPage, this.#hub, this.scheduler, this.engine);
+    }
     this.#app = app;
   }
 
@@ -299,7 +304,9 @@ export class SocketIO {
       await this.scheduler.loadExports();
     }
     if (app !== undefined) this.#app = app;
-    const server = attachApp(this.engine, this.#app);
+    const host = where.host ?? '127.0.0.1';
+    this.#status?.checkHost(host);
+    const server = attachApp(this.engine, this.#withStatusPage(this.#app));
     await this.#bus?.listen();
     this.#address = await listen(server, {
       host: where.host ?? '127.0.0.1',
@@ -307,6 +314,33 @@ export class SocketIO {
     });
     this.#server = server;
     return this.#address;
+  }
+
+  /** Wraps the app so the status page (when on) is answered before it. */
+  #withStatusPage(app: AppLike): AppLike {
+    const status = this.#status;
+    if (status === undefined) return app;
+    const path = this.engine.options.path;
+    if (typeof app === 'object') {
+      // An http.Server: answer the page ahead of its own listeners.
+      const earlier = app.listeners('request') as ((
+        req: IncomingMessage,
+        res: ServerResponse,
+      ) => void)[];
+      app.removeAllListeners('request');
+      app.on('request', (req: IncomingMessage, res: ServerResponse) => {
+        if (status.handles(req)) return void status.answer(req, res, path);
+        for (const listener of earlier) listener.call(app, req, res);
+        if (earlier.length === 0)
+          res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found');
+      });
+      return app;
+    }
+    return (req: IncomingMessage, res: ServerResponse): void => {
+      if (status.handles(req)) return void status.answer(req, res, path);
+      if (app !== undefined) return void app(req, res);
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found');
+    };
   }
 
   /** Where the server listens (after `run()`). */

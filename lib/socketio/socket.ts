@@ -4,6 +4,9 @@
  */
 import type { EncodedParts } from './packets.js';
 
+/** Packets in (from clients) and out (to clients) since the process started, for the status page. */
+export const traffic = { in: 0, out: 0 };
+
 /** Waits for one acknowledgement from the client. */
 export interface AckWaiter {
   onAck(args: unknown[]): void;
@@ -67,7 +70,9 @@ export class NamespaceSocket {
   }
 
   write(parts: EncodedParts): void {
-    if (this.#phase !== 'disconnected') this.link.write(parts);
+    if (this.#phase === 'disconnected') return;
+    this.link.write(parts);
+    traffic.out++;
   }
 
   /** Registers a waiter; returns the ack id to put in the packet. */
