@@ -29,13 +29,19 @@ bench: build ## Benchmark the async modes (and peer servers) side by side; write
 bench-quick: build ## The same benchmarks with short windows (a smoke test, under 30 s)
 	node dist/benchmarks/run.js --quick
 
+bench-peers: build ## Only the peer benchmark: this server vs npm socket.io and raw ws, seven scenarios
+	node dist/benchmarks/run.js --peers
+
 run: build ## Run the demo chat server on port 5000 (event-loop mode, in-memory rooms)
 	node dist/examples/chat/server.js
 
 services: ## Start Redis and RabbitMQ on loopback if they are not running
 	bash scripts/services.sh
 
-clean: ## Remove build output and test artifacts
-	rm -rf dist coverage spec/artifacts
+docs: ## Build the API reference (typedoc) into docs/api/
+	npx typedoc
 
-.PHONY: help setup build typecheck lint test test-props bench bench-quick run services clean
+clean: ## Remove build output and test artifacts
+	rm -rf dist coverage spec/artifacts docs/api
+
+.PHONY: help setup build typecheck lint test test-props bench bench-quick bench-peers run services clean

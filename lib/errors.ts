@@ -24,6 +24,11 @@ export class SocketIOActorsError extends Error {
 /**
  * Engine.IO's HTTP error codes (engine.io-protocol, "Transport-level errors"), as sent in the
  * JSON body `{code, message}` of a 400/403 answer.
+ *
+ * @example
+ * ```ts
+ * ENGINE_HTTP_ERRORS.EIO_ERR_UNKNOWN_SID.protocolCode; // 1
+ * ```
  */
 export const ENGINE_HTTP_ERRORS = {
   EIO_ERR_UNKNOWN_TRANSPORT: { protocolCode: 0, message: 'Transport unknown', status: 400 },

@@ -6,7 +6,14 @@
  * This module knows nothing of HTTP, Engine.IO or Socket.IO.
  */
 
-/** The async modes, counterparts of eventlet/asyncio, threading and gevent. */
+/**
+ * The async modes, counterparts of eventlet/asyncio, threading and gevent.
+ *
+ * @example
+ * ```ts
+ * ASYNC_MODES.includes('cooperative'); // true
+ * ```
+ */
 export const ASYNC_MODES = ['event-loop', 'worker-pool', 'cooperative'] as const;
 
 /** One of {@link ASYNC_MODES}. */

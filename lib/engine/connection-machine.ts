@@ -30,7 +30,14 @@ export type CloseReason =
   | 'payload too large'
   | 'overlapping request';
 
-/** The four phases every connection is in exactly one of. */
+/**
+ * The four phases every connection is in exactly one of.
+ *
+ * @example
+ * ```ts
+ * PHASES.includes(conn.phase); // always true
+ * ```
+ */
 export const PHASES = ['handshake', 'connected', 'upgrading', 'closed'] as const;
 
 /** One of {@link PHASES}. */

@@ -7,7 +7,14 @@ import { ParseError } from '../errors.js';
 /** The protocol revision spoken here (the `EIO` query parameter). */
 export const PROTOCOL_VERSION = '4';
 
-/** Packet types, one character on the wire (spec: "Packets"). */
+/**
+ * Packet types, one character on the wire (spec: "Packets").
+ *
+ * @example
+ * ```ts
+ * PACKET_TYPES.message; // '4'
+ * ```
+ */
 export const PACKET_TYPES = {
   open: '0',
   close: '1',

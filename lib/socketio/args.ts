@@ -3,7 +3,14 @@
  * tuple in Flask-SocketIO (`emit('x', ('a', 'b'))`, `return 'one', 2`).
  */
 
-/** A list of arguments; see {@link args} and {@link ack}. */
+/**
+ * A list of arguments; see {@link args} and {@link ack}.
+ *
+ * @example
+ * ```ts
+ * new Args(['one', 2]).values; // ['one', 2]
+ * ```
+ */
 export class Args {
   readonly values: readonly unknown[];
   constructor(values: readonly unknown[]) {
