@@ -249,3 +249,18 @@ export class UsageError extends SocketIOActorsError {
     super('SIO_ERR_USAGE', message);
   }
 }
+
+/**
+ * Bytes on the message queue that are not a pickle of plain Python values
+ * (classes and globals are refused: unpickling them would run code).
+ *
+ * @example
+ * ```ts
+ * new PickleError('truncated pickle').code; // 'MQ_ERR_PICKLE'
+ * ```
+ */
+export class PickleError extends SocketIOActorsError {
+  constructor(message: string) {
+    super('MQ_ERR_PICKLE', message);
+  }
+}

@@ -5,13 +5,12 @@
  * reduce) is refused: unpickling arbitrary objects would run code.
  */
 
+import { PickleError } from '../errors.js';
+
 /** A Python tuple: an array that remembers it was a tuple (several emit arguments). */
 export class PyTuple extends Array<unknown> {}
 
-/** Bytes that are not a pickle of plain values. */
-export class PickleError extends Error {
-  readonly code = 'MQ_ERR_PICKLE';
-}
+export { PickleError };
 
 const MARK = Symbol('mark');
 type Item = unknown;
