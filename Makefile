@@ -38,6 +38,9 @@ run: build ## Run the demo chat server on port 5000 (event-loop mode, in-memory 
 services: ## Start Redis and RabbitMQ on loopback if they are not running
 	bash scripts/services.sh
 
+bench-queue: build ## Cross-process broadcast throughput over Redis and RabbitMQ
+	node dist/benchmarks/queue.js
+
 docs: ## Build the API reference (typedoc) into docs/api/
 	npx typedoc
 

@@ -12,6 +12,8 @@ export const io = new SocketIO({
   appModule: mode === 'worker-pool' ? import.meta.url : undefined,
   pingInterval: Number(process.env.BENCH_PING_INTERVAL ?? 25),
   pingTimeout: 20,
+  messageQueue: process.env.BENCH_QUEUE,
+  channel: process.env.BENCH_CHANNEL,
 });
 
 /** Busy-waits `ms` milliseconds (the CPU-bound handler's work). */

@@ -108,9 +108,19 @@ export function unpickle(input: Buffer): unknown {
         stack.push(input.readUInt16LE(pos));
         pos += 2;
         break;
-      case 0x8a: {
-        // LONG1: little-endian two's complement
-        const n = u8();
+      case 0x8a:
+      case 0x8b: {
+        // LONG1 / LONG4: little-endian two's complement
+        const n =
+          op === 0x8a
+            ? u8()
+            : (() => {
+                need(4);
+                const len = input.readInt32LE(pos);
+                pos += 4;
+                if (len < 0) throw new PickleError('negative LONG4 length');
+                return len;
+              })();
         const raw = bytes(n);
         let v = 0n;
         for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(raw[i] as number);

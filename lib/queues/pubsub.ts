@@ -90,6 +90,27 @@ function containsBinary(value: unknown, depth = 0): boolean {
   return Object.values(value).some((v) => containsBinary(v, depth + 1));
 }
 
+/**
+ * Python ints past 2^53 arrive as BigInts; on the wire they are JSON numbers, which a
+ * client reads as the nearest double anyway: send that.
+ */
+function jsonNumbers(value: unknown, depth = 0): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (depth > 64 || value === null || typeof value !== 'object' || isBinary(value)) return value;
+  if (value instanceof PyTuple) return PyTuple.from(value.map((v) => jsonNumbers(v, depth + 1)));
+  if (Array.isArray(value)) return value.map((v: unknown) => jsonNumbers(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    Object.defineProperty(out, k, {
+      value: jsonNumbers(v, depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
 function list(rooms: unknown): string[] | undefined {
   if (typeof rooms === 'string') return [rooms];
   if (Array.isArray(rooms) && rooms.every((r) => typeof r === 'string')) return rooms;
@@ -314,8 +335,8 @@ export class PubSub {
   }
 
   #args(message: Incoming): unknown[] {
-    if (Array.isArray(message.args)) return message.args as unknown[];
-    const data = message.data;
+    if (Array.isArray(message.args)) return jsonNumbers(message.args) as unknown[];
+    const data = jsonNumbers(message.data);
     // A Python tuple is several arguments; anything else is one.
     if (data instanceof PyTuple) return [...data];
     return data === undefined || data === null ? [] : [data];
@@ -328,7 +349,7 @@ export class PubSub {
     this.#callbacks.delete(message.id);
     if (waiter.timer !== undefined) this.scheduler.clock.clearTimeout(waiter.timer);
     const args = message.args;
-    waiter.resolve(Array.isArray(args) ? [...(args as unknown[])] : []);
+    waiter.resolve(Array.isArray(args) ? [...(jsonNumbers(args) as unknown[])] : []);
   }
 
   /** Stops listening and closes the broker connections; pending cross-process calls are rejected. */

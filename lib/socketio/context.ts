@@ -112,7 +112,11 @@ export function emit(event: string, data?: unknown, options: EmitOptions = {}): 
     args: toArgs(data),
     to: broadcast ? rooms : [ctx.socket.sid],
     skip,
-    callback: broadcast ? undefined : options.callback,
+    // A callback needs one client: the sender, or `to` naming a single sid (not `broadcast`).
+    callback:
+      options.broadcast === true || (rooms !== undefined && rooms.length !== 1)
+        ? undefined
+        : options.callback,
     ignoreQueue: options.ignoreQueue === true,
   });
 }
