@@ -41,6 +41,9 @@ services: ## Start Redis and RabbitMQ on loopback if they are not running
 bench-queue: build ## Cross-process broadcast throughput over Redis and RabbitMQ
 	node dist/benchmarks/queue.js
 
+soak: build ## Hold 10,000 connections with random traffic (SOAK_SECONDS=60, SOAK_CONNECTIONS, SOAK_MODE)
+	node dist/benchmarks/soak.js
+
 docs: ## Build the API reference (typedoc) into docs/api/
 	npx typedoc
 
