@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import { createActor } from 'xstate';
-import type { Actor } from 'xstate';
+import type { Actor, AnyActorRef } from 'xstate';
 import type { Clock, TimerHandle } from '../../schedulers/scheduler.js';
 import { connectionMachine } from './connection-machine.js';
 import type { CloseReason, ConnectionEvent, ConnectionHost, Phase } from './connection-machine.js';
@@ -26,6 +26,8 @@ export interface ConnectionRequest {
 export interface EngineConnectionEvents {
   /** A message packet's payload: a string, or a Buffer for binary. */
   message: [data: string | Buffer];
+  /** The connection moved to another transport (polling to websocket). */
+  upgrade: [transport: TransportName];
   /** The connection closed; no event follows. */
   close: [reason: CloseReason];
 }
@@ -36,6 +38,8 @@ export interface ConnectionOwner {
   release(connection: EngineConnection): void;
   /** An error thrown by an application listener. */
   listenerError(error: unknown, connection: EngineConnection): void;
+  /** The root actor whose system (and clock) every connection actor joins. */
+  readonly actorSystemRoot: AnyActorRef;
 }
 
 function packetBytes(packet: Packet): number {
@@ -100,7 +104,9 @@ export class EngineConnection
         pingTimeoutMs: options.pingTimeoutMs,
         upgradeTimeoutMs: options.upgradeTimeoutMs,
       },
-      clock,
+      // Every connection joins its server's actor system (which holds the clock): a system
+      // per connection would cost about 2 KB each.
+      parent: owner.actorSystemRoot,
     });
   }
 
@@ -295,6 +301,7 @@ export class EngineConnection
     probe.sink = this.#mainSink;
     // Packets of a POST still in flight on the old transport are delivered in order.
     old.close();
+    this.#emitSafely('upgrade', probe.name);
     this.#flush();
   }
 
@@ -334,6 +341,8 @@ export class EngineConnection
     } else {
       this.#release();
     }
+    // The actor reached its final state: xstate cancels its timers and takes it out of the
+    // shared system by itself.
     this.#emitSafely('close', reason);
   }
 

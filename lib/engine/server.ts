@@ -13,6 +13,8 @@ import type {
 } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { createActor, setup } from 'xstate';
+import type { AnyActorRef } from 'xstate';
 import { realClock } from '../../schedulers/clock.js';
 import type { Clock } from '../../schedulers/scheduler.js';
 import { EngineRequestError, OptionError } from '../errors.js';
@@ -94,6 +96,8 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
   readonly #wss: WebSocketServer;
   readonly #pathname: string;
   readonly #sidPrefix: string;
+  /** @internal The root of the actor system every connection actor joins (it holds the clock). */
+  readonly actorSystemRoot: AnyActorRef;
   #closedCount = 0;
   readonly #recentCloses: number[] = [];
   /** Files served at `/<path>/<name>` (the Socket.IO layer adds its client bundle here). */
@@ -109,6 +113,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
     }
     this.#sidPrefix = prefix;
     this.#pathname = `/${this.options.path}/`;
+    this.actorSystemRoot = createActor(setup({}).createMachine({}), { clock: this.#clock }).start();
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.options.maxHttpBufferSize,

@@ -162,8 +162,7 @@ export class SioClient implements SocketLink {
     if (socket.phase === 'disconnected') return;
     const { hub } = this;
     const { nsp, sid } = socket;
-    hub.sockets.set(sid, socket);
-    hub.rooms.join(nsp, sid, sid);
+    hub.addSocket(socket);
     const accept = (): void => {
       socket.markConnected();
       this.#clearConnectTimer();

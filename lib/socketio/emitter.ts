@@ -6,7 +6,6 @@ import { CallTimeoutError, DisconnectedError, UsageError } from '../errors.js';
 import type { Clock } from '../../schedulers/scheduler.js';
 import { encodeEvent, RESERVED_EVENTS } from './packets.js';
 import type { JsonCodec } from './packets.js';
-import type { RoomRegistry } from './rooms.js';
 import type { AckWaiter, NamespaceSocket } from './socket.js';
 
 /** One emit, fully resolved. */
@@ -39,14 +38,14 @@ export function checkEventName(event: unknown): asserts event is string {
     throw new UsageError(`"${event}" is a reserved event name; pick another`);
 }
 
-/** The sockets an emit reaches, in the order of the sid set. */
+/** The live sockets among `members` (sids), minus the skipped ones. */
 export function resolveTargets(
-  rooms: RoomRegistry,
+  members: Iterable<string>,
   sockets: ReadonlyMap<string, NamespaceSocket>,
-  request: Pick<EmitRequest, 'nsp' | 'to' | 'skip'>,
+  request: Pick<EmitRequest, 'nsp' | 'skip'>,
 ): NamespaceSocket[] {
   const out: NamespaceSocket[] = [];
-  for (const sid of rooms.members(request.nsp, request.to)) {
+  for (const sid of members) {
     if (request.skip?.has(sid)) continue;
     const socket = sockets.get(sid);
     if (socket !== undefined && socket.nsp === request.nsp && socket.phase !== 'disconnected')

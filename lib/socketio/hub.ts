@@ -43,6 +43,8 @@ export class Hub implements HubOps, LocalServer {
   readonly rooms = new RoomRegistry();
   readonly sockets = new Map<string, NamespaceSocket>();
   readonly registry = new HandlerRegistry();
+  /** Live sids per namespace (each socket is implicitly in the room named after its sid). */
+  readonly #byNamespace = new Map<string, Set<string>>();
   /** The message queue bridge, when several processes share the clients. */
   bus: PubSub | undefined;
   /** Called when a socket is removed (lets owners of per-socket state clean up). */
@@ -168,7 +170,7 @@ export class Hub implements HubOps, LocalServer {
         };
         return deliver([socket], request, waiter, this.options.json);
       }
-      if (bus !== undefined && this.rooms.members(request.nsp, request.to).size === 0) {
+      if (bus !== undefined && this.members(request.nsp, request.to).size === 0) {
         // A client of another process: its ack comes back through the queue.
         bus.publishEmit(
           request,
@@ -178,7 +180,7 @@ export class Hub implements HubOps, LocalServer {
         return 0;
       }
     }
-    const targets = resolveTargets(this.rooms, this.sockets, request);
+    const targets = resolveTargets(this.members(request.nsp, request.to), this.sockets, request);
     if (targets.length === 0 && bus === undefined) return 0;
     const parts = encodeEvent(
       request.nsp,
@@ -217,9 +219,30 @@ export class Hub implements HubOps, LocalServer {
     skip: ReadonlySet<string>,
     parts: EncodedParts,
   ): number {
-    const targets = resolveTargets(this.rooms, this.sockets, { nsp, to, skip });
+    const targets = resolveTargets(this.members(nsp, to), this.sockets, { nsp, skip });
     for (const socket of targets) socket.write(parts);
     return targets.length;
+  }
+
+  /** Registers a socket (its own sid room is implicit, not stored). */
+  addSocket(socket: NamespaceSocket): void {
+    this.sockets.set(socket.sid, socket);
+    let members = this.#byNamespace.get(socket.nsp);
+    if (members === undefined) this.#byNamespace.set(socket.nsp, (members = new Set()));
+    members.add(socket.sid);
+  }
+
+  /** The sids in any of `rooms` (a sid counts as its own room), or the whole namespace. */
+  members(nsp: string, rooms: readonly string[] | undefined): Set<string> {
+    if (rooms === undefined) return new Set(this.#byNamespace.get(nsp) ?? []);
+    const out = this.rooms.members(nsp, rooms);
+    for (const room of rooms) if (this.sockets.get(room)?.nsp === nsp) out.add(room);
+    return out;
+  }
+
+  /** How many clients a namespace has. */
+  namespaceSize(nsp: string): number {
+    return this.#byNamespace.get(nsp)?.size ?? 0;
   }
 
   /** Whether a sid is a live client of this process in a namespace. */
@@ -271,7 +294,8 @@ export class Hub implements HubOps, LocalServer {
   }
 
   roomsOf(sid: string, nsp: string): string[] {
-    return [...this.rooms.roomsOf(nsp, sid)];
+    const own = this.#socket(sid, nsp, 'rooms') === undefined ? [] : [sid];
+    return [...own, ...this.rooms.roomsOf(nsp, sid)];
   }
 
   /** Server-side disconnect of one namespace socket: DISCONNECT packet, then cleanup. */
@@ -294,6 +318,9 @@ export class Hub implements HubOps, LocalServer {
     const wasConnected = socket.connected && runHandler;
     if (!socket.markDisconnected(reason)) return undefined;
     this.sockets.delete(socket.sid);
+    const members = this.#byNamespace.get(socket.nsp);
+    members?.delete(socket.sid);
+    if (members?.size === 0) this.#byNamespace.delete(socket.nsp);
     this.rooms.leaveAll(socket.nsp, socket.sid);
     if (wasConnected) {
       this.options.logger.info(`client disconnected from ${socket.nsp}: ${reason}`);

@@ -96,16 +96,23 @@ export const quietLogger: Logger = {
   error: (...args: unknown[]) => console.error('socketio-actors:', ...args),
 };
 
+/** `logger: true`: info and above, like Flask-SocketIO's logger=True (debug lines carry ids). */
 const consoleLogger: Logger = {
-  debug: (...args: unknown[]) => console.debug('socketio-actors:', ...args),
+  debug: noop,
   info: (...args: unknown[]) => console.info('socketio-actors:', ...args),
   warn: (...args: unknown[]) => console.warn('socketio-actors:', ...args),
   error: (...args: unknown[]) => console.error('socketio-actors:', ...args),
 };
 
-function logger(name: string, value: unknown): Logger {
+/** `engineioLogger: true`: transport detail, printed (it is opt-in). */
+const engineConsoleLogger: Logger = {
+  ...consoleLogger,
+  debug: (...args: unknown[]) => console.info('socketio-actors (engine):', ...args),
+};
+
+function logger(name: string, value: unknown, verbose = consoleLogger): Logger {
   if (value === undefined || value === false) return quietLogger;
-  if (value === true) return consoleLogger;
+  if (value === true) return verbose;
   const candidate = value as Partial<Logger>;
   if (
     typeof value === 'object' &&
@@ -174,7 +181,7 @@ export function resolveSocketIOOptions(options: SocketIOOptions): ResolvedSocket
   return {
     manageSession: flag('manageSession', options.manageSession, true),
     logger: logger('logger', options.logger),
-    engineLogger: logger('engineioLogger', options.engineioLogger),
+    engineLogger: logger('engineioLogger', options.engineioLogger, engineConsoleLogger),
     json,
     messageQueue: mq,
     channel,

@@ -156,21 +156,58 @@ function validNamespace(nsp: string): boolean {
  * ```
  */
 export class PacketDecoder {
-  readonly #decoder: Decoder;
+  /**
+   * Text packets without attachments decode statelessly, so every client shares one
+   * parser for them; a client gets a parser of its own (kept) once it sends a binary
+   * packet, whose attachments must be reassembled per client.
+   */
+  static readonly #shared = new Decoder();
+  static #current: PacketDecoder | undefined;
+  static {
+    PacketDecoder.#shared.on('decoded', (packet: ParserPacket) => {
+      const current = PacketDecoder.#current;
+      if (current !== undefined) current.#deliver(packet);
+    });
+  }
+  #own: Decoder | undefined;
 
   constructor(
     private readonly limits: DecodeLimits,
     private readonly onPacket: (packet: InboundPacket) => void,
     private readonly json?: JsonCodec,
-  ) {
-    this.#decoder = new Decoder({ maxAttachments: limits.maxAttachments });
-    this.#decoder.on('decoded', (packet: ParserPacket) => this.onPacket(this.#check(packet)));
+  ) {}
+
+  #deliver(packet: ParserPacket): void {
+    this.onPacket(this.#check(packet));
+  }
+
+  #ownDecoder(): Decoder {
+    if (this.#own === undefined) {
+      this.#own = new Decoder({ maxAttachments: this.limits.maxAttachments });
+      this.#own.on('decoded', (packet: ParserPacket) => this.#deliver(packet));
+    }
+    return this.#own;
   }
 
   /** Feeds one engine message (text, or a binary attachment). */
   add(data: string | Buffer): void {
     try {
-      this.#decoder.add(data);
+      if (
+        this.#own === undefined &&
+        typeof data === 'string' &&
+        data[0] !== '5' &&
+        data[0] !== '6'
+      ) {
+        const previous = PacketDecoder.#current;
+        PacketDecoder.#current = this;
+        try {
+          PacketDecoder.#shared.add(data);
+        } finally {
+          PacketDecoder.#current = previous;
+        }
+      } else {
+        this.#ownDecoder().add(data);
+      }
     } catch (error) {
       if (error instanceof ProtocolError) throw error;
       throw new ProtocolError(error instanceof Error ? error.message : 'undecodable packet');
@@ -179,7 +216,7 @@ export class PacketDecoder {
 
   /** Drops a half-received binary packet. */
   destroy(): void {
-    this.#decoder.destroy();
+    this.#own?.destroy();
   }
 
   #args(values: unknown[]): unknown[] {

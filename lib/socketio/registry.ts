@@ -67,9 +67,13 @@ export class HandlerRegistry {
     else this.#errorHandlers.set(nsp, handler);
   }
 
-  /** Whether a namespace has any handler or class (otherwise CONNECT gets "Invalid namespace"). */
+  /**
+   * Whether a namespace accepts connections: '/' always (as in socket.io and
+   * python-socketio), others once they have a handler or a class (otherwise
+   * CONNECT gets "Invalid namespace").
+   */
   hasNamespace(nsp: string): boolean {
-    return this.#handlers.has(nsp) || this.#classes.has(nsp);
+    return nsp === '/' || this.#handlers.has(nsp) || this.#classes.has(nsp);
   }
 
   /** The namespace class registered for `nsp`, if any. */

@@ -166,6 +166,9 @@ export class SocketIO {
       this.#clients.add(client);
       resolved.engineLogger.debug(`engine connection ${conn.id} opened over ${conn.transportName}`);
       conn.on('message', (data) => client.onMessage(data));
+      conn.on('upgrade', (transport) =>
+        resolved.engineLogger.debug(`engine connection ${conn.id} upgraded to ${transport}`),
+      );
       conn.on('close', (reason) => {
         resolved.engineLogger.debug(`engine connection ${conn.id} closed: ${reason}`);
         this.#clients.delete(client);

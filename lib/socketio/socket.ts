@@ -36,7 +36,8 @@ export interface RequestInfo {
 export class NamespaceSocket {
   #phase: 'connecting' | 'connected' | 'disconnected' = 'connecting';
   #nextAckId = 0;
-  readonly #acks = new Map<number, AckWaiter>();
+  /** Created on the first emit that waits for an ack (most clients never need one). */
+  #acks: Map<number, AckWaiter> | undefined;
 
   constructor(
     readonly sid: string,
@@ -62,7 +63,7 @@ export class NamespaceSocket {
 
   /** How many acknowledgements are awaited. */
   get pendingAcks(): number {
-    return this.#acks.size;
+    return this.#acks?.size ?? 0;
   }
 
   markConnected(): void {
@@ -78,14 +79,14 @@ export class NamespaceSocket {
   /** Registers a waiter; returns the ack id to put in the packet. */
   expectAck(waiter: AckWaiter): number {
     const id = this.#nextAckId++;
-    this.#acks.set(id, waiter);
+    (this.#acks ??= new Map()).set(id, waiter);
     return id;
   }
 
   /** Removes and returns the waiter for an id (undefined for unknown or late acks). */
   takeAck(id: number): AckWaiter | undefined {
-    const waiter = this.#acks.get(id);
-    this.#acks.delete(id);
+    const waiter = this.#acks?.get(id);
+    this.#acks?.delete(id);
     return waiter;
   }
 
@@ -93,8 +94,8 @@ export class NamespaceSocket {
   markDisconnected(reason: string): boolean {
     if (this.#phase === 'disconnected') return false;
     this.#phase = 'disconnected';
-    const waiters = [...this.#acks.values()];
-    this.#acks.clear();
+    const waiters = [...(this.#acks?.values() ?? [])];
+    this.#acks = undefined;
     for (const waiter of waiters) waiter.onDisconnect(reason);
     return true;
   }

@@ -112,7 +112,7 @@ export class StatusPage {
         .end('unauthorized');
       return;
     }
-    const html = STATUS_PAGE_HTML.replace('__SOCKET_PATH__', `/${socketPath}`).replace(
+    const html = STATUS_PAGE_HTML.replaceAll('__SOCKET_PATH__', `/${socketPath}`).replaceAll(
       '__NAMESPACE__',
       this.namespace,
     );
@@ -156,7 +156,7 @@ export class StatusPage {
     this.#feeding = true;
     this.scheduler.startBackgroundTask(async () => {
       try {
-        while (this.hub.rooms.members(this.namespace, undefined).size > 0) {
+        while (this.hub.namespaceSize(this.namespace) > 0) {
           this.hub.emit({
             nsp: this.namespace,
             event: 'status',

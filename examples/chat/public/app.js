@@ -85,11 +85,16 @@ async function leave(room) {
   renderTabs();
 }
 
-socket.on('connect', () => setStatus('connected', `connected as ${state.nick || '…'}`));
+socket.on('connect', () =>
+  setStatus(
+    'connected',
+    `${state.reconnected ? 'reconnected' : 'connected'} as ${state.nick || '…'}`,
+  ),
+);
 socket.on('welcome', ({ nick, rooms }) => {
   state.nick = nick;
   $('nick').value = nick;
-  setStatus('connected', `connected as ${nick}`);
+  setStatus('connected', `${state.reconnected ? 'reconnected' : 'connected'} as ${nick}`);
   renderRooms(rooms);
   // After a reconnect the server starts a fresh session: rejoin the rooms we were in.
   for (const room of state.joined) if (room !== 'lobby') socket.emit('join', room);
@@ -97,7 +102,10 @@ socket.on('welcome', ({ nick, rooms }) => {
 socket.on('rooms', renderRooms);
 socket.on('disconnect', (reason) => setStatus('disconnected', `disconnected (${reason})`));
 socket.io.on('reconnect_attempt', (n) => setStatus('reconnecting', `reconnecting… (attempt ${n})`));
-socket.io.on('reconnect', () => setStatus('connected', `reconnected as ${state.nick}`));
+socket.io.on('reconnect', () => {
+  state.reconnected = true;
+  setStatus('connected', `reconnected as ${state.nick}`);
+});
 socket.on('connect_error', (err) => setStatus('disconnected', `cannot connect: ${err.message}`));
 
 socket.on('chat', ({ room, nick, text, at }) => {
