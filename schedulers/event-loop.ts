@@ -4,7 +4,9 @@
  */
 import { realClock } from './clock.js';
 import {
+  driveGenerator,
   enterOf,
+  isGenerator,
   FlagEvent,
   invoke,
   PromiseTask,
@@ -76,6 +78,14 @@ export class EventLoopScheduler implements Scheduler {
         () => this.sleep(0),
       ),
     );
+  }
+
+  dispatchNow<T>(job: HandlerJob<T>): T | Promise<T> {
+    const result = job.run();
+    if (isGenerator(result)) {
+      return driveGenerator(result, enterOf(job), () => this.sleep(0));
+    }
+    return result;
   }
 
   createQueue<T>(): Queue<T> {

@@ -145,6 +145,12 @@ export interface Scheduler {
   sleep(seconds?: number): Promise<void>;
   /** Runs one handler invocation; resolves or rejects with its outcome. */
   dispatch<T>(job: HandlerJob<T>): Promise<T>;
+  /**
+   * Optional fast path: runs the job at once and returns its value (throwing its
+   * error) when it is synchronous, or a promise when it is not. Modes that must
+   * queue or move work elsewhere leave it out.
+   */
+  dispatchNow?<T>(job: HandlerJob<T>): T | Promise<T>;
   createQueue<T>(): Queue<T>;
   createEvent(): Event;
   /** Work waiting to run and threads busy (the status page shows it); 0 where a mode has none. */

@@ -204,6 +204,21 @@ export class EngineConnection
   }
 
   #enqueue(packet: Packet): void {
+    // The direct path: a connected WebSocket with nothing queued writes at once.
+    if (
+      this.#phase === 'connected' &&
+      this.#outbox.length === 0 &&
+      this.#transport.name === 'websocket'
+    ) {
+      if (
+        this.#transport.bufferedBytes() + packetBytes(packet) >
+        this.options.outboxHighWaterMark
+      ) {
+        this.#closeWith('outbox overflow');
+        return;
+      }
+      if (this.#transport.writable) return this.#transport.writeOne(packet);
+    }
     this.#outbox.push(packet);
     this.#outboxBytes += packetBytes(packet);
     if (this.#outboxBytes + this.#transport.bufferedBytes() > this.options.outboxHighWaterMark) {

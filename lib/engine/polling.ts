@@ -148,6 +148,10 @@ export class PollingTransport implements Transport {
     answerPolling(get.req, get.res, encodePayload(packets), this.options, get.headers);
   }
 
+  writeOne(packet: Packet): void {
+    this.write([packet]);
+  }
+
   bufferedBytes(): number {
     return 0;
   }

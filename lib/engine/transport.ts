@@ -29,6 +29,8 @@ export interface Transport {
   readonly writable: boolean;
   /** Sends packets, in order. Only called when {@link writable}. */
   write(packets: readonly Packet[]): void;
+  /** Sends one packet (the hot path of a connected WebSocket). Only called when {@link writable}. */
+  writeOne(packet: Packet): void;
   /** Bytes accepted by the transport but not yet handed to the OS. */
   bufferedBytes(): number;
   /** Releases a waiting request with a noop (polling during an upgrade); a no-op elsewhere. */

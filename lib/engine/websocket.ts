@@ -2,6 +2,7 @@
  * The WebSocket transport (engine.io-protocol v4, "WebSocket"): one packet per
  * frame; a binary frame is a raw message payload.
  */
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { ParseError } from '../errors.js';
 import { decodePacket, encodePacket } from './packets.js';
@@ -23,6 +24,7 @@ export class WebSocketTransport implements Transport {
   readonly name = 'websocket' as const;
   readonly lingering = false;
   sink: TransportSink | null = null;
+  #corked = false;
 
   constructor(private readonly ws: WebSocket) {
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) =>
@@ -59,7 +61,30 @@ export class WebSocketTransport implements Transport {
   }
 
   write(packets: readonly Packet[]): void {
+    this.#cork();
     for (const packet of packets) this.ws.send(encodePacket(packet));
+  }
+
+  writeOne(packet: Packet): void {
+    this.#cork();
+    this.ws.send(encodePacket(packet));
+  }
+
+  /**
+   * Corks the TCP socket until the end of the tick, so every frame written to this
+   * client in one tick (acks to a batch of events, a broadcast's packets) leaves in one
+   * writev. `ws` has no public cork; `_socket` is its net.Socket.
+   */
+  #cork(): void {
+    if (this.#corked) return;
+    const socket = (this.ws as unknown as { _socket?: Duplex })._socket;
+    if (socket === undefined || socket.destroyed) return;
+    this.#corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      socket.uncork();
+    });
   }
 
   bufferedBytes(): number {

@@ -25,7 +25,8 @@ export interface EngineLink {
   close(reason?: 'forced close' | 'parse error'): void;
 }
 
-type Job = () => Promise<unknown>;
+/** A mailbox job: synchronous work returns at once, asynchronous work returns its promise. */
+type Job = () => Promise<unknown> | undefined;
 
 /**
  * One client connection. The server feeds it with `onMessage` and `onClose`.
@@ -200,38 +201,61 @@ export class SioClient implements SocketLink {
     void hub.removeSocket(socket, 'server namespace disconnect', false);
   }
 
-  async #event(
+  /** Runs an event's handler; a synchronous handler is acked without touching a promise. */
+  #event(
     socket: NamespaceSocket,
     event: string,
     args: unknown[],
     id: number | undefined,
-  ): Promise<void> {
-    if (!socket.connected) return;
+  ): Promise<void> | undefined {
+    if (!socket.connected) return undefined;
     const handler = this.hub.registry.find(socket.nsp, event);
     if (handler === undefined) {
       this.hub.options.logger.debug(`no handler for "${event}" in ${socket.nsp}`);
-      return;
+      return undefined;
     }
-    const result = await this.hub.run(socket, event, args, handler, 'event');
+    const result = this.hub.runNow(socket, event, args, handler, 'event');
+    if (result instanceof Promise) return result.then((value) => this.#ack(socket, id, value));
+    this.#ack(socket, id, result);
+    return undefined;
+  }
+
+  #ack(socket: NamespaceSocket, id: number | undefined, result: unknown): void {
     if (id !== undefined && result !== NO_ACK && socket.connected) {
       socket.write(encodeAck(socket.nsp, id, ackArgs(result), this.hub.options.json));
     }
   }
 
   #enqueue(job: Job): void {
-    this.#mailbox.push(job);
-    if (!this.#draining) this.#track(this.#drain());
+    if (this.#draining || this.#mailbox.length > 0) {
+      this.#mailbox.push(job);
+      return;
+    }
+    // The mailbox is empty: run now. Only a job that returns a promise makes later ones wait.
+    const pending = this.#runJob(job);
+    if (pending !== undefined) {
+      this.#draining = true;
+      this.#track(pending.then(() => this.#drain()));
+    }
+  }
+
+  #runJob(job: Job): Promise<unknown> | undefined {
+    try {
+      return job()?.catch((error: unknown) =>
+        this.hub.options.logger.error('event handling failed:', error),
+      );
+    } catch (error) {
+      this.hub.options.logger.error('event handling failed:', error);
+      return undefined;
+    }
   }
 
   async #drain(): Promise<void> {
     this.#draining = true;
     try {
       for (let job = this.#mailbox.shift(); job !== undefined; job = this.#mailbox.shift()) {
-        try {
-          await job();
-        } catch (error) {
-          this.hub.options.logger.error('event handling failed:', error);
-        }
+        const pending = this.#runJob(job);
+        if (pending !== undefined) await pending;
       }
     } finally {
       this.#draining = false;

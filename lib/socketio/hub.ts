@@ -107,6 +107,38 @@ export class Hub implements HubOps, LocalServer {
   }
 
   /**
+   * Like {@link run}, but a synchronous handler on a scheduler that can run it at once
+   * (event-loop) gives its value directly: no promise, no microtask hop.
+   */
+  runNow(
+    socket: NamespaceSocket,
+    message: string,
+    args: readonly unknown[],
+    body: BoundHandler,
+    kind?: RemoteKind,
+  ): unknown {
+    const scheduler = this.scheduler;
+    if (scheduler.dispatchNow === undefined) return this.run(socket, message, args, body, kind);
+    const ctx: HandlerContext = { hub: this, socket, event: { message, args } };
+    let result: unknown;
+    try {
+      result = scheduler.dispatchNow({
+        get label() {
+          return `${socket.nsp}#${message}`;
+        },
+        run: () => contextStorage.run(ctx, () => body(args)),
+        enter: <R>(fn: () => R): R => contextStorage.run(ctx, fn),
+      });
+    } catch (error) {
+      return this.handleError(socket, message, args, error);
+    }
+    if (result instanceof Promise) {
+      return result.catch((error: unknown) => this.handleError(socket, message, args, error));
+    }
+    return result;
+  }
+
+  /**
    * Runs a handler; a throw goes to the namespace's error handler (whose return
    * value is then the result) or is logged with the event name and gives NO_ACK.
    */

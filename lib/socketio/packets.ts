@@ -79,7 +79,14 @@ function viaCodec(value: unknown, json: JsonCodec | undefined): unknown {
 }
 
 function encode(packet: ParserPacket): EncodedParts {
-  return (encoder.encode(packet) as unknown[]).map(toBuffer);
+  const parts = encoder.encode(packet) as unknown[];
+  // The common case, one text part, needs no conversion (and no new array).
+  if (parts.length === 1 && typeof parts[0] === 'string') return parts as string[];
+  return parts.map(toBuffer);
+}
+
+function withCodec(values: readonly unknown[], json: JsonCodec | undefined): unknown[] {
+  return json === undefined ? (values as unknown[]) : values.map((v) => viaCodec(v, json));
 }
 
 /**
@@ -97,8 +104,7 @@ export function encodeEvent(
   id?: number,
   json?: JsonCodec,
 ): EncodedParts {
-  const data = [event, ...args].map((v) => viaCodec(v, json));
-  return encode({ type: PacketType.EVENT, nsp, data, id });
+  return encode({ type: PacketType.EVENT, nsp, data: withCodec([event, ...args], json), id });
 }
 
 /** Encodes an ACK (BINARY_ACK when binary). */
@@ -108,7 +114,7 @@ export function encodeAck(
   args: readonly unknown[],
   json?: JsonCodec,
 ): EncodedParts {
-  return encode({ type: PacketType.ACK, nsp, data: args.map((v) => viaCodec(v, json)), id });
+  return encode({ type: PacketType.ACK, nsp, data: withCodec(args, json), id });
 }
 
 /** Encodes the CONNECT answer `{ sid }`. */
