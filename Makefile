@@ -21,12 +21,12 @@ test: ## Lint, type-check, build, then run every spec (the README's test command
 	npm test
 
 test-props: build ## Run only the property-based (fast-check) specs; FC_RUNS=N raises the run count
-	npx mocha 'dist/spec/**/*.props.spec.js'
+	npx mocha --no-config --timeout 60000 --exit 'dist/spec/**/*.props.spec.js'
 
 bench: build ## Benchmark the async modes (and peer servers) side by side; writes benchmarks/results/
 	node dist/benchmarks/run.js
 
-bench-quick: build ## The same benchmarks with short windows (a smoke test, under 30 s)
+bench-quick: build ## The same benchmarks with short windows and fewer clients (a smoke test, about a minute)
 	node dist/benchmarks/run.js --quick
 
 bench-peers: build ## Only the peer benchmark: this server vs npm socket.io and raw ws, seven scenarios

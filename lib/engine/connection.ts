@@ -63,6 +63,7 @@ export class EngineConnection
 {
   #phase: Phase = 'handshake';
   #reason: CloseReason | null = null;
+  #closeDetail: string | undefined;
   #transport: Transport;
   #probe: Transport | null = null;
   #outbox: Packet[] = [];
@@ -87,13 +88,15 @@ export class EngineConnection
     this.#transport = transport;
     this.#mainSink = {
       onPacket: (packet) => this.#onPacket(packet),
-      onTransportClose: (reason) =>
-        this.#closeWith(reason === 'transport close' ? 'transport close' : reason),
+      onTransportClose: (reason, detail) => {
+        this.#closeDetail = detail;
+        this.#closeWith(reason);
+      },
       onWritable: () => this.#flush(),
     };
     this.#probeSink = {
       onPacket: (packet) => this.#onProbePacket(packet),
-      onTransportClose: () => this.#signal({ type: 'UPGRADE_FAILED' }),
+      onTransportClose: () => this.#dropProbe(),
       onWritable: () => undefined,
     };
     transport.sink = this.#mainSink;
@@ -113,6 +116,11 @@ export class EngineConnection
   /** The lifecycle phase: handshake, connected, upgrading or closed. */
   get phase(): Phase {
     return this.#phase;
+  }
+
+  /** What exactly went wrong, for a close caused by bad input (e.g. which limit was passed). */
+  get closeDetail(): string | undefined {
+    return this.#closeDetail;
   }
 
   /** Why the connection closed, once it has. */
@@ -248,6 +256,8 @@ export class EngineConnection
   }
 
   #onPacket(packet: Packet): void {
+    // A POST that lands while the session lingers after its close delivers nothing.
+    if (this.#phase === 'closed') return;
     switch (packet.type) {
       case 'message':
         this.#emitSafely('message', packet.data ?? '');
@@ -275,8 +285,16 @@ export class EngineConnection
     } else if (packet.type === 'upgrade' && this.#phase === 'upgrading') {
       this.#signal({ type: 'UPGRADE' });
     } else {
-      this.#signal({ type: 'UPGRADE_FAILED' });
+      this.#dropProbe();
     }
+  }
+
+  /** A probe that died or misbehaved: abort the upgrade, or just forget it before one began. */
+  #dropProbe(): void {
+    if (this.#phase === 'upgrading') return this.#signal({ type: 'UPGRADE_FAILED' });
+    const probe = this.#probe;
+    this.#probe = null;
+    probe?.close();
   }
 
   #emitSafely<K extends keyof EngineConnectionEvents>(
@@ -331,7 +349,9 @@ export class EngineConnection
   /** @internal */
   closed(reason: CloseReason): void {
     this.#reason = reason;
-    const graceful = reason === 'forced close' || reason === 'server shutdown';
+    // At shutdown nobody is left to serve a later GET: deliver only what can go now.
+    const graceful =
+      reason === 'forced close' || (reason === 'server shutdown' && this.#transport.writable);
     const clientLeft = reason === 'transport close' && this.#transport.name === 'polling';
     // A graceful close delivers the queue and a close packet, waiting for the client's next
     // GET if need be. After an error only a transport that can take it now gets a close

@@ -103,7 +103,7 @@ export class PollingTransport implements Transport {
         res.setHeader('Connection', 'close');
         answerError(req, res, error, this.options);
         this.#posting = false;
-        this.sink?.onTransportClose('payload too large');
+        this.sink?.onTransportClose('payload too large', error.message);
         return;
       }
       chunks.push(chunk);
@@ -126,7 +126,7 @@ export class PollingTransport implements Transport {
     } catch (error) {
       const detail = error instanceof ParseError ? error.message : 'unreadable payload';
       answerError(req, res, new EngineRequestError('EIO_ERR_BAD_REQUEST', detail), this.options);
-      this.sink?.onTransportClose('parse error');
+      this.sink?.onTransportClose('parse error', detail);
       return;
     }
     res.writeHead(200, {

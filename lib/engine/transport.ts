@@ -17,6 +17,7 @@ export interface TransportSink {
       | 'parse error'
       | 'payload too large'
       | 'overlapping request',
+    detail?: string,
   ): void;
   /** The transport can take a write now (a GET arrived). */
   onWritable(): void;

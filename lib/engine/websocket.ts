@@ -25,6 +25,7 @@ export class WebSocketTransport implements Transport {
   readonly lingering = false;
   sink: TransportSink | null = null;
   #corked = false;
+  #tickBytes = 0;
 
   constructor(private readonly ws: WebSocket) {
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) =>
@@ -62,12 +63,18 @@ export class WebSocketTransport implements Transport {
 
   write(packets: readonly Packet[]): void {
     this.#cork();
-    for (const packet of packets) this.ws.send(encodePacket(packet));
+    for (const packet of packets) {
+      const frame = encodePacket(packet);
+      this.#tickBytes += frame.length;
+      this.ws.send(frame);
+    }
   }
 
   writeOne(packet: Packet): void {
     this.#cork();
-    this.ws.send(encodePacket(packet));
+    const frame = encodePacket(packet);
+    this.#tickBytes += frame.length;
+    this.ws.send(frame);
   }
 
   /**
@@ -83,12 +90,14 @@ export class WebSocketTransport implements Transport {
     socket.cork();
     process.nextTick(() => {
       this.#corked = false;
+      this.#tickBytes = 0;
       socket.uncork();
     });
   }
 
+  /** Bytes the client has not taken yet: not counting what this tick wrote into the cork. */
   bufferedBytes(): number {
-    return this.ws.bufferedAmount;
+    return Math.max(0, this.ws.bufferedAmount - this.#tickBytes);
   }
 
   releaseWithNoop(): void {}

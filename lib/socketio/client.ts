@@ -41,7 +41,8 @@ type Job = () => Promise<unknown> | undefined;
 export class SioClient implements SocketLink {
   readonly #sockets = new Map<string, NamespaceSocket>();
   readonly #decoder: PacketDecoder;
-  readonly #sharedSession: Record<string, unknown> = {};
+  // Sessions have no prototype: a key such as `__proto__` from client data stays plain data.
+  readonly #sharedSession: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   #mailbox: Job[] = [];
   #draining = false;
   #inflight = 0;
@@ -153,7 +154,9 @@ export class SioClient implements SocketLink {
     if (this.sockets().length >= this.hub.options.maxNamespacesPerConnection) {
       return this.write(encodeConnectError(nsp, 'Too many namespaces'));
     }
-    const session = this.hub.options.manageSession ? {} : this.#sharedSession;
+    const session = this.hub.options.manageSession
+      ? (Object.create(null) as Record<string, unknown>)
+      : this.#sharedSession;
     const socket = new NamespaceSocket(newSocketSid(), nsp, this, auth, this.link.request, session);
     this.#sockets.set(nsp, socket);
     this.#enqueue(() => this.#runConnect(socket));

@@ -320,7 +320,9 @@ export function createRemoteRunner(
         body = registry.find(request.nsp, request.event);
       }
       if (body === undefined) return { type: 'missing' };
-      const session = revive(request.session);
+      // A session without a prototype, as on the main thread.
+      const session = Object.create(null) as Record<string, unknown>;
+      replaceSession(session, request.session);
       const socket: SocketView = {
         sid: request.sid,
         nsp: request.nsp,

@@ -171,6 +171,8 @@ export class SocketIO {
       );
       conn.on('close', (reason) => {
         resolved.engineLogger.debug(`engine connection ${conn.id} closed: ${reason}`);
+        if (conn.closeDetail !== undefined)
+          resolved.logger.info(`closed a client (${reason}): ${conn.closeDetail}`);
         this.#clients.delete(client);
         client.onClose(reason);
       });
