@@ -10,6 +10,7 @@ import type {
   Phase,
 } from '../../lib/engine/connection-machine.js';
 import { VirtualClock } from '../../schedulers/clock.js';
+import { runParameters } from '../helpers/props.js';
 
 const RUNS = positiveInt(process.env.FC_RUNS, 200);
 const BUDGET_MS = 5_000;
@@ -473,7 +474,7 @@ describe('connectionMachine', function () {
             }
           }
         }),
-        { numRuns: RUNS, plugins: [fc.interruptAfterTimeLimit(BUDGET_MS)] },
+        runParameters(RUNS, BUDGET_MS),
       );
     });
   });

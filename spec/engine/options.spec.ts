@@ -3,10 +3,11 @@ import fc from 'fast-check';
 import { resolveEngineOptions } from '../../lib/engine/options.js';
 import type { EngineOptions } from '../../lib/engine/options.js';
 import { OptionError } from '../../lib/errors.js';
+import { runParameters } from '../helpers/props.js';
 
 const RUNS = positiveInt(process.env.FC_RUNS, 200);
 const BUDGET_MS = 2_000;
-const params = { numRuns: RUNS, plugins: [fc.interruptAfterTimeLimit(BUDGET_MS)] };
+const params = runParameters(RUNS, BUDGET_MS);
 
 function positiveInt(text: string | undefined, fallback: number): number {
   const n = Number(text);

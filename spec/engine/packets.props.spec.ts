@@ -11,11 +11,12 @@ import {
 } from '../../lib/engine/packets.js';
 import type { Packet, PacketType } from '../../lib/engine/packets.js';
 import { ParseError } from '../../lib/errors.js';
+import { runParameters } from '../helpers/props.js';
 
 // FC_RUNS raises or lowers the number of generated cases; the time budget caps each property.
 const RUNS = positiveInt(process.env.FC_RUNS, 200);
 const BUDGET_MS = 5_000;
-const params = { numRuns: RUNS, plugins: [fc.interruptAfterTimeLimit(BUDGET_MS)] };
+const params = runParameters(RUNS, BUDGET_MS);
 
 function positiveInt(text: string | undefined, fallback: number): number {
   const n = Number(text);

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { realClock, VirtualClock } from '../../schedulers/clock.js';
+import { runParameters } from '../helpers/props.js';
 
 const RUNS = positiveInt(process.env.FC_RUNS, 200);
 const BUDGET_MS = 3_000;
@@ -149,7 +150,7 @@ describe('VirtualClock', function () {
             expect(clock.pending).to.equal(timers.filter((t) => t.live).length);
           }
         }),
-        { numRuns: RUNS, plugins: [fc.interruptAfterTimeLimit(BUDGET_MS)] },
+        runParameters(RUNS, BUDGET_MS),
       );
     });
   });

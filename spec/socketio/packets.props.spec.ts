@@ -20,13 +20,14 @@ import type { DecodeLimits, InboundPacket } from '../../lib/socketio/packets.js'
 import { ASYNC_MODES_UNDER_TEST, modeOptions } from '../helpers/modes.js';
 import { RawWs } from '../helpers/raw-engine.js';
 import { within } from '../helpers/socketio.js';
+import { runParameters } from '../helpers/props.js';
 
 // FC_RUNS raises or lowers the number of generated cases; the time budgets cap each property.
 const RUNS = positiveInt(process.env.FC_RUNS, 100);
 const NETWORK_RUNS = positiveInt(process.env.FC_RUNS, 15);
 const BUDGET_MS = 4_000;
 const NETWORK_BUDGET_MS = 6_000;
-const params = { numRuns: RUNS, plugins: [fc.interruptAfterTimeLimit(BUDGET_MS)] };
+const params = runParameters(RUNS, BUDGET_MS);
 
 function positiveInt(text: string | undefined, fallback: number): number {
   const n = Number(text);
@@ -631,7 +632,7 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
             await bad.close();
           }
         }),
-        { numRuns: NETWORK_RUNS, plugins: [fc.interruptAfterTimeLimit(NETWORK_BUDGET_MS)] },
+        runParameters(NETWORK_RUNS, NETWORK_BUDGET_MS),
       );
       expect(round, 'at least one malformed packet was tried').to.be.greaterThan(0);
     });

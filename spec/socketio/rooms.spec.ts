@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { RoomRegistry } from '../../lib/socketio/rooms.js';
+import { runParameters } from '../helpers/props.js';
 
 // FC_RUNS raises or lowers the number of generated cases; the time budget caps the property.
 const RUNS = positiveInt(process.env.FC_RUNS, 100);
@@ -321,7 +322,7 @@ describe('RoomRegistry matches a Map-of-Sets model (property)', function () {
           expect(real.members(nsp, undefined).size).to.equal(0);
         }
       }),
-      { numRuns: RUNS, plugins: [fc.interruptAfterTimeLimit(BUDGET_MS)] },
+      runParameters(RUNS, BUDGET_MS),
     );
   });
 });
