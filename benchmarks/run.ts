@@ -1,16 +1,18 @@
 /**
- * `make bench`: the async modes side by side, then (when present) the peer
- * servers. `--quick` runs short windows (CI smoke test). Prints markdown,
- * writes JSON and an SVG chart under benchmarks/results/.
+ * `make bench`: the async modes side by side, then the peer servers.
+ * `--quick` runs short windows (CI smoke test); `--peers` runs only the peer
+ * servers. Prints markdown, writes JSON and SVG charts under benchmarks/results/.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { ASYNC_MODES } from '../lib/index.js';
 import { barChart } from './chart.js';
+import { runPeers } from './peers.js';
 import { benchMode, schedulerTable } from './schedulers.js';
 import type { ModeFigures } from './schedulers.js';
 
 const quick = process.argv.includes('--quick');
+const peersOnly = process.argv.includes('--peers');
 const seconds = quick ? 0.6 : 3;
 const results = new URL('../../benchmarks/results/', import.meta.url);
 mkdirSync(results, { recursive: true });
@@ -18,44 +20,49 @@ mkdirSync(results, { recursive: true });
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
 process.stderr.write(`socketio-actors benchmarks (${quick ? 'quick' : 'full'}) on ${machine}\n`);
 
-const figures: ModeFigures[] = [];
-for (const mode of ASYNC_MODES) figures.push(await benchMode(mode, seconds));
+async function benchSchedulers(): Promise<void> {
+  const figures: ModeFigures[] = [];
+  for (const mode of ASYNC_MODES) figures.push(await benchMode(mode, seconds));
 
-const base = figures.find((f) => f.mode === 'event-loop');
-const ratio = (value: number, of: number | undefined): number => (of ? value / of : NaN);
-const chart = barChart(
-  'Async modes: ratio to event-loop (higher is better)',
-  figures.map((f) => f.mode),
-  [
-    {
-      label: 'echo msg/s',
-      ratios: Object.fromEntries(
-        figures.map((f) => [f.mode, ratio(f.echo.perSecond, base?.echo.perSecond)]),
-      ),
-    },
-    {
-      label: 'CPU-bound msg/s',
-      ratios: Object.fromEntries(
-        figures.map((f) => [f.mode, ratio(f.cpuBound.perSecond, base?.cpuBound.perSecond)]),
-      ),
-    },
-    {
-      label: 'task spawn/s',
-      ratios: Object.fromEntries(
-        figures.map((f) => [f.mode, ratio(f.spawnPerSecond, base?.spawnPerSecond)]),
-      ),
-    },
-  ],
-);
-const suffix = quick ? '-quick' : '';
-writeFileSync(
-  new URL(`schedulers${suffix}.json`, results),
-  JSON.stringify({ machine, date: new Date().toISOString(), seconds, figures }, null, 2),
-);
-writeFileSync(new URL(`schedulers${suffix}.svg`, results), chart);
+  const base = figures.find((f) => f.mode === 'event-loop');
+  const ratio = (value: number, of: number | undefined): number => (of ? value / of : NaN);
+  const chart = barChart(
+    'Async modes: ratio to event-loop (higher is better)',
+    figures.map((f) => f.mode),
+    [
+      {
+        label: 'echo msg/s',
+        ratios: Object.fromEntries(
+          figures.map((f) => [f.mode, ratio(f.echo.perSecond, base?.echo.perSecond)]),
+        ),
+      },
+      {
+        label: 'CPU-bound msg/s',
+        ratios: Object.fromEntries(
+          figures.map((f) => [f.mode, ratio(f.cpuBound.perSecond, base?.cpuBound.perSecond)]),
+        ),
+      },
+      {
+        label: 'task spawn/s',
+        ratios: Object.fromEntries(
+          figures.map((f) => [f.mode, ratio(f.spawnPerSecond, base?.spawnPerSecond)]),
+        ),
+      },
+    ],
+  );
+  const suffix = quick ? '-quick' : '';
+  writeFileSync(
+    new URL(`schedulers${suffix}.json`, results),
+    JSON.stringify({ machine, date: new Date().toISOString(), seconds, figures }, null, 2),
+  );
+  writeFileSync(new URL(`schedulers${suffix}.svg`, results), chart);
 
-console.log(`\n## Async modes (${machine}, ${seconds} s per scenario)\n`);
-console.log(schedulerTable(figures));
-console.log(
-  `\nJSON and chart: benchmarks/results/schedulers${suffix}.json, schedulers${suffix}.svg`,
-);
+  console.log(`\n## Async modes (${machine}, ${seconds} s per scenario)\n`);
+  console.log(schedulerTable(figures));
+  console.log(
+    `\nJSON and chart: benchmarks/results/schedulers${suffix}.json, schedulers${suffix}.svg`,
+  );
+}
+
+if (!peersOnly) await benchSchedulers();
+await runPeers(quick, machine, results);

@@ -1,0 +1,95 @@
+/**
+ * A raw `ws` server in its own process: no protocol at all, the practical
+ * limit for any Socket.IO server. What it does with a frame depends on the
+ * path the client connected to:
+ *
+ * - `/echo`: sends the frame back (an "acked echo" is a round trip);
+ * - `/cpu?ms=N`: busy-waits N ms, then sends the frame back;
+ * - `/broadcast`: sends the frame to every client (fan-out), framed once;
+ * - anything else: ignores frames (idle clients, connects).
+ *
+ * Reports `{ port }` over IPC, answers `rss`, stops on `stop` (the protocol of
+ * harness.ts `startServer`).
+ */
+import * as wsModule from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { RawData } from 'ws';
+
+/**
+ * What `ws` has but @types/ws does not declare: framing a message once and
+ * writing those bytes to many sockets. The npm socket.io server broadcasts
+ * this way (ws issue #617), so the raw limit must too.
+ */
+interface Framing {
+  readonly Sender: {
+    frame(
+      data: Buffer,
+      options: { fin: boolean; rsv1: boolean; opcode: number; mask: boolean; readOnly: boolean },
+    ): Buffer[];
+  };
+}
+interface FramedSocket {
+  readonly _sender: { sendFrame(list: Buffer[]): void };
+}
+const { Sender } = wsModule as unknown as Framing;
+const TEXT = 0x1;
+
+/** Frames `data` once and writes the frame to every open client. */
+function broadcast(data: RawData, binary: boolean): void {
+  const bytes = Buffer.isBuffer(data)
+    ? data
+    : Array.isArray(data)
+      ? Buffer.concat(data)
+      : Buffer.from(data);
+  const frame = Sender.frame(bytes, {
+    fin: true,
+    rsv1: false,
+    opcode: binary ? 0x2 : TEXT,
+    mask: false,
+    readOnly: false,
+  });
+  for (const client of wss.clients)
+    if (client.readyState === WebSocket.OPEN)
+      (client as unknown as FramedSocket)._sender.sendFrame(frame);
+}
+
+/** Busy-waits `ms` milliseconds (the CPU-bound handler's work). */
+function burn(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
+const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+
+function handlerFor(ws: WebSocket, url: string): ((data: RawData, binary: boolean) => void) | null {
+  const path = url.split('?', 1)[0];
+  if (path === '/echo') return (data, binary) => ws.send(data, { binary });
+  if (path === '/cpu') {
+    const ms = Number(new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('ms') ?? 1);
+    return (data, binary) => {
+      burn(ms);
+      ws.send(data, { binary });
+    };
+  }
+  if (path === '/broadcast') return broadcast;
+  return null;
+}
+
+wss.on('connection', (ws, req) => {
+  ws.on('error', () => ws.terminate());
+  const handler = handlerFor(ws, req.url ?? '/');
+  if (handler !== null) ws.on('message', handler);
+});
+
+wss.on('listening', () => {
+  const address = wss.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  process.send?.({ port, mode: 'ws' });
+});
+process.on('message', (message) => {
+  if (message === 'rss') process.send?.({ rss: process.memoryUsage().rss });
+  if (message === 'stop') {
+    for (const client of wss.clients) client.terminate();
+    wss.close(() => process.exit(0));
+  }
+});

@@ -1,0 +1,195 @@
+/**
+ * The peer benchmark (`make bench`, second part; `make bench-peers` alone):
+ * seven scenarios against this project in each async mode, the npm
+ * `socket.io` server and a raw `ws` server, each started fresh per scenario,
+ * driven by load generators in their own processes. Prints markdown, writes
+ * JSON and an SVG chart under benchmarks/results/.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { barChart } from './chart.js';
+import { progress } from './harness.js';
+import type { ServerHandle } from './harness.js';
+import { LoadGenerators } from './loadgen.js';
+import { SCENARIOS } from './peer-scenarios.js';
+import type { PeerBudget, Scenario } from './peer-scenarios.js';
+import { PEER_SERVERS, startPeer, stopPeer } from './peer-servers.js';
+import type { PeerReady, PeerServer } from './peer-servers.js';
+import { chartGroups, cpuTable, peerNotes, peerTable } from './peer-table.js';
+import type { Cell, ScenarioResult } from './peer-table.js';
+
+const FULL: PeerBudget = {
+  seconds: 2,
+  warmupSeconds: 0.4,
+  cpuWarmupSeconds: 2,
+  fanoutClients: 1000,
+  broadcasts: 200,
+  connects: 2000,
+  idleClients: 5000,
+  pollingClients: 200,
+  stallMs: 3000,
+  settleMs: 800,
+};
+
+const QUICK: PeerBudget = {
+  seconds: 0.3,
+  warmupSeconds: 0.1,
+  cpuWarmupSeconds: 0.3,
+  fanoutClients: 100,
+  broadcasts: 20,
+  connects: 200,
+  idleClients: 300,
+  pollingClients: 30,
+  stallMs: 1000,
+  settleMs: 100,
+};
+
+/** Load-generator CPU (cores per process) above which a figure may be theirs, not the server's. */
+const SATURATED = 0.85;
+
+/** File descriptors each side needs beyond the clients (listeners, pipes, pools). */
+const FD_HEADROOM = 200;
+
+/** The soft limit on open files, or Infinity when it cannot be read. */
+function openFileLimit(): number {
+  try {
+    const text = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+    return text === 'unlimited' ? Infinity : Number(text);
+  } catch {
+    return Infinity;
+  }
+}
+
+/** Shrinks the connection counts to what the open-file limit allows. */
+function fitToLimit(budget: PeerBudget): PeerBudget {
+  const limit = openFileLimit();
+  const most = Math.max(budget.idleClients, budget.connects, budget.fanoutClients) + 100;
+  if (most + FD_HEADROOM <= limit) return budget;
+  const allowed = Math.max(100, limit - FD_HEADROOM - 100);
+  process.stderr.write(
+    `  ! ulimit -n is ${limit}: capping connections at ${allowed} (raise it for the full figures)\n`,
+  );
+  return {
+    ...budget,
+    idleClients: Math.min(budget.idleClients, allowed),
+    connects: Math.min(budget.connects, allowed),
+    fanoutClients: Math.min(budget.fanoutClients, allowed),
+  };
+}
+
+/** Load-generator processes: BENCH_LOADGENS, else one per two cores (at least one). */
+function loadGeneratorCount(): number {
+  const asked = Number(process.env.BENCH_LOADGENS);
+  if (Number.isInteger(asked) && asked > 0) return asked;
+  return Math.max(1, Math.floor(cpus().length / 2));
+}
+
+async function runOne(
+  scenario: Scenario,
+  server: PeerServer,
+  load: LoadGenerators,
+  budget: PeerBudget,
+): Promise<Cell> {
+  if (!scenario.supports(server)) return { na: 'not applicable to this server' };
+  let handle: ServerHandle<PeerReady>;
+  try {
+    handle = await startPeer(server);
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+  let cell: Cell;
+  try {
+    cell = await scenario.run({ server, handle, load, budget });
+  } catch (error) {
+    cell = { error: error instanceof Error ? error.message : String(error) };
+  }
+  await load.close().catch(() => undefined);
+  const crashed = await stopPeer(handle);
+  if (crashed !== null) return { error: crashed };
+  if ('figures' in cell && cell.loadCores / load.size > SATURATED)
+    return {
+      ...cell,
+      notes: [
+        ...cell.notes,
+        `load generators used ${cell.loadCores.toFixed(2)} cores (${load.size} process(es)): they may have been the bottleneck, read the figure as a lower bound`,
+      ],
+    };
+  return cell;
+}
+
+/** Runs every scenario on every server; prints the tables and writes the files. */
+export async function runPeers(quick: boolean, machine: string, results: URL): Promise<void> {
+  const budget = fitToLimit(quick ? QUICK : FULL);
+  const loadAverage = loadavg()[0] ?? 0;
+  const busy = loadAverage > cpus().length;
+  if (busy)
+    process.stderr.write(
+      `  ! load average ${loadAverage.toFixed(1)} on ${cpus().length} cores: other work is running, the figures will be noisy\n`,
+    );
+  const load = LoadGenerators.start(loadGeneratorCount());
+  const started = performance.now();
+  const outcomes: ScenarioResult[] = [];
+  try {
+    for (const scenario of SCENARIOS) {
+      const title = scenario.title(budget);
+      const row: Partial<Record<PeerServer, Cell>> = {};
+      for (const server of PEER_SERVERS) {
+        const t = performance.now();
+        const cell = await runOne(scenario, server, load, budget);
+        row[server] = cell;
+        const outcome = 'error' in cell ? `FAILED: ${cell.error}` : 'na' in cell ? 'n/a' : 'done';
+        progress(
+          `peers ${title.split(':')[0] ?? ''} ${scenario.id} on ${server}: ${outcome} (${((performance.now() - t) / 1000).toFixed(1)} s)`,
+        );
+      }
+      outcomes.push({ id: scenario.id, title, results: row });
+    }
+  } finally {
+    load.exit();
+  }
+  const elapsed = (performance.now() - started) / 1000;
+
+  const suffix = quick ? '-quick' : '';
+  writeFileSync(
+    new URL(`peers${suffix}.json`, results),
+    JSON.stringify(
+      {
+        machine,
+        date: new Date().toISOString(),
+        quick,
+        loadAverageAtStart: loadAverage,
+        budget,
+        loadGenerators: load.size,
+        elapsedSeconds: elapsed,
+        servers: PEER_SERVERS,
+        scenarios: outcomes,
+      },
+      null,
+      2,
+    ),
+  );
+  const { subjects, groups } = chartGroups(SCENARIOS, outcomes);
+  writeFileSync(
+    new URL(`peers${suffix}.svg`, results),
+    barChart('Peers: advantage over socket.io (higher is better)', subjects, groups),
+  );
+
+  console.log(
+    `\n## Peer servers (${machine}; ${budget.seconds} s windows; ${load.size} load-generator process(es); ${elapsed.toFixed(0)} s)\n`,
+  );
+  if (busy)
+    console.log(
+      `**Load average ${loadAverage.toFixed(1)} on ${cpus().length} cores when this ran: other work shared the machine; treat the figures as noisy.**\n`,
+    );
+  console.log(
+    "Each cell: the figure (ratio to socket.io's, ratio to raw ws's). ↑ higher is better, ↓ lower is better.\n",
+  );
+  for (const outcome of outcomes) console.log(`- ${outcome.title}`);
+  console.log(`\n${peerTable(SCENARIOS, outcomes)}`);
+  console.log('\nCPU in each measured phase, in cores: load generators / server process.\n');
+  console.log(cpuTable(outcomes));
+  const notes = peerNotes(outcomes);
+  if (notes.length > 0) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
+  console.log(`\nJSON and chart: benchmarks/results/peers${suffix}.json, peers${suffix}.svg`);
+}
