@@ -26,8 +26,11 @@ test-props: build ## Run only the property-based (fast-check) specs; FC_RUNS=N r
 bench: build ## Benchmark the async modes (and peer servers) side by side; writes benchmarks/results/
 	node dist/benchmarks/run.js
 
-bench-quick: build ## The same benchmarks with short windows and fewer clients (a smoke test, about a minute)
-	node dist/benchmarks/run.js --quick
+bench-quick: build ## The async modes with short windows (a smoke test, under 30 s)
+	node dist/benchmarks/run.js --quick --schedulers
+
+bench-peers-quick: build ## The peer benchmark with short windows and fewer clients (about a minute)
+	node dist/benchmarks/run.js --quick --peers
 
 bench-peers: build ## Only the peer benchmark: this server vs npm socket.io and raw ws, seven scenarios
 	node dist/benchmarks/run.js --peers
@@ -50,4 +53,4 @@ docs: ## Build the API reference (typedoc) into docs/api/
 clean: ## Remove build output and test artifacts
 	rm -rf dist coverage spec/artifacts docs/api
 
-.PHONY: help setup build typecheck lint test test-props bench bench-quick bench-peers run services clean
+.PHONY: help setup build typecheck lint test test-props bench bench-quick bench-peers bench-peers-quick bench-queue soak run services docs clean

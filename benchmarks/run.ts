@@ -1,7 +1,7 @@
 /**
  * `make bench`: the async modes side by side, then the peer servers.
  * `--quick` runs short windows (CI smoke test); `--peers` runs only the peer
- * servers. Prints markdown, writes JSON and SVG charts under benchmarks/results/.
+ * servers, `--schedulers` only the async modes. Prints markdown, writes JSON and SVG charts under benchmarks/results/.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -64,5 +64,6 @@ async function benchSchedulers(): Promise<void> {
   );
 }
 
+const schedulersOnly = process.argv.includes('--schedulers');
 if (!peersOnly) await benchSchedulers();
-await runPeers(quick, machine, results);
+if (!schedulersOnly) await runPeers(quick, machine, results);
