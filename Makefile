@@ -36,7 +36,7 @@ bench-peers: build ## Only the peer benchmark: this server vs npm socket.io and 
 	node dist/benchmarks/run.js --peers
 
 run: build ## Run the demo chat server on port 5000 (event-loop mode, in-memory rooms)
-	node dist/examples/chat/server.js
+	node dist/lib/cli.js run dist/examples/chat/app.js --port 5000
 
 services: ## Start Redis and RabbitMQ on loopback if they are not running
 	bash scripts/services.sh
