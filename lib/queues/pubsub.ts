@@ -18,6 +18,7 @@ import type { Scheduler, TimerHandle } from '../../schedulers/scheduler.js';
 import { CallTimeoutError, DisconnectedError } from '../errors.js';
 import type { CallRequest, EmitRequest } from '../socketio/emitter.js';
 import type { Logger } from '../socketio/options.js';
+import { containsBinary } from '../socketio/packets.js';
 import type { EncodedParts } from '../socketio/packets.js';
 import { PyTuple, unpickle } from './pickle.js';
 import type { MessageQueue, QueueStats } from './queue.js';
@@ -82,12 +83,6 @@ function binaryReviver(this: unknown, _key: string, value: unknown): unknown {
     return Buffer.from((value as { __b64: string }).__b64, 'base64');
   }
   return value;
-}
-
-function containsBinary(value: unknown, depth = 0): boolean {
-  if (isBinary(value)) return true;
-  if (depth > 32 || value === null || typeof value !== 'object') return false;
-  return Object.values(value).some((v) => containsBinary(v, depth + 1));
 }
 
 /**
