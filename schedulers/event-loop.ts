@@ -11,7 +11,7 @@ import {
   invoke,
   PromiseTask,
   runJob,
-  sleepMs,
+  clockSleep,
   WaitQueue,
 } from './primitives.js';
 import type { TaskErrorReporter } from './primitives.js';
@@ -64,10 +64,8 @@ export class EventLoopScheduler implements Scheduler {
     return new PromiseTask(this.mode, running, this.#onTaskError);
   }
 
-  async sleep(seconds?: number): Promise<void> {
-    const ms = sleepMs(seconds);
-    if (ms === 0) return new Promise((resolve) => setImmediate(resolve));
-    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
+  sleep(seconds?: number): Promise<void> {
+    return clockSleep(this.clock, seconds);
   }
 
   dispatch<T>(job: HandlerJob<T>): Promise<T> {

@@ -2,7 +2,7 @@
  * Building blocks shared by the schedulers: a promise-backed task, a waiting
  * queue and an event. Each mode composes them with its own way of running code.
  */
-import type { AsyncMode, Event, Queue, Task } from './scheduler.js';
+import type { AsyncMode, Clock, Event, Queue, Task } from './scheduler.js';
 
 /** What a scheduler reports when a background task fails (it never crashes the process). */
 export type TaskErrorReporter = (error: unknown) => void;
@@ -204,4 +204,14 @@ export async function runJob<T>(
 /** A job's `enter`, callable on its own (the identity when the job has none). */
 export function enterOf(job: { enter?<R>(fn: () => R): R }): <R>(fn: () => R) => R {
   return <R>(fn: () => R): R => (job.enter === undefined ? fn() : job.enter(fn));
+}
+
+/**
+ * `sleep` on a clock: 0 yields to the event loop (setImmediate, so I/O runs first),
+ * anything else waits on the clock. Rejects for a bad number of seconds.
+ */
+export async function clockSleep(clock: Clock, seconds: number | undefined): Promise<void> {
+  const ms = sleepMs(seconds);
+  if (ms === 0) return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => clock.setTimeout(resolve, ms));
 }

@@ -17,7 +17,7 @@ import {
   invoke,
   PromiseTask,
   runJob,
-  sleepMs,
+  clockSleep,
   WaitQueue,
 } from './primitives.js';
 import type { TaskErrorReporter } from './primitives.js';
@@ -265,10 +265,8 @@ export class WorkerPoolScheduler implements Scheduler {
     return Object.keys(exports).find((name) => exports[name] === target);
   }
 
-  async sleep(seconds?: number): Promise<void> {
-    const ms = sleepMs(seconds);
-    if (ms === 0) return new Promise((resolve) => setImmediate(resolve));
-    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
+  sleep(seconds?: number): Promise<void> {
+    return clockSleep(this.clock, seconds);
   }
 
   createQueue<T>(): Queue<T> {
