@@ -9,6 +9,7 @@ export default tseslint.config(
     ignores: [
       'scratch/',
       'dist/',
+      'docs/api/',
       'node_modules/',
       'coverage/',
       'benchmarks/results/',
