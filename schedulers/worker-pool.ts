@@ -11,15 +11,8 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import type { Piscina } from 'piscina';
 import { realClock } from './clock.js';
-import {
-  enterOf,
-  FlagEvent,
-  invoke,
-  PromiseTask,
-  runJob,
-  clockSleep,
-  WaitQueue,
-} from './primitives.js';
+import { EventLoopScheduler } from './event-loop.js';
+import { invoke, PromiseTask } from './primitives.js';
 import type { TaskErrorReporter } from './primitives.js';
 import type { Clock, Event, HandlerJob, Queue, Scheduler, Task } from './scheduler.js';
 import type { PoolMessage } from './worker-runtime.js';
@@ -90,6 +83,8 @@ export class WorkerPoolScheduler implements Scheduler {
   #effects: EffectHandler = () => undefined;
   #exports: Record<string, unknown> | undefined;
   #closed = false;
+  /** What runs on the main thread (jobs no pool thread has, closures, sleeps) runs as in event-loop mode. */
+  readonly #local: EventLoopScheduler;
 
   constructor(options: WorkerPoolSchedulerOptions) {
     this.clock = options.clock ?? realClock;
@@ -98,6 +93,7 @@ export class WorkerPoolScheduler implements Scheduler {
     this.#onTaskError =
       options.onTaskError ?? ((error) => console.error('background task failed:', error));
     this.#debug = options.debug ?? (() => undefined);
+    this.#local = new EventLoopScheduler({ clock: this.clock, onTaskError: this.#onTaskError });
     const channel = `socketio-actors:${randomUUID()}`;
     this.#channel = new BroadcastChannel(channel);
     this.#channel.onmessage = (event: unknown) =>
@@ -202,13 +198,7 @@ export class WorkerPoolScheduler implements Scheduler {
   dispatch<T>(job: HandlerJob<T>): Promise<T> {
     const remote = job.remote;
     if (remote === undefined || this.#closed || !this.handles(remote.key)) {
-      return invoke(() =>
-        runJob(
-          () => job.run(),
-          enterOf(job),
-          () => this.sleep(0),
-        ),
-      );
+      return this.#local.dispatch(job);
     }
     const id = ++this.#nextJobId;
     return new Promise<unknown>((resolve, reject) => {
@@ -238,14 +228,7 @@ export class WorkerPoolScheduler implements Scheduler {
       this.#debug(
         `background task ${target.name || '(anonymous)'} is not exported by the app module: it runs on the main thread`,
       );
-      const running = invoke(() =>
-        runJob(
-          () => target(...args),
-          undefined,
-          () => this.sleep(0),
-        ),
-      ) as Promise<Awaited<T>>;
-      return new PromiseTask<Awaited<T>>('event-loop', running, this.#onTaskError);
+      return this.#local.startBackgroundTask(target, ...args);
     }
     this.#debug(`background task ${exportName} runs in the worker pool`);
     const running = this.#track(
@@ -266,15 +249,15 @@ export class WorkerPoolScheduler implements Scheduler {
   }
 
   sleep(seconds?: number): Promise<void> {
-    return clockSleep(this.clock, seconds);
+    return this.#local.sleep(seconds);
   }
 
   createQueue<T>(): Queue<T> {
-    return new WaitQueue<T>();
+    return this.#local.createQueue<T>();
   }
 
   createEvent(): Event {
-    return new FlagEvent();
+    return this.#local.createEvent();
   }
 
   async close(): Promise<void> {
