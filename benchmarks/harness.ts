@@ -15,12 +15,22 @@ export interface ServerHandle<Ready> {
   stop(): Promise<void>;
 }
 
-/** Forks `script` (relative to this folder) with `env`, waits for its first IPC message. */
+/**
+ * Forks `script` (relative to this folder) with `env`, waits for its first IPC message.
+ * With BENCH_CPU_PROF=<dir> every server process writes a V8 CPU profile there
+ * (`node --cpu-prof`) when it stops; BENCH_SERVER_NODE_ARGS adds Node flags
+ * (space-separated, e.g. `--trace-gc`) to server processes only.
+ */
 export async function startServer<Ready>(
   script: string,
   env: Record<string, string>,
 ): Promise<ServerHandle<Ready>> {
+  const profileDir = process.env.BENCH_CPU_PROF;
   const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
+    execArgv: [
+      ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+      ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    ],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

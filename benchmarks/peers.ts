@@ -118,9 +118,32 @@ async function runOne(
   return cell;
 }
 
-/** Runs every scenario on every server; prints the tables and writes the files. */
+/**
+ * A comma-separated selection from an environment variable (BENCH_SCENARIOS,
+ * BENCH_SERVERS), or undefined for all. An unknown name is an error that lists the known ones.
+ */
+function selection(name: string, known: readonly string[]): ReadonlySet<string> | undefined {
+  const text = process.env[name]?.trim();
+  if (text === undefined || text === '') return undefined;
+  const picked = new Set(text.split(',').map((s) => s.trim()));
+  for (const item of picked)
+    if (!known.includes(item))
+      throw new Error(`${name}: unknown "${item}"; choose from ${known.join(', ')}`);
+  return picked;
+}
+
+/**
+ * Runs every scenario on every server (or the BENCH_SCENARIOS / BENCH_SERVERS
+ * selection); prints the tables and writes the files.
+ */
 export async function runPeers(quick: boolean, machine: string, results: URL): Promise<void> {
   const budget = fitToLimit(quick ? QUICK : FULL);
+  const scenarios = selection(
+    'BENCH_SCENARIOS',
+    SCENARIOS.map((s) => s.id),
+  );
+  const servers = selection('BENCH_SERVERS', PEER_SERVERS);
+  const picked = SCENARIOS.filter((s) => scenarios?.has(s.id) ?? true);
   const loadAverage = loadavg()[0] ?? 0;
   const busy = loadAverage > cpus().length;
   if (busy)
@@ -131,12 +154,15 @@ export async function runPeers(quick: boolean, machine: string, results: URL): P
   const started = performance.now();
   const outcomes: ScenarioResult[] = [];
   try {
-    for (const scenario of SCENARIOS) {
+    for (const scenario of picked) {
       const title = scenario.title(budget);
       const row: Partial<Record<PeerServer, Cell>> = {};
       for (const server of PEER_SERVERS) {
         const t = performance.now();
-        const cell = await runOne(scenario, server, load, budget);
+        const cell =
+          (servers?.has(server) ?? true)
+            ? await runOne(scenario, server, load, budget)
+            : { na: 'not selected (BENCH_SERVERS)' };
         row[server] = cell;
         const outcome = 'error' in cell ? `FAILED: ${cell.error}` : 'na' in cell ? 'n/a' : 'done';
         progress(
@@ -150,7 +176,12 @@ export async function runPeers(quick: boolean, machine: string, results: URL): P
   }
   const elapsed = (performance.now() - started) / 1000;
 
-  const suffix = quick ? '-quick' : '';
+  // A partial run never replaces the full results kept in git.
+  const suffix = quick
+    ? '-quick'
+    : scenarios !== undefined || servers !== undefined
+      ? '-partial'
+      : '';
   writeFileSync(
     new URL(`peers${suffix}.json`, results),
     JSON.stringify(
@@ -169,7 +200,7 @@ export async function runPeers(quick: boolean, machine: string, results: URL): P
       2,
     ),
   );
-  const { subjects, groups } = chartGroups(SCENARIOS, outcomes);
+  const { subjects, groups } = chartGroups(picked, outcomes);
   writeFileSync(
     new URL(`peers${suffix}.svg`, results),
     barChart('Peers: advantage over socket.io (higher is better)', subjects, groups),
@@ -186,7 +217,7 @@ export async function runPeers(quick: boolean, machine: string, results: URL): P
     "Each cell: the figure (ratio to socket.io's, ratio to raw ws's). ↑ higher is better, ↓ lower is better.\n",
   );
   for (const outcome of outcomes) console.log(`- ${outcome.title}`);
-  console.log(`\n${peerTable(SCENARIOS, outcomes)}`);
+  console.log(`\n${peerTable(picked, outcomes)}`);
   console.log('\nCPU in each measured phase, in cores: load generators / server process.\n');
   console.log(cpuTable(outcomes));
   const notes = peerNotes(outcomes);
