@@ -41,6 +41,8 @@ export const ENGINE_HTTP_ERRORS = {
     message: 'Unsupported protocol version',
     status: 400,
   },
+  // Not in the protocol's list: a new session asked of a server that is shutting down.
+  EIO_ERR_SHUTTING_DOWN: { protocolCode: 3, message: 'Server shutting down', status: 503 },
 } as const;
 
 /** One of the keys of {@link ENGINE_HTTP_ERRORS}. */

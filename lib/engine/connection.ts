@@ -38,8 +38,8 @@ export interface ConnectionOwner {
   release(connection: EngineConnection): void;
   /** An error thrown by an application listener. */
   listenerError(error: unknown, connection: EngineConnection): void;
-  /** The root actor whose system (and clock) every connection actor joins. */
-  readonly actorSystemRoot: AnyActorRef;
+  /** The root actor whose system (and clock) a new connection actor joins. */
+  actorSystemRoot(): AnyActorRef;
 }
 
 function packetBytes(packet: Packet): number {
@@ -72,7 +72,6 @@ export class EngineConnection
   #lingerTimer: TimerHandle | null = null;
   readonly #actor: Actor<typeof connectionMachine>;
   readonly #mainSink: TransportSink;
-  readonly #probeSink: TransportSink;
 
   constructor(
     /** The Engine.IO session id. */
@@ -94,11 +93,6 @@ export class EngineConnection
       },
       onWritable: () => this.#flush(),
     };
-    this.#probeSink = {
-      onPacket: (packet) => this.#onProbePacket(packet),
-      onTransportClose: () => this.#dropProbe(),
-      onWritable: () => undefined,
-    };
     transport.sink = this.#mainSink;
     this.#actor = createActor(connectionMachine, {
       input: {
@@ -107,9 +101,9 @@ export class EngineConnection
         pingTimeoutMs: options.pingTimeoutMs,
         upgradeTimeoutMs: options.upgradeTimeoutMs,
       },
-      // Every connection joins its server's actor system (which holds the clock): a system
-      // per connection would cost about 2 KB each.
-      parent: owner.actorSystemRoot,
+      // Connections share actor systems (which hold the clock): a system per connection
+      // would cost about 2 KB each.
+      parent: owner.actorSystemRoot(),
     });
   }
 
@@ -198,7 +192,12 @@ export class EngineConnection
       return false;
     }
     this.#probe = probe;
-    probe.sink = this.#probeSink;
+    // Made per probe: most connections never upgrade, and each sink costs about 200 bytes.
+    probe.sink = {
+      onPacket: (packet) => this.#onProbePacket(packet),
+      onTransportClose: () => this.#dropProbe(),
+      onWritable: () => undefined,
+    };
     return true;
   }
 

@@ -3,6 +3,7 @@
  * compressed polling responses. Nothing here knows about sessions.
  */
 import { gzip, deflate } from 'node:zlib';
+import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage, ServerResponse, OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { EngineRequestError } from '../errors.js';
@@ -89,7 +90,7 @@ export function answerUpgradeError(socket: Duplex, error: EngineRequestError): v
   if (!socket.writable) return void socket.destroy();
   const body = JSON.stringify(error.body());
   socket.end(
-    `HTTP/1.1 ${error.status} ${error.status === 403 ? 'Forbidden' : 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\n` +
       'Connection: close\r\nContent-Type: application/json\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );

@@ -2,7 +2,7 @@
  * The shared state of one server (rooms, sockets, handlers, scheduler) and the
  * operations every entry point uses: run a handler, emit, rooms, disconnect.
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../random.js';
 import { UsageError } from '../errors.js';
 import type { Scheduler } from '../../schedulers/scheduler.js';
 import { Args } from './args.js';
@@ -26,7 +26,7 @@ export const NO_ACK: unique symbol = Symbol('no ack');
 
 /** A new Socket.IO sid (different from the Engine.IO sid). */
 export function newSocketSid(): string {
-  return randomBytes(15).toString('base64url');
+  return randomToken(15);
 }
 
 /** The ack arguments for a handler's return value. */

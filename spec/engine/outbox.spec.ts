@@ -93,4 +93,25 @@ describe('heartbeat on a virtual clock', function () {
       await h.stop();
     }
   });
+
+  it('drives every connection from the server clock, across the actor systems they share (150 clients)', async function () {
+    this.timeout(20000);
+    const clock = new VirtualClock();
+    const h = await EngineHarness.start({ clock }, { echo: false });
+    try {
+      // More than two systems' worth (64 actors each): every one must run on this clock.
+      const count = 150;
+      const clients = await Promise.all(
+        Array.from({ length: count }, () => RawPolling.open(h.base)),
+      );
+      const conns = await Promise.all(clients.map(() => h.connections.next('a connection')));
+      const closes = conns.map((c) => closeOf(c));
+      clock.advance(25_000 + 20_000);
+      expect(await Promise.all(closes)).to.deep.equal(Array(count).fill('ping timeout'));
+      expect(clock.pending, 'timers left after close').to.equal(0);
+      expect(h.engine.clientsCount).to.equal(0);
+    } finally {
+      await h.stop();
+    }
+  });
 });

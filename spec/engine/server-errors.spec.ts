@@ -3,7 +3,8 @@
  * error code, oversize bodies and frames, overlapping GETs, malformed payloads.
  * After each bad client, a well-behaved one on the same server still works.
  */
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { closeOf, withEngine } from '../helpers/engine.js';
 import type { EngineHarness } from '../helpers/engine.js';
@@ -175,6 +176,44 @@ describe('EngineServer errors', function () {
       }),
     );
   }
+
+  it(
+    'refuses new sessions with 503 once close() has begun, keeps answering requests, and serves again once attached',
+    withEngine({}, async (h) => {
+      const polling = await h.rawPolling();
+      const conn = await h.connections.next('a connection');
+      const closed = closeOf(conn);
+      const pending = polling.packets();
+      expect(await waitFor(() => conn.transport.writable)).to.be.true;
+      h.engine.close();
+      expect(await closed).to.equal('server shutdown');
+      // The pending GET of the closing session gets its close packet.
+      expect(await pending).to.deep.equal(['1']);
+      const shuttingDown = { code: 3, message: 'Server shutting down' };
+      const handshake = await rawRequest(`${h.base}?EIO=4&transport=polling`);
+      expect(handshake.status).to.equal(503);
+      expect(jsonBody(handshake)).to.deep.equal(shuttingDown);
+      expect(
+        await refusedUpgrade(`ws://127.0.0.1:${h.port}/socket.io/?EIO=4&transport=websocket`),
+      ).to.deep.equal({ status: 503, body: shuttingDown });
+      expect(h.engine.clientsCount).to.equal(0);
+      // Attached to a server again (io.run() after io.stop()), it takes new sessions.
+      const again = h.engine.attach(createServer());
+      await new Promise<void>((resolve) => again.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = again.address() as AddressInfo;
+        const open = await rawRequest(
+          `http://127.0.0.1:${port}/socket.io/?EIO=4&transport=polling`,
+        );
+        expect(open.status).to.equal(200);
+        expect(h.engine.clientsCount).to.equal(1);
+      } finally {
+        h.engine.close();
+        again.closeAllConnections();
+        await new Promise((resolve) => again.close(resolve));
+      }
+    }),
+  );
 
   it(
     'answers an oversize POST with 413 and closes the session',
