@@ -4,13 +4,12 @@
  */
 import { realClock } from './clock.js';
 import {
-  driveGenerator,
   enterOf,
-  isGenerator,
   FlagEvent,
   invoke,
   PromiseTask,
   runJob,
+  runJobNow,
   clockSleep,
   WaitQueue,
 } from './primitives.js';
@@ -79,11 +78,7 @@ export class EventLoopScheduler implements Scheduler {
   }
 
   dispatchNow<T>(job: HandlerJob<T>): T | Promise<T> {
-    const result = job.run();
-    if (isGenerator(result)) {
-      return driveGenerator(result, enterOf(job), () => this.sleep(0));
-    }
-    return result;
+    return runJobNow(job, () => this.sleep(0));
   }
 
   createQueue<T>(): Queue<T> {

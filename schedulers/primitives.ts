@@ -201,6 +201,19 @@ export async function runJob<T>(
   return result;
 }
 
+/**
+ * The `dispatchNow` fast path: runs a job at once; a synchronous result comes back as it
+ * is (a throw propagates), a generator is driven with `yieldTurn` between its steps.
+ */
+export function runJobNow<T>(
+  job: { run(): T | Promise<T> | Generator<unknown, T, unknown>; enter?<R>(fn: () => R): R },
+  yieldTurn: () => Promise<void>,
+): T | Promise<T> {
+  const result = job.run();
+  if (isGenerator(result)) return driveGenerator(result, enterOf(job), yieldTurn);
+  return result;
+}
+
 /** A job's `enter`, callable on its own (the identity when the job has none). */
 export function enterOf(job: { enter?<R>(fn: () => R): R }): <R>(fn: () => R) => R {
   return <R>(fn: () => R): R => (job.enter === undefined ? fn() : job.enter(fn));

@@ -374,6 +374,55 @@ describe('CooperativeScheduler', function () {
     });
   });
 
+  describe('dispatchNow (the handlers’ fast path)', function () {
+    it('completes a synchronous job at once and gives its value, not a promise', function () {
+      const scheduler = new CooperativeScheduler();
+      const before = scheduler.steps;
+      expect(scheduler.dispatchNow({ label: '/#sync', run: () => 'now' })).to.equal('now');
+      // It counts as progress (the virtual clock must not jump while handlers run).
+      expect(scheduler.steps).to.equal(before + 1);
+      expect(scheduler.queueDepth).to.equal(0);
+    });
+
+    it('runs a generator’s first step at once and the rest on the run queue, behind ready tasks', async function () {
+      const scheduler = new CooperativeScheduler();
+      const order: string[] = [];
+      const other = scheduler.startBackgroundTask(() => {
+        order.push('other');
+      });
+      const result = scheduler.dispatchNow<string>({
+        label: '/#gen',
+        run: function* () {
+          order.push('first');
+          yield;
+          order.push('second');
+          return 'done';
+        },
+      });
+      expect(order).to.deep.equal(['first']);
+      expect(result).to.be.instanceOf(Promise);
+      expect(await result).to.equal('done');
+      await other.join();
+      // The task that was ready first ran before the generator’s second step.
+      expect(order).to.deep.equal(['first', 'other', 'second']);
+    });
+
+    it('with a seed, makes every job wait for its turn (seeded runs explore handler starts too)', async function () {
+      const scheduler = new CooperativeScheduler({ seed: 7 });
+      let ran = false;
+      const result = scheduler.dispatchNow({
+        label: '/#seeded',
+        run: () => {
+          ran = true;
+          return 1;
+        },
+      });
+      expect(ran).to.equal(false);
+      expect(await result).to.equal(1);
+      expect(ran).to.equal(true);
+    });
+  });
+
   describe('fairness', function () {
     it('a task looping 10_000 times with sleep(0) does not starve a job dispatched later', async function () {
       const scheduler = new CooperativeScheduler();
