@@ -34,6 +34,8 @@ export interface EngineConnectionEvents {
 
 /** Callbacks from a connection to the server that owns it. */
 export interface ConnectionOwner {
+  /** The connection closed (called before its `close` event). */
+  closed(connection: EngineConnection, reason: CloseReason): void;
   /** The connection no longer needs its session id (closed and drained). */
   release(connection: EngineConnection): void;
   /** An error thrown by an application listener. */
@@ -377,6 +379,7 @@ export class EngineConnection
     }
     // The actor reached its final state: xstate cancels its timers and takes it out of the
     // shared system by itself.
+    this.owner.closed(this, reason);
     this.#emitSafely('close', reason);
   }
 

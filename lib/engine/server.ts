@@ -60,6 +60,11 @@ function pathOf(req: IncomingMessage): string {
   return end < 0 ? url : url.slice(0, end);
 }
 
+/** An `error` listener for an upgraded socket. */
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
 /** A session id: 128 bits from the CSPRNG, base64url. */
 function newSid(prefix: string): string {
   return prefix + randomToken(16);
@@ -303,7 +308,9 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
     } catch (error) {
       return answerUpgradeError(socket, error as EngineRequestError);
     }
-    socket.on('error', () => socket.destroy());
+    // A function of its own, not a closure here: one would keep this request (and its URL)
+    // alive for the connection's whole life, about 1 KB each.
+    socket.on('error', destroySocket);
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       const transport = new WebSocketTransport(ws);
       const { connection } = checked;
@@ -332,7 +339,6 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
       this,
     );
     this.#clients.set(sid, connection);
-    connection.once('close', (reason: CloseReason) => this.#onClose(reason));
     return connection;
   }
 
@@ -345,7 +351,8 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
     }
   }
 
-  #onClose(_reason: CloseReason): void {
+  /** @internal */
+  closed(_connection: EngineConnection, _reason: CloseReason): void {
     this.#closedCount++;
     const now = this.#clock.now();
     this.#recentCloses.push(now);

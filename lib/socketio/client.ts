@@ -13,8 +13,8 @@ import {
   encodeDisconnect,
   PacketDecoder,
 } from './packets.js';
-import type { EncodedParts, InboundPacket } from './packets.js';
-import { NamespaceSocket, traffic } from './socket.js';
+import type { EncodedParts, InboundPacket, PacketSink } from './packets.js';
+import { NamespaceSocket, newSession, traffic } from './socket.js';
 import type { RequestInfo, SocketLink } from './socket.js';
 
 /** The engine connection as the Socket.IO layer sees it. */
@@ -38,11 +38,11 @@ type Job = () => Promise<unknown> | undefined;
  * conn.on('close', (r) => client.onClose(r));
  * ```
  */
-export class SioClient implements SocketLink {
-  readonly #sockets = new Map<string, NamespaceSocket>();
+export class SioClient implements SocketLink, PacketSink {
+  /** One per namespace (a short list: a Map costs about 190 bytes per client). */
+  #sockets: NamespaceSocket[] = [];
   readonly #decoder: PacketDecoder;
-  // Sessions have no prototype: a key such as `__proto__` from client data stays plain data.
-  readonly #sharedSession: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  #sharedSession: Record<string, unknown> | undefined;
   #mailbox: Job[] = [];
   #draining = false;
   #inflight = 0;
@@ -55,15 +55,7 @@ export class SioClient implements SocketLink {
     readonly link: EngineLink,
   ) {
     const { options } = hub;
-    this.#decoder = new PacketDecoder(
-      {
-        maxAttachments: options.maxAttachments,
-        maxEventNameLength: options.maxEventNameLength,
-        maxDepth: options.maxArgumentDepth,
-      },
-      (packet) => this.#onPacket(packet),
-      options.json,
-    );
+    this.#decoder = new PacketDecoder(hub.decodeLimits, this, options.json);
     this.#connectTimer = hub.scheduler.clock.setTimeout(() => {
       this.#connectTimer = null;
       // Session ids stay out of info-level logs (they are credentials for polling requests).
@@ -71,6 +63,11 @@ export class SioClient implements SocketLink {
       options.logger.debug(`connect timeout for engine session ${link.id}`);
       link.close();
     }, options.connectTimeoutMs);
+  }
+
+  /** The session the client's namespaces share when `manageSession` is off (made on first use). */
+  sharedSession(): Record<string, unknown> {
+    return (this.#sharedSession ??= newSession());
   }
 
   /** Writes encoded parts to the client. */
@@ -101,8 +98,8 @@ export class SioClient implements SocketLink {
     this.#clearConnectTimer();
     this.#decoder.destroy();
     this.#mailbox = [];
-    for (const socket of this.#sockets.values()) this.#track(this.hub.removeSocket(socket, reason));
-    this.#sockets.clear();
+    for (const socket of this.#sockets) this.#track(this.hub.removeSocket(socket, reason));
+    this.#sockets = [];
     this.#checkIdle();
   }
 
@@ -114,11 +111,12 @@ export class SioClient implements SocketLink {
 
   /** The client's live namespace sockets. */
   sockets(): NamespaceSocket[] {
-    return [...this.#sockets.values()].filter((s) => s.phase !== 'disconnected');
+    return this.#sockets.filter((s) => s.phase !== 'disconnected');
   }
 
-  #onPacket(packet: InboundPacket): void {
-    const socket = this.#sockets.get(packet.nsp);
+  /** @internal A checked packet from this client's decoder. */
+  onPacket(packet: InboundPacket): void {
+    const socket = this.#socketOf(packet.nsp);
     if (packet.type === 'connect') return this.#connect(packet.nsp, packet.auth, socket);
     // A packet for a namespace this client never joined breaks the protocol; one for a
     // namespace the server just left is a race and is dropped.
@@ -142,6 +140,11 @@ export class SioClient implements SocketLink {
     }
   }
 
+  #socketOf(nsp: string): NamespaceSocket | undefined {
+    for (const socket of this.#sockets) if (socket.nsp === nsp) return socket;
+    return undefined;
+  }
+
   #connect(
     nsp: string,
     auth: Record<string, unknown> | undefined,
@@ -154,11 +157,17 @@ export class SioClient implements SocketLink {
     if (this.sockets().length >= this.hub.options.maxNamespacesPerConnection) {
       return this.write(encodeConnectError(nsp, 'Too many namespaces'));
     }
-    const session = this.hub.options.manageSession
-      ? (Object.create(null) as Record<string, unknown>)
-      : this.#sharedSession;
-    const socket = new NamespaceSocket(newSocketSid(), nsp, this, auth, this.link.request, session);
-    this.#sockets.set(nsp, socket);
+    const socket = new NamespaceSocket(
+      newSocketSid(),
+      nsp,
+      this,
+      auth,
+      this.link.request,
+      this.hub.options.manageSession,
+    );
+    // A socket that disconnected from this namespace gives its place to the new one.
+    // (A new array of the exact size: push would reserve room for 16.)
+    this.#sockets = [...this.#sockets.filter((s) => s.nsp !== nsp), socket];
     this.#enqueue(() => this.#runConnect(socket));
   }
 

@@ -11,7 +11,7 @@ import type { HandlerContext, HubOps } from './context.js';
 import { callWaiter, checkEventName, deliver, resolveTargets } from './emitter.js';
 import type { CallRequest, EmitRequest } from './emitter.js';
 import { encodeDisconnect, encodeEvent } from './packets.js';
-import type { EncodedParts } from './packets.js';
+import type { DecodeLimits, EncodedParts } from './packets.js';
 import type { LocalServer, PubSub } from '../queues/pubsub.js';
 import { HandlerRegistry } from './registry.js';
 import type { BoundHandler } from './registry.js';
@@ -50,10 +50,19 @@ export class Hub implements HubOps, LocalServer {
   /** Called when a socket is removed (lets owners of per-socket state clean up). */
   onSocketGone: ((socket: NamespaceSocket, reason: string) => void) | undefined;
 
+  /** The decoders' limits, one object for every client. */
+  readonly decodeLimits: DecodeLimits;
+
   constructor(
     readonly scheduler: Scheduler,
     readonly options: ResolvedSocketIOOptions,
-  ) {}
+  ) {
+    this.decodeLimits = {
+      maxAttachments: options.maxAttachments,
+      maxEventNameLength: options.maxEventNameLength,
+      maxDepth: options.maxArgumentDepth,
+    };
+  }
 
   /**
    * Runs a handler body through the scheduler, inside the socket's context.

@@ -31,6 +31,11 @@ export interface DecodeLimits {
   readonly maxDepth: number;
 }
 
+/** Where a {@link PacketDecoder} delivers checked packets. */
+export interface PacketSink {
+  onPacket(packet: InboundPacket): void;
+}
+
 /** A packet as the server sees it after decoding and checking. */
 export type InboundPacket =
   | {
@@ -157,7 +162,7 @@ function validNamespace(nsp: string): boolean {
  *
  * @example
  * ```ts
- * const decoder = new PacketDecoder(limits, (p) => console.log(p));
+ * const decoder = new PacketDecoder(limits, { onPacket: (p) => console.log(p) });
  * decoder.add('2["chat","hi"]'); // { type: 'event', nsp: '/', event: 'chat', args: ['hi'] }
  * ```
  */
@@ -179,12 +184,12 @@ export class PacketDecoder {
 
   constructor(
     private readonly limits: DecodeLimits,
-    private readonly onPacket: (packet: InboundPacket) => void,
+    private readonly sink: PacketSink,
     private readonly json?: JsonCodec,
   ) {}
 
   #deliver(packet: ParserPacket): void {
-    this.onPacket(this.#check(packet));
+    this.sink.onPacket(this.#check(packet));
   }
 
   #ownDecoder(): Decoder {

@@ -14,6 +14,7 @@ import type { HandlerContext, HubOps, SocketView } from './context.js';
 import type { CallRequest, EmitRequest } from './emitter.js';
 import type { Hub } from './hub.js';
 import type { BoundHandler, HandlerRegistry } from './registry.js';
+import { newSession } from './socket.js';
 import type { RequestInfo } from './socket.js';
 
 /** Which kind of handler a job runs. */
@@ -321,7 +322,7 @@ export function createRemoteRunner(
       }
       if (body === undefined) return { type: 'missing' };
       // A session without a prototype, as on the main thread.
-      const session = Object.create(null) as Record<string, unknown>;
+      const session = newSession();
       replaceSession(session, request.session);
       const socket: SocketView = {
         sid: request.sid,

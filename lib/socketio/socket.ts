@@ -16,6 +16,13 @@ export interface AckWaiter {
 /** What a namespace socket needs from the connection it lives on. */
 export interface SocketLink {
   write(parts: EncodedParts): void;
+  /** The session every namespace of the connection shares (`manageSession: false`). */
+  sharedSession(): Record<string, unknown>;
+}
+
+/** A session: no prototype, so a key such as `__proto__` from client data stays plain data. */
+export function newSession(): Record<string, unknown> {
+  return Object.create(null) as Record<string, unknown>;
 }
 
 /** The request data a handler can read with `request()`. */
@@ -30,7 +37,7 @@ export interface RequestInfo {
  *
  * @example
  * ```ts
- * const socket = new NamespaceSocket('sid', '/chat', link, { token: 'x' }, request, {});
+ * const socket = new NamespaceSocket('sid', '/chat', link, { token: 'x' }, request, true);
  * ```
  */
 export class NamespaceSocket {
@@ -38,6 +45,8 @@ export class NamespaceSocket {
   #nextAckId = 0;
   /** Created on the first emit that waits for an ack (most clients never need one). */
   #acks: Map<number, AckWaiter> | undefined;
+  /** Created on first use: an empty session costs about 200 bytes and most apps never use one. */
+  #session: Record<string, unknown> | undefined;
 
   constructor(
     readonly sid: string,
@@ -45,8 +54,15 @@ export class NamespaceSocket {
     readonly link: SocketLink,
     readonly auth: Record<string, unknown> | undefined,
     readonly request: RequestInfo,
-    readonly session: Record<string, unknown>,
+    /** A session of its own (`manageSession`, the default), else the connection's shared one. */
+    private readonly ownSession: boolean,
   ) {}
+
+  /** The user session (`session()` in handlers). */
+  get session(): Record<string, unknown> {
+    if (!this.ownSession) return this.link.sharedSession();
+    return (this.#session ??= newSession());
+  }
 
   get phase(): 'connecting' | 'connected' | 'disconnected' {
     return this.#phase;

@@ -148,7 +148,7 @@ function expectSameValue(actual: unknown, expected: unknown, path = 'args'): voi
 /** Decodes parts with a fresh decoder; returns the packets it produced. */
 function decodeAll(parts: readonly (string | Buffer)[], limits = ROOMY_LIMITS): InboundPacket[] {
   const out: InboundPacket[] = [];
-  const decoder = new PacketDecoder(limits, (packet) => out.push(packet));
+  const decoder = new PacketDecoder(limits, { onPacket: (packet) => out.push(packet) });
   for (const part of parts) decoder.add(part);
   return out;
 }
@@ -218,7 +218,7 @@ function expectWellFormed(packet: InboundPacket, limits: DecodeLimits): void {
  */
 function feed(inputs: readonly (string | Buffer)[], limits = DEFAULT_LIMITS): void {
   const packets: InboundPacket[] = [];
-  const decoder = new PacketDecoder(limits, (packet) => packets.push(packet));
+  const decoder = new PacketDecoder(limits, { onPacket: (packet) => packets.push(packet) });
   try {
     for (const input of inputs) decoder.add(input);
   } catch (error) {
