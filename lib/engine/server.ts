@@ -60,6 +60,10 @@ function pathOf(req: IncomingMessage): string {
   return end < 0 ? url : url.slice(0, end);
 }
 
+function uncorkSocket(socket: Duplex): void {
+  socket.uncork();
+}
+
 /** An `error` listener for an upgraded socket. */
 function destroySocket(this: Duplex): void {
   this.destroy();
@@ -311,6 +315,9 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
     // A function of its own, not a closure here: one would keep this request (and its URL)
     // alive for the connection's whole life, about 1 KB each.
     socket.on('error', destroySocket);
+    // The 101 answer and the open packet leave in one write (one syscall less per handshake).
+    socket.cork();
+    process.nextTick(uncorkSocket, socket);
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       const transport = new WebSocketTransport(ws);
       const { connection } = checked;
