@@ -28,6 +28,8 @@ export async function startServer<Ready>(
   const profileDir = process.env.BENCH_CPU_PROF;
   const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
     execArgv: [
+      // Lets a server collect its garbage before it reports its RSS (see server-ipc.ts).
+      '--expose-gc',
       ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
       ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     ],

@@ -243,7 +243,7 @@ const connectScenario: Scenario = {
 const idleScenario: Scenario = {
   id: 'idle',
   title: (b) =>
-    `5 idle memory: ${b.idleClients} idle clients (server RSS after - before, per client; ${WARM_CONNECTS} warm clients in both)`,
+    `5 idle memory: ${b.idleClients} idle clients (server RSS after - before, each read after a full GC, per client; ${WARM_CONNECTS} warm clients in both)`,
   figures: [
     {
       key: 'kibPerConnection',

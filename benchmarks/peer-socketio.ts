@@ -6,6 +6,7 @@
  */
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
+import { answerHarness } from './server-ipc.js';
 
 /** The events the benchmark clients send (socket.io's typed-events map). */
 interface ClientEvents {
@@ -51,7 +52,4 @@ http.listen(0, '127.0.0.1', () => {
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   process.send?.({ port, mode: 'socket.io' });
 });
-process.on('message', (message) => {
-  if (message === 'rss') process.send?.({ rss: process.memoryUsage().rss });
-  if (message === 'stop') void io.close(() => process.exit(0));
-});
+answerHarness(() => new Promise((resolve) => void io.close(resolve)));

@@ -14,6 +14,7 @@
 import * as wsModule from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { RawData } from 'ws';
+import { answerHarness } from './server-ipc.js';
 
 /**
  * What `ws` has but @types/ws does not declare: framing a message once and
@@ -86,10 +87,7 @@ wss.on('listening', () => {
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   process.send?.({ port, mode: 'ws' });
 });
-process.on('message', (message) => {
-  if (message === 'rss') process.send?.({ rss: process.memoryUsage().rss });
-  if (message === 'stop') {
-    for (const client of wss.clients) client.terminate();
-    wss.close(() => process.exit(0));
-  }
+answerHarness(() => {
+  for (const client of wss.clients) client.terminate();
+  return new Promise((resolve) => wss.close(resolve));
 });

@@ -154,10 +154,15 @@ export async function runPeers(quick: boolean, machine: string, results: URL): P
   const started = performance.now();
   const outcomes: ScenarioResult[] = [];
   try {
-    for (const scenario of picked) {
+    for (const [index, scenario] of picked.entries()) {
       const title = scenario.title(budget);
       const row: Partial<Record<PeerServer, Cell>> = {};
-      for (const server of PEER_SERVERS) {
+      // Each scenario starts with another server, so no server is always the first
+      // measured (right after the load generators' previous scenario).
+      const order = PEER_SERVERS.map(
+        (_, i) => PEER_SERVERS[(i + index) % PEER_SERVERS.length] as PeerServer,
+      );
+      for (const server of order) {
         const t = performance.now();
         const cell =
           (servers?.has(server) ?? true)

@@ -4,6 +4,7 @@
  * stops on request.
  */
 import { io, noop } from './bench-app.js';
+import { answerHarness } from './server-ipc.js';
 
 /** What the server process reports when ready. */
 export interface ServerReady {
@@ -48,7 +49,4 @@ process.send?.({
   sleep0Us,
   sleep10msErrorMs,
 } satisfies ServerReady);
-process.on('message', (message) => {
-  if (message === 'rss') process.send?.({ rss: process.memoryUsage().rss });
-  if (message === 'stop') void io.stop().then(() => process.exit(0));
-});
+answerHarness(() => io.stop());
