@@ -7,14 +7,18 @@
  *  handshake --OPENED--> live ───────────────────────────────────────┐
  *                        ├ transport: connected <--UPGRADE / abort-- │
  *                        │            connected --PROBE--> upgrading │
- *                        └ heartbeat: waiting --pingInterval--> awaitingPong
+ *                        └ heartbeat: waiting --PING_DUE--> awaitingPong
  *                                     awaitingPong --PONG--> waiting
- *                                     awaitingPong --pingTimeout--> closed
+ *                                     awaitingPong --PONG_TIMEOUT--> closed
  *  any --CLOSE(reason)--> closed (final, reason recorded)
  * ```
  *
- * Timers are delayed transitions on the clock passed to `createActor`, so a
- * virtual clock drives them in tests.
+ * Timers are declared here and run by the host on its clock: a state's entry
+ * action starts its timer, its exit action stops it, and an expired timer comes
+ * back as an event (PING_DUE, PONG_TIMEOUT, UPGRADE_TIMEOUT) whose transition
+ * says what happens. (xstate's own delayed transitions keep per-system
+ * bookkeeping that made every close scan all live actors' timers and cost about
+ * 600 bytes per connection.) A virtual clock drives them in tests.
  */
 import { assign, setup } from 'xstate';
 
@@ -43,6 +47,16 @@ export const PHASES = ['handshake', 'connected', 'upgrading', 'closed'] as const
 /** One of {@link PHASES}. */
 export type Phase = (typeof PHASES)[number];
 
+/** The machine's timers; each one's length is the connection option of the same name. */
+export type ConnectionTimer = 'pingInterval' | 'pingTimeout' | 'upgradeTimeout';
+
+/** The event an expired timer sends back to the actor. */
+export const TIMER_EVENTS = {
+  pingInterval: { type: 'PING_DUE' },
+  pingTimeout: { type: 'PONG_TIMEOUT' },
+  upgradeTimeout: { type: 'UPGRADE_TIMEOUT' },
+} as const satisfies Record<ConnectionTimer, { type: string }>;
+
 /** What the machine asks of the connection that runs it. */
 export interface ConnectionHost {
   enterPhase(phase: Phase): void;
@@ -50,35 +64,37 @@ export interface ConnectionHost {
   completeUpgrade(): void;
   abortUpgrade(): void;
   closed(reason: CloseReason): void;
+  /** Starts `timer` on the host's clock; when it expires, send its {@link TIMER_EVENTS} event. */
+  startTimer(timer: ConnectionTimer): void;
+  /** Stops `timer` if it runs. */
+  stopTimer(timer: ConnectionTimer): void;
 }
 
-/** Input of {@link connectionMachine}: the host and its timings in milliseconds. */
+/** Input of {@link connectionMachine}. */
 export interface ConnectionMachineInput {
   host: ConnectionHost;
-  pingIntervalMs: number;
-  pingTimeoutMs: number;
-  upgradeTimeoutMs: number;
 }
 
 interface ConnectionMachineContext extends ConnectionMachineInput {
   reason: CloseReason | null;
 }
 
-/** Lifecycle events; data packets never go through the machine. */
+/** Lifecycle events (timer events come from the host's timers); data packets never go through the machine. */
 export type ConnectionEvent =
   | { type: 'OPENED' }
   | { type: 'PONG' }
   | { type: 'PROBE' }
   | { type: 'UPGRADE' }
   | { type: 'UPGRADE_FAILED' }
-  | { type: 'CLOSE'; reason: CloseReason };
+  | { type: 'CLOSE'; reason: CloseReason }
+  | (typeof TIMER_EVENTS)[ConnectionTimer];
 
 /**
  * The shared machine definition.
  *
  * @example
  * ```ts
- * const actor = createActor(connectionMachine, { input: { host, pingIntervalMs: 25000, pingTimeoutMs: 20000, upgradeTimeoutMs: 10000 }, clock });
+ * const actor = createActor(connectionMachine, { input: { host } });
  * actor.start();
  * actor.send({ type: 'OPENED' });
  * ```
@@ -89,12 +105,11 @@ export const connectionMachine = setup({
     events: {} as ConnectionEvent,
     input: {} as ConnectionMachineInput,
   },
-  delays: {
-    pingInterval: ({ context }) => context.pingIntervalMs,
-    pingTimeout: ({ context }) => context.pingTimeoutMs,
-    upgradeTimeout: ({ context }) => context.upgradeTimeoutMs,
-  },
   actions: {
+    startTimer: ({ context }, params: { timer: ConnectionTimer }) =>
+      context.host.startTimer(params.timer),
+    stopTimer: ({ context }, params: { timer: ConnectionTimer }) =>
+      context.host.stopTimer(params.timer),
     enter: ({ context }, params: { phase: Phase }) => context.host.enterPhase(params.phase),
     sendPing: ({ context }) => context.host.sendPing(),
     completeUpgrade: ({ context }) => context.host.completeUpgrade(),
@@ -107,7 +122,7 @@ export const connectionMachine = setup({
   },
 }).createMachine({
   id: 'connection',
-  context: ({ input }) => ({ ...input, reason: null }),
+  context: ({ input }) => ({ host: input.host, reason: null }),
   initial: 'handshake',
   on: {
     CLOSE: { target: '.closed', actions: 'recordReason' },
@@ -128,12 +143,16 @@ export const connectionMachine = setup({
               on: { PROBE: 'upgrading' },
             },
             upgrading: {
-              entry: { type: 'enter', params: { phase: 'upgrading' } },
+              entry: [
+                { type: 'enter', params: { phase: 'upgrading' } },
+                { type: 'startTimer', params: { timer: 'upgradeTimeout' } },
+              ],
+              exit: { type: 'stopTimer', params: { timer: 'upgradeTimeout' } },
               on: {
                 UPGRADE: { target: 'connected', actions: 'completeUpgrade' },
                 UPGRADE_FAILED: { target: 'connected', actions: 'abortUpgrade' },
+                UPGRADE_TIMEOUT: { target: 'connected', actions: 'abortUpgrade' },
               },
-              after: { upgradeTimeout: { target: 'connected', actions: 'abortUpgrade' } },
             },
           },
         },
@@ -141,12 +160,16 @@ export const connectionMachine = setup({
           initial: 'waiting',
           states: {
             waiting: {
-              after: { pingInterval: { target: 'awaitingPong', actions: 'sendPing' } },
+              entry: { type: 'startTimer', params: { timer: 'pingInterval' } },
+              exit: { type: 'stopTimer', params: { timer: 'pingInterval' } },
+              on: { PING_DUE: { target: 'awaitingPong', actions: 'sendPing' } },
             },
             awaitingPong: {
-              on: { PONG: 'waiting' },
-              after: {
-                pingTimeout: { target: '#connection.closed', actions: 'recordPingTimeout' },
+              entry: { type: 'startTimer', params: { timer: 'pingTimeout' } },
+              exit: { type: 'stopTimer', params: { timer: 'pingTimeout' } },
+              on: {
+                PONG: 'waiting',
+                PONG_TIMEOUT: { target: '#connection.closed', actions: 'recordPingTimeout' },
               },
             },
           },

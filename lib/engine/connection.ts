@@ -8,8 +8,14 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { createActor } from 'xstate';
 import type { Actor, AnyActorRef } from 'xstate';
 import type { Clock, TimerHandle } from '../../schedulers/scheduler.js';
-import { connectionMachine } from './connection-machine.js';
-import type { CloseReason, ConnectionEvent, ConnectionHost, Phase } from './connection-machine.js';
+import { connectionMachine, TIMER_EVENTS } from './connection-machine.js';
+import type {
+  CloseReason,
+  ConnectionEvent,
+  ConnectionHost,
+  ConnectionTimer,
+  Phase,
+} from './connection-machine.js';
 import type { Packet } from './packets.js';
 import type { ResolvedEngineOptions, TransportName } from './options.js';
 import type { Transport, TransportSink } from './transport.js';
@@ -40,8 +46,8 @@ export interface ConnectionOwner {
   release(connection: EngineConnection): void;
   /** An error thrown by an application listener. */
   listenerError(error: unknown, connection: EngineConnection): void;
-  /** The root actor whose system (and clock) a new connection actor joins. */
-  actorSystemRoot(): AnyActorRef;
+  /** The root actor whose system every connection actor joins. */
+  readonly actorSystemRoot: AnyActorRef;
 }
 
 function packetBytes(packet: Packet): number {
@@ -72,6 +78,10 @@ export class EngineConnection
   #outboxBytes = 0;
   #flushQueued = false;
   #lingerTimer: TimerHandle | null = null;
+  /** The machine's timers (see connection-machine.ts), by name. */
+  #pingTimer: TimerHandle | null = null;
+  #pongTimer: TimerHandle | null = null;
+  #upgradeTimer: TimerHandle | null = null;
   readonly #actor: Actor<typeof connectionMachine>;
   readonly #mainSink: TransportSink;
 
@@ -97,15 +107,9 @@ export class EngineConnection
     };
     transport.sink = this.#mainSink;
     this.#actor = createActor(connectionMachine, {
-      input: {
-        host: this,
-        pingIntervalMs: options.pingIntervalMs,
-        pingTimeoutMs: options.pingTimeoutMs,
-        upgradeTimeoutMs: options.upgradeTimeoutMs,
-      },
-      // Connections share actor systems (which hold the clock): a system per connection
-      // would cost about 2 KB each.
-      parent: owner.actorSystemRoot(),
+      input: { host: this },
+      // Connections share one actor system: a system per connection costs about 2 KB each.
+      parent: owner.actorSystemRoot,
     });
   }
 
@@ -326,6 +330,43 @@ export class EngineConnection
   }
 
   /** @internal */
+  startTimer(timer: ConnectionTimer): void {
+    this.stopTimer(timer);
+    const ms =
+      timer === 'pingInterval'
+        ? this.options.pingIntervalMs
+        : timer === 'pingTimeout'
+          ? this.options.pingTimeoutMs
+          : this.options.upgradeTimeoutMs;
+    this.#setTimer(
+      timer,
+      this.clock.setTimeout(() => {
+        this.#setTimer(timer, null);
+        this.#signal(TIMER_EVENTS[timer]);
+      }, ms),
+    );
+  }
+
+  /** @internal */
+  stopTimer(timer: ConnectionTimer): void {
+    const handle =
+      timer === 'pingInterval'
+        ? this.#pingTimer
+        : timer === 'pingTimeout'
+          ? this.#pongTimer
+          : this.#upgradeTimer;
+    if (handle === null) return;
+    this.clock.clearTimeout(handle);
+    this.#setTimer(timer, null);
+  }
+
+  #setTimer(timer: ConnectionTimer, handle: TimerHandle | null): void {
+    if (timer === 'pingInterval') this.#pingTimer = handle;
+    else if (timer === 'pingTimeout') this.#pongTimer = handle;
+    else this.#upgradeTimer = handle;
+  }
+
+  /** @internal */
   completeUpgrade(): void {
     const probe = this.#probe;
     if (probe === null) return;
@@ -377,8 +418,8 @@ export class EngineConnection
     } else {
       this.#release();
     }
-    // The actor reached its final state: xstate cancels its timers and takes it out of the
-    // shared system by itself.
+    // The actor reached its final state (its exit actions stopped every timer); xstate takes
+    // it out of the shared system by itself.
     this.owner.closed(this, reason);
     this.#emitSafely('close', reason);
   }

@@ -90,9 +90,6 @@ function describeRequest(
 /** A machine that does nothing: the root of a shared actor system. */
 const SYSTEM_ROOT = setup({}).createMachine({});
 
-/** How many connection actors share one actor system (see `actorSystemRoot`). */
-const ACTORS_PER_SYSTEM = 64;
-
 /**
  * A plain Engine.IO v4 server.
  *
@@ -111,8 +108,8 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
   readonly #wss: WebSocketServer;
   readonly #pathname: string;
   readonly #sidPrefix: string;
-  #systemRoot: AnyActorRef | undefined;
-  #systemMembers = 0;
+  /** @internal The root of the actor system every connection actor joins. */
+  readonly actorSystemRoot: AnyActorRef = createActor(SYSTEM_ROOT).start();
   #closedCount = 0;
   /** False from close() until the next attach(): new sessions get HTTP 503. */
   #accepting = true;
@@ -136,21 +133,6 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
       perMessageDeflate: false,
       clientTracking: false,
     });
-  }
-
-  /**
-   * @internal The root of the actor system a new connection actor joins (it holds the
-   * clock). Connections share systems of up to {@link ACTORS_PER_SYSTEM} actors: a system
-   * per connection costs about 2 KB each, while one system for all makes every close scan
-   * every live actor's timers (xstate's `cancelAll`): 1.6 ms per close at 20,000 actors.
-   */
-  actorSystemRoot(): AnyActorRef {
-    if (this.#systemRoot === undefined || this.#systemMembers === ACTORS_PER_SYSTEM) {
-      this.#systemRoot = createActor(SYSTEM_ROOT, { clock: this.#clock }).start();
-      this.#systemMembers = 0;
-    }
-    this.#systemMembers++;
-    return this.#systemRoot;
   }
 
   /** Live sessions (not yet closed, or closed but still delivering their close packet). */

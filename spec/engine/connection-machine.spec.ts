@@ -2,13 +2,15 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { createActor } from 'xstate';
 import type { Actor } from 'xstate';
-import { PHASES, connectionMachine } from '../../lib/engine/connection-machine.js';
+import { PHASES, TIMER_EVENTS, connectionMachine } from '../../lib/engine/connection-machine.js';
 import type {
   CloseReason,
   ConnectionEvent,
   ConnectionHost,
+  ConnectionTimer,
   Phase,
 } from '../../lib/engine/connection-machine.js';
+import type { TimerHandle } from '../../schedulers/scheduler.js';
 import { VirtualClock } from '../../schedulers/clock.js';
 import { runParameters } from '../helpers/props.js';
 
@@ -32,7 +34,17 @@ const CLOSE_REASONS: readonly CloseReason[] = [
   'overlapping request',
 ];
 
-/** Records every call the machine makes, in order, as `enter:<phase>`, `sendPing`, ... */
+interface Timings {
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  upgradeTimeoutMs: number;
+}
+
+/**
+ * Records every call the machine makes, in order, as `enter:<phase>`, `sendPing`, ...
+ * (timer calls are not recorded: the clock shows them), and runs the machine's timers on a
+ * virtual clock the way EngineConnection runs them on its clock.
+ */
 class RecordingHost implements ConnectionHost {
   readonly calls: string[] = [];
   readonly phases: Phase[] = [];
@@ -40,6 +52,30 @@ class RecordingHost implements ConnectionHost {
   pings = 0;
   completes = 0;
   aborts = 0;
+  actor: Actor<typeof connectionMachine> | undefined;
+  readonly #timers = new Map<ConnectionTimer, TimerHandle>();
+
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly timings: Timings,
+  ) {}
+
+  startTimer(timer: ConnectionTimer): void {
+    this.stopTimer(timer);
+    const ms = this.timings[`${timer}Ms`];
+    const handle = this.clock.setTimeout(() => {
+      this.#timers.delete(timer);
+      this.actor?.send(TIMER_EVENTS[timer]);
+    }, ms);
+    this.#timers.set(timer, handle);
+  }
+
+  stopTimer(timer: ConnectionTimer): void {
+    const handle = this.#timers.get(timer);
+    if (handle === undefined) return;
+    this.clock.clearTimeout(handle);
+    this.#timers.delete(timer);
+  }
 
   enterPhase(phase: Phase): void {
     this.calls.push(`enter:${phase}`);
@@ -67,12 +103,6 @@ class RecordingHost implements ConnectionHost {
   }
 }
 
-interface Timings {
-  pingIntervalMs: number;
-  pingTimeoutMs: number;
-  upgradeTimeoutMs: number;
-}
-
 const DEFAULT_TIMINGS: Timings = {
   pingIntervalMs: 25_000,
   pingTimeoutMs: 20_000,
@@ -87,8 +117,9 @@ interface Harness {
 
 function start(timings: Timings = DEFAULT_TIMINGS): Harness {
   const clock = new VirtualClock();
-  const host = new RecordingHost();
-  const actor = createActor(connectionMachine, { input: { host, ...timings }, clock });
+  const host = new RecordingHost(clock, timings);
+  const actor = createActor(connectionMachine, { input: { host } });
+  host.actor = actor;
   actor.start();
   return { clock, host, actor };
 }
