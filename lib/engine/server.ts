@@ -301,6 +301,8 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
     socket.cork();
     process.nextTick(uncorkSocket, socket);
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      // ws has its own error listener on the socket now.
+      socket.removeListener('error', destroySocket);
       const transport = new WebSocketTransport(ws);
       const { connection } = checked;
       if (connection === undefined) {

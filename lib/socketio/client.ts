@@ -46,7 +46,7 @@ export class SioClient implements SocketLink, PacketSink {
   #mailbox: Job[] = [];
   #draining = false;
   #inflight = 0;
-  #idleWaiters: (() => void)[] = [];
+  #idleWaiters: (() => void)[] | undefined;
   #connectTimer: TimerHandle | null;
   #closed = false;
 
@@ -106,7 +106,7 @@ export class SioClient implements SocketLink, PacketSink {
   /** Resolves when no event of this client is queued or running. */
   settled(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return new Promise((resolve) => (this.#idleWaiters ??= []).push(resolve));
   }
 
   /** The client's live namespace sockets. */
@@ -166,8 +166,8 @@ export class SioClient implements SocketLink, PacketSink {
       this.hub.options.manageSession,
     );
     // A socket that disconnected from this namespace gives its place to the new one.
-    // (A new array of the exact size: push would reserve room for 16.)
-    this.#sockets = [...this.#sockets.filter((s) => s.nsp !== nsp), socket];
+    // (concat makes an array of the exact size: push would reserve room for 16.)
+    this.#sockets = this.#sockets.filter((s) => s.nsp !== nsp).concat(socket);
     this.#enqueue(() => this.#runConnect(socket));
   }
 
@@ -291,8 +291,8 @@ export class SioClient implements SocketLink, PacketSink {
 
   #checkIdle(): void {
     if (!this.#isIdle()) return;
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
+    const waiters = this.#idleWaiters ?? [];
+    this.#idleWaiters = undefined;
     for (const resolve of waiters) resolve();
   }
 
