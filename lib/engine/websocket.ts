@@ -5,8 +5,8 @@
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { ParseError } from '../errors.js';
-import { decodePacket, encodePacket } from './packets.js';
-import type { Packet } from './packets.js';
+import { decodePacket, encodePacket, PACKET_TYPES } from './packets.js';
+import type { Packet, PacketType } from './packets.js';
 import type { Transport, TransportSink } from './transport.js';
 
 /** First header byte of a final (FIN) text frame and of a final binary frame (RFC 6455 5.2). */
@@ -34,6 +34,29 @@ function writeFrameHeader(frame: Buffer, length: number, first: number): number 
   frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
   frame.writeUInt32BE(length >>> 0, 6);
   return 10;
+}
+
+/** The last text frame built, and what it holds: a broadcast writes one frame to every client. */
+let lastType: PacketType | undefined;
+let lastData: string | undefined;
+let lastFrame: Buffer = Buffer.alloc(0);
+
+/**
+ * An unmasked final text frame holding the packet `<type><data>`. A frame is never
+ * modified once written, so every client of a broadcast (the same `data` string) gets
+ * the one built for the first of them.
+ */
+function textFrame(type: PacketType, data: string): Buffer {
+  if (data === lastData && type === lastType) return lastFrame;
+  const length = 1 + Buffer.byteLength(data);
+  const frame = Buffer.allocUnsafe(frameHeaderLength(length) + length);
+  const start = writeFrameHeader(frame, length, TEXT);
+  frame[start] = PACKET_TYPES[type].charCodeAt(0);
+  frame.write(data, start + 1, 'utf8');
+  lastType = type;
+  lastData = data;
+  lastFrame = frame;
+  return frame;
 }
 
 /** ws error codes that mean "the frame was larger than maxPayload". */
@@ -105,19 +128,16 @@ export class WebSocketTransport implements Transport {
    * sent). Without a live socket, `ws.send` reports the error its own way.
    */
   #send(socket: Duplex | undefined, packet: Packet): void {
-    const data = encodePacket(packet);
-    this.#tickBytes += data.length;
-    if (socket === undefined) return void this.ws.send(data);
-    if (typeof data === 'string') {
-      const length = Buffer.byteLength(data);
-      const frame = Buffer.allocUnsafe(frameHeaderLength(length) + length);
-      frame.write(data, writeFrameHeader(frame, length, TEXT), 'utf8');
-      socket.write(frame);
-    } else {
+    const { data } = packet;
+    this.#tickBytes += 1 + (data?.length ?? 0);
+    if (socket === undefined) return void this.ws.send(encodePacket(packet));
+    if (Buffer.isBuffer(data)) {
       const header = Buffer.allocUnsafe(frameHeaderLength(data.length));
       writeFrameHeader(header, data.length, BINARY);
       socket.write(header);
       socket.write(data);
+    } else {
+      socket.write(textFrame(packet.type, data ?? ''));
     }
   }
 

@@ -62,4 +62,34 @@ describe('WebSocket frames written by the transport', function () {
       );
     }),
   );
+
+  it(
+    'gives every client of a broadcast the same bytes, interleaved with other messages',
+    withEngine({}, async (h) => {
+      const clients = [0, 1, 2].map(() =>
+        h.rawWs(`ws://127.0.0.1:${h.port}/socket.io/?EIO=4&transport=websocket`),
+      );
+      const conns: EngineConnection[] = [];
+      for (const ws of clients) {
+        await ws.opened;
+        await ws.messages.next('the open packet');
+        conns.push(await h.connections.next('a connection'));
+      }
+      const shared = `{"news":"${'ü'.repeat(200)}"}`;
+      const plan: [number, string][] = [
+        [0, shared],
+        [1, shared],
+        [0, 'only for 0'],
+        [2, shared],
+        [1, ''],
+        [2, shared],
+        [0, shared],
+      ];
+      for (const [i, data] of plan) conns[i]?.send(data);
+      for (const [i, ws] of clients.entries()) {
+        for (const [, data] of plan.filter(([to]) => to === i))
+          expect(await ws.messages.next(`a message for ${i}`)).to.equal(`4${data}`);
+      }
+    }),
+  );
 });
