@@ -34,7 +34,7 @@ import type { EngineOptions, ResolvedEngineOptions, TransportName } from './opti
 import { PROTOCOL_VERSION } from './packets.js';
 import { PollingTransport } from './polling.js';
 import { StaticFiles } from './static.js';
-import { WebSocketTransport } from './websocket.js';
+import { EngineWebSocket, WebSocketTransport } from './websocket.js';
 
 /** Events of an {@link EngineServer}. */
 export interface EngineServerEvents {
@@ -132,6 +132,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
       maxPayload: this.options.maxHttpBufferSize,
       perMessageDeflate: false,
       clientTracking: false,
+      WebSocket: EngineWebSocket,
     });
   }
 
