@@ -78,6 +78,9 @@ export class CooperativeScheduler implements Scheduler {
   #tickQueued = false;
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Real time handlers started by dispatchNow used since the event loop's last turn. */
+  #inlineMs = 0;
+  #inlineResetQueued = false;
   /** Steps run since creation (a measure of progress for tests and the status page). */
   steps = 0;
 
@@ -184,19 +187,36 @@ export class CooperativeScheduler implements Scheduler {
   }
 
   /**
-   * Runs a handler's first step at once, in the I/O callback that brought its event: a
-   * synchronous handler completes there, like a greenlet that never blocks, and one that
-   * yields or awaits continues on the run queue. Without this, every event waited for a
-   * turn of the queue and one client's events took one turn each (0.4x event-loop's echo
-   * throughput). With a seed every job waits for its turn: seeded runs explore the
-   * interleavings of handler starts too.
+   * Runs a handler's first step at once, in the I/O callback that brought its event, as
+   * a greenlet would: a synchronous handler completes there, one that yields continues on
+   * the run queue. Without this, every event waited for a turn of the queue and one
+   * client's events took one turn each (0.4x event-loop's echo throughput). The event
+   * waits for its turn instead when tasks are already waiting (it must not jump ahead of
+   * them), when handlers started this way used up the turn budget since the event loop's
+   * last turn (CPU-bound handlers then take turns, and timers and I/O such as heartbeats
+   * stay on time), or with a seed (seeded runs explore the order of handler starts too).
    */
   dispatchNow<T>(job: HandlerJob<T>): T | Promise<T> {
-    if (this.#random !== undefined) return this.dispatch(job);
+    if (this.#random !== undefined || this.#ready.length > 0 || this.#inlineMs >= this.#budgetMs)
+      return this.dispatch(job);
     // Counts as progress: the virtual clock does not jump while handlers keep running.
     this.steps++;
-    return runJobNow(job, () => this.#turn());
+    const started = performance.now();
+    try {
+      return runJobNow(job, () => this.#turn());
+    } finally {
+      this.#inlineMs += performance.now() - started;
+      if (!this.#inlineResetQueued) {
+        this.#inlineResetQueued = true;
+        setImmediate(this.#resetInline);
+      }
+    }
   }
+
+  readonly #resetInline = (): void => {
+    this.#inlineResetQueued = false;
+    this.#inlineMs = 0;
+  };
 
   createQueue<T>(): Queue<T> {
     return new WaitQueue<T>();

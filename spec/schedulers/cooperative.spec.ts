@@ -384,12 +384,9 @@ describe('CooperativeScheduler', function () {
       expect(scheduler.queueDepth).to.equal(0);
     });
 
-    it('runs a generator’s first step at once and the rest on the run queue, behind ready tasks', async function () {
+    it('runs a generator’s first step at once and the rest on the run queue', async function () {
       const scheduler = new CooperativeScheduler();
       const order: string[] = [];
-      const other = scheduler.startBackgroundTask(() => {
-        order.push('other');
-      });
       const result = scheduler.dispatchNow<string>({
         label: '/#gen',
         run: function* () {
@@ -402,9 +399,42 @@ describe('CooperativeScheduler', function () {
       expect(order).to.deep.equal(['first']);
       expect(result).to.be.instanceOf(Promise);
       expect(await result).to.equal('done');
+      expect(order).to.deep.equal(['first', 'second']);
+    });
+
+    it('makes a job wait for its turn when tasks are already waiting: it does not jump ahead', async function () {
+      const scheduler = new CooperativeScheduler();
+      const order: string[] = [];
+      const other = scheduler.startBackgroundTask(() => {
+        order.push('waiting task');
+      });
+      const result = scheduler.dispatchNow({
+        label: '/#late',
+        run: () => {
+          order.push('handler');
+          return 2;
+        },
+      });
+      expect(order).to.deep.equal([]);
+      expect(await result).to.equal(2);
       await other.join();
-      // The task that was ready first ran before the generator’s second step.
-      expect(order).to.deep.equal(['first', 'other', 'second']);
+      expect(order).to.deep.equal(['waiting task', 'handler']);
+    });
+
+    it('queues handlers once those started at once used up the turn budget, until the event loop turns', async function () {
+      const scheduler = new CooperativeScheduler({ budgetMs: 1 });
+      const burn = (): string => {
+        const end = performance.now() + 3;
+        while (performance.now() < end);
+        return 'burnt';
+      };
+      expect(scheduler.dispatchNow({ label: '/#cpu', run: burn })).to.equal('burnt');
+      const queued = scheduler.dispatchNow({ label: '/#next', run: () => 'next' });
+      expect(queued).to.be.instanceOf(Promise);
+      expect(await queued).to.equal('next');
+      // A turn of the event loop later, the budget is back.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(scheduler.dispatchNow({ label: '/#again', run: () => 'again' })).to.equal('again');
     });
 
     it('with a seed, makes every job wait for its turn (seeded runs explore handler starts too)', async function () {
