@@ -51,7 +51,16 @@ while (performance.now() < deadline) {
   if (next % 10 === 0) peakRss = Math.max(peakRss, await server.rss());
 }
 await Promise.race([Promise.all(pending), new Promise((resolve) => setTimeout(resolve, 5000))]);
-const broadcastDeliveries = clients.reduce((n, c) => n + (c.events.get('news') ?? 0), 0);
+const deliveries = (): number => clients.reduce((n, c) => n + (c.events.get('news') ?? 0), 0);
+// The last broadcasts may still be on their way to 10,000 clients read by this one process:
+// count once every delivery arrived, or once none arrived for 3 s (the rest are lost).
+let broadcastDeliveries = deliveries();
+for (let quietMs = 0; broadcastDeliveries < broadcastsSent * clients.length && quietMs < 3000;) {
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const now = deliveries();
+  quietMs = now === broadcastDeliveries ? quietMs + 100 : 0;
+  broadcastDeliveries = now;
+}
 const held = clients.length;
 for (const c of clients) c.close();
 await server.stop();
