@@ -288,6 +288,11 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
 
   /** Takes a WebSocket upgrade request for this server's path. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node's HTTP server hands over the socket without an error listener: a client that
+    // resets it while we answer would otherwise crash the process. A function of its own,
+    // not a closure here: one would keep this request (and its URL) alive for the
+    // connection's whole life, about 1 KB each.
+    socket.on('error', destroySocket);
     const url = new URL(req.url ?? '/', 'http://localhost');
     let checked: CheckedQuery;
     try {
@@ -295,9 +300,6 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
     } catch (error) {
       return answerUpgradeError(socket, error as EngineRequestError);
     }
-    // A function of its own, not a closure here: one would keep this request (and its URL)
-    // alive for the connection's whole life, about 1 KB each.
-    socket.on('error', destroySocket);
     // The 101 answer and the open packet leave in one write (one syscall less per handshake).
     socket.cork();
     process.nextTick(uncorkSocket, socket);
