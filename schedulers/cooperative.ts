@@ -226,6 +226,12 @@ export class CooperativeScheduler implements Scheduler {
     return new FlagEvent();
   }
 
+  /** Takes work again after `close()`: the virtual clock advances again when all is idle. */
+  reopen(): void {
+    this.#closed = false;
+    this.#watchIdle();
+  }
+
   close(): Promise<void> {
     this.#closed = true;
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);

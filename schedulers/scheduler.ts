@@ -157,4 +157,9 @@ export interface Scheduler {
   load?(): { queued: number; busy: number };
   /** Stops accepting work and releases resources (threads, timers). */
   close(): Promise<void>;
+  /**
+   * Takes work again after `close()` (a server run again after `stop()`): threads and
+   * timers come back. Modes that hold nothing after close leave it out.
+   */
+  reopen?(): void;
 }

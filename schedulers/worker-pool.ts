@@ -69,8 +69,8 @@ export class WorkerPoolScheduler implements Scheduler {
   readonly mode = 'worker-pool' as const;
   readonly clock: Clock;
   readonly workers: number;
-  readonly #pool: Piscina;
-  readonly #channel: BroadcastChannel;
+  #pool: Piscina;
+  #channel: BroadcastChannel;
   readonly #appModule: string;
   readonly #onTaskError: TaskErrorReporter;
   readonly #debug: (message: string) => void;
@@ -94,13 +94,17 @@ export class WorkerPoolScheduler implements Scheduler {
       options.onTaskError ?? ((error) => console.error('background task failed:', error));
     this.#debug = options.debug ?? (() => undefined);
     this.#local = new EventLoopScheduler({ clock: this.clock, onTaskError: this.#onTaskError });
-    const channel = `socketio-actors:${randomUUID()}`;
-    this.#channel = new BroadcastChannel(channel);
-    this.#channel.onmessage = (event: unknown) =>
-      this.#onMessage((event as { data: PoolMessage }).data);
-    this.#pool = new (loadPiscina())({
+    [this.#channel, this.#pool] = this.#open();
+  }
+
+  /** A new effects channel and a new pool whose threads load the app module. */
+  #open(): [BroadcastChannel, Piscina] {
+    const name = `socketio-actors:${randomUUID()}`;
+    const channel = new BroadcastChannel(name);
+    channel.onmessage = (event: unknown) => this.#onMessage((event as { data: PoolMessage }).data);
+    const pool = new (loadPiscina())({
       filename: new URL('./worker-pool-thread.js', import.meta.url).href,
-      workerData: { socketioActorsPool: { appModule: options.appModule, channel } },
+      workerData: { socketioActorsPool: { appModule: this.#appModule, channel: name } },
       minThreads: this.workers,
       maxThreads: this.workers,
       idleTimeout: Number.POSITIVE_INFINITY,
@@ -108,7 +112,17 @@ export class WorkerPoolScheduler implements Scheduler {
       // sleeps and background tasks in it progress.
       atomics: 'disabled',
     });
-    this.#pool.on('error', (error: unknown) => this.#onTaskError(error));
+    pool.on('error', (error: unknown) => this.#onTaskError(error));
+    return [channel, pool];
+  }
+
+  /** A new pool after `close()`: its threads load the app module again (await `ready()`). */
+  reopen(): void {
+    if (!this.#closed) return;
+    this.#closed = false;
+    this.#readyThreads.clear();
+    this.#keys.clear();
+    [this.#channel, this.#pool] = this.#open();
   }
 
   /** Sets who applies effects from pool threads (the server does, once). */

@@ -113,6 +113,15 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
   #closedCount = 0;
   /** False from close() until the next attach(): new sessions get HTTP 503. */
   #accepting = true;
+  /** What attach() did to each server, so detach() can undo it. */
+  readonly #attached = new Map<
+    HttpServer,
+    {
+      earlier: RequestListener[];
+      request: RequestListener;
+      upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+    }
+  >();
   readonly #recentCloses: number[] = [];
   /** Files served at `/<path>/<name>` (the Socket.IO layer adds its client bundle here). */
   readonly files = new StaticFiles();
@@ -182,9 +191,10 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
    */
   attach(server: HttpServer, fallback?: RequestListener): HttpServer {
     this.#accepting = true;
+    if (this.#attached.has(server)) return server;
     const earlier = server.listeners('request') as RequestListener[];
     server.removeAllListeners('request');
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const request = (req: IncomingMessage, res: ServerResponse): void => {
       if (this.handles(req)) return this.handleRequest(req, res);
       if (fallback) return void fallback(req, res);
       if (earlier.length > 0) {
@@ -193,12 +203,28 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
       }
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       res.end('Not Found');
-    });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    };
+    const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
       if (this.handles(req)) this.handleUpgrade(req, socket, head);
       else if (server.listenerCount('upgrade') === 1) socket.destroy();
-    });
+    };
+    server.on('request', request);
+    server.on('upgrade', upgrade);
+    this.#attached.set(server, { earlier, request, upgrade });
     return server;
+  }
+
+  /**
+   * Undoes {@link attach}: the server's earlier request listeners come back and its
+   * upgrades are no longer taken. Attaching again later works as the first time.
+   */
+  detach(server: HttpServer): void {
+    const hooks = this.#attached.get(server);
+    if (hooks === undefined) return;
+    this.#attached.delete(server);
+    server.off('request', hooks.request);
+    server.off('upgrade', hooks.upgrade);
+    for (const listener of hooks.earlier) server.on('request', listener);
   }
 
   #check(req: IncomingMessage, url: URL, upgrade: boolean): CheckedQuery {
@@ -365,8 +391,22 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
   }
 
   /**
+   * Takes new sessions again after {@link close} (attaching to a server does it too; this
+   * is for an engine driven through `handleRequest` / `handleUpgrade`).
+   *
+   * @example
+   * ```ts
+   * engine.close(); // new handshakes get 503 while the app restarts its parts
+   * engine.resume();
+   * ```
+   */
+  resume(): void {
+    this.#accepting = true;
+  }
+
+  /**
    * Closes every connection (reason `server shutdown`) and refuses new sessions (HTTP 503,
-   * so clients retry later) until the server is attached again.
+   * so clients retry later) until the server is attached again or {@link resume}d.
    */
   close(): void {
     this.#accepting = false;

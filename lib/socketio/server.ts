@@ -107,6 +107,8 @@ export class SocketIO {
   #app: AppLike;
   #server: HttpServer | undefined;
   #address: ListenAddress | undefined;
+  /** http.Server apps whose request listeners already answer the status page first. */
+  readonly #statusWrapped = new WeakSet<object>();
   /** The Socket.IO client of each live engine connection. */
   readonly #clients = new Map<EngineConnection, SioClient>();
 
@@ -314,6 +316,8 @@ export class SocketIO {
     if (this.#inPool) return { host: '', port: 0 };
     if (this.#server !== undefined)
       throw new UsageError('run(): the server is already running; call stop() first');
+    // A server run again after stop(): its scheduler takes work again.
+    this.scheduler.reopen?.();
     if (this.scheduler instanceof WorkerPoolScheduler) {
       await this.scheduler.ready();
       await this.scheduler.loadExports();
@@ -337,7 +341,10 @@ export class SocketIO {
     if (status === undefined) return app;
     const path = this.engine.options.path;
     if (typeof app === 'object') {
-      // An http.Server: answer the page ahead of its own listeners.
+      // An http.Server (wrapped once, however often it is run): answer the page ahead of its
+      // own listeners.
+      if (this.#statusWrapped.has(app)) return app;
+      this.#statusWrapped.add(app);
       const earlier = app.listeners('request') as ((
         req: IncomingMessage,
         res: ServerResponse,
@@ -373,7 +380,11 @@ export class SocketIO {
     const server = this.#server;
     this.#server = undefined;
     this.#address = undefined;
-    if (server !== undefined) await unlisten(server);
+    if (server !== undefined) {
+      await unlisten(server);
+      // An app's own http.Server may be run again: it must not keep this run's listeners.
+      this.engine.detach(server);
+    }
     await Promise.all(clients.map((c) => c.settled()));
     await this.#bus?.close();
     await this.scheduler.close();

@@ -54,8 +54,9 @@ describe('clients that reset a WebSocket upgrade', function () {
         } finally {
           trap.dispose();
         }
-        // A closed engine refuses new sessions until attached again; the others still serve.
-        if (c.closeFirst !== true) await h.expectHealthy();
+        // A closed engine refuses new sessions until resumed (or attached again).
+        if (c.closeFirst === true) h.engine.resume();
+        await h.expectHealthy();
       }),
     );
   }

@@ -250,6 +250,18 @@ describe('worker-pool mode: handlers of the app module (spec/fixtures/worker-app
       expect(task.isAlive()).to.equal(false);
     });
   });
+
+  it('runs again after stop(): a new pool loads the app module and runs handlers in its threads', async function () {
+    this.timeout(20000);
+    const before = await peers.connect();
+    expectPoolThread((await before.emitAck('where'))[0]);
+    peers.disconnectAll();
+    await app.io.stop();
+    peers.port = (await app.io.run(undefined, { host: '127.0.0.1', port: 0 })).port;
+    const after = await peers.connect();
+    expectPoolThread((await after.emitAck('where'))[0]);
+    expect(await after.emitAck('echo', { again: true })).to.deep.equal([{ again: true }]);
+  });
 });
 
 describe('worker-pool mode: heartbeats, tasks and values that cannot cross threads (spec/fixtures/worker-app-extra)', function () {
