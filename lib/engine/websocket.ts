@@ -41,10 +41,20 @@ let lastType: PacketType | undefined;
 let lastData: string | undefined;
 let lastFrame: Buffer = Buffer.alloc(0);
 
+/** Frames larger than this are forgotten at the end of the tick instead of kept until the next. */
+const KEEP_FRAME_BYTES = 64 * 1024;
+
+function forgetFrame(): void {
+  lastType = undefined;
+  lastData = undefined;
+  lastFrame = Buffer.alloc(0);
+}
+
 /**
  * An unmasked final text frame holding the packet `<type><data>`. A frame is never
  * modified once written, so every client of a broadcast (the same `data` string) gets
- * the one built for the first of them.
+ * the one built for the first of them (a broadcast writes to all its clients in one tick,
+ * so a large frame is not kept past it).
  */
 function textFrame(type: PacketType, data: string): Buffer {
   if (data === lastData && type === lastType) return lastFrame;
@@ -53,6 +63,8 @@ function textFrame(type: PacketType, data: string): Buffer {
   const start = writeFrameHeader(frame, length, TEXT);
   frame[start] = PACKET_TYPES[type].charCodeAt(0);
   frame.write(data, start + 1, 'utf8');
+  if (frame.length > KEEP_FRAME_BYTES && lastFrame.length <= KEEP_FRAME_BYTES)
+    process.nextTick(forgetFrame);
   lastType = type;
   lastData = data;
   lastFrame = frame;
@@ -153,15 +165,17 @@ export class WebSocketTransport implements Transport {
    */
   #send(socket: Duplex | undefined, packet: Packet): void {
     const { data } = packet;
-    this.#tickBytes += 1 + (data?.length ?? 0);
     if (socket === undefined) return void this.ws.send(encodePacket(packet));
     if (Buffer.isBuffer(data)) {
       const header = Buffer.allocUnsafe(frameHeaderLength(data.length));
       writeFrameHeader(header, data.length, BINARY);
       socket.write(header);
       socket.write(data);
+      this.#tickBytes += header.length + data.length;
     } else {
-      socket.write(textFrame(packet.type, data ?? ''));
+      const frame = textFrame(packet.type, data ?? '');
+      socket.write(frame);
+      this.#tickBytes += frame.length;
     }
   }
 
@@ -185,7 +199,7 @@ export class WebSocketTransport implements Transport {
     return socket;
   }
 
-  /** Bytes the client has not taken yet: not counting what this tick wrote into the cork. */
+  /** Bytes the client has not taken yet: not counting the frames this tick wrote into the cork. */
   bufferedBytes(): number {
     return Math.max(0, this.ws.bufferedAmount - this.#tickBytes);
   }
