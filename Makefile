@@ -17,7 +17,7 @@ typecheck: ## Type-check everything (tsc --noEmit)
 lint: ## typescript-eslint (type-checked rules) and prettier --check
 	npx eslint . && npx prettier --check .
 
-test: ## Lint, type-check, build, then run every spec (the README's test command)
+test: ## Start the services the specs need, lint, type-check, build, then run every spec (the README's test command)
 	npm test
 
 test-props: build ## Run only the property-based (fast-check) specs; FC_RUNS=N raises the run count
