@@ -7,7 +7,7 @@
 import amqp from 'amqplib';
 import type { Channel, ChannelModel } from 'amqplib';
 import type { TimerHandle } from '../../schedulers/scheduler.js';
-import { newStats, redact } from './queue.js';
+import { countPublish, newStats, redact } from './queue.js';
 import type { MessageQueue, QueueSettings, QueueStats } from './queue.js';
 
 /**
@@ -105,18 +105,12 @@ export class AmqpQueue implements MessageQueue {
   async publish(payload: string): Promise<boolean> {
     if (this.#channel === undefined && this.#attempt === 0) await this.#open();
     const channel = this.#channel;
-    if (channel === undefined) {
-      this.stats.lost++;
-      return false;
-    }
-    try {
+    return countPublish(this.stats, () => {
+      if (channel === undefined) return false;
+      // amqplib's publish returns false only to ask for backpressure; the message is queued.
       channel.publish(this.settings.channel, '', Buffer.from(payload));
-      this.stats.published++;
       return true;
-    } catch {
-      this.stats.lost++;
-      return false;
-    }
+    });
   }
 
   async subscribe(onMessage: (payload: Buffer) => void): Promise<void> {

@@ -39,6 +39,29 @@ export function newStats(): QueueStats {
   return { published: 0, received: 0, lost: 0, reconnects: 0 };
 }
 
+/**
+ * Runs one publish attempt and counts it: `published` when it went out, `lost` when it
+ * threw (or `send` returned false: no connection to send on). Resolves whether it went out.
+ *
+ * @example
+ * ```ts
+ * return countPublish(this.stats, () => pub.publish(channel, payload));
+ * ```
+ */
+export async function countPublish(stats: QueueStats, send: () => unknown): Promise<boolean> {
+  try {
+    if ((await send()) === false) {
+      stats.lost++;
+      return false;
+    }
+    stats.published++;
+    return true;
+  } catch {
+    stats.lost++;
+    return false;
+  }
+}
+
 /** Hides a URL's password for logs. */
 export function redact(url: string): string {
   try {

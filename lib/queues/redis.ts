@@ -4,7 +4,7 @@
  * it is away fails fast (no offline queue) and is counted as lost.
  */
 import { Redis } from 'ioredis';
-import { newStats, redact } from './queue.js';
+import { countPublish, newStats, redact } from './queue.js';
 import type { MessageQueue, QueueSettings, QueueStats } from './queue.js';
 
 const retryStrategy = (times: number): number => Math.min(100 * 2 ** Math.min(times, 6), 5000);
@@ -72,16 +72,11 @@ export class RedisQueue implements MessageQueue {
   }
 
   async publish(payload: string): Promise<boolean> {
-    try {
+    return countPublish(this.stats, async () => {
       // The first connection may still be on its way (an external emitter publishes at once).
       if (this.#pub.status === 'connecting' || this.#pub.status === 'wait') await this.#firstReady;
       await this.#pub.publish(this.settings.channel, payload);
-      this.stats.published++;
-      return true;
-    } catch {
-      this.stats.lost++;
-      return false;
-    }
+    });
   }
 
   async subscribe(onMessage: (payload: Buffer) => void): Promise<void> {
