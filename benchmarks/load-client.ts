@@ -4,6 +4,7 @@
  * message, so the load generator stays cheap next to the server it drives.
  */
 import WebSocket from 'ws';
+import { connectNamespace } from './wire.js';
 
 /**
  * One load-generating client, whatever the transport.
@@ -104,15 +105,7 @@ export class WsLoadClient implements LoadClient {
         ws.once('open', ready);
         return;
       }
-      const handshake = (data: Buffer): void => {
-        const text = data.toString();
-        if (text.startsWith('0')) ws.send('40');
-        else if (text.startsWith('40')) {
-          ws.off('message', handshake);
-          ready();
-        } else if (text.startsWith('44')) fail(new Error(`connect refused: ${text}`));
-      };
-      ws.on('message', handshake);
+      connectNamespace(ws, ready, fail);
     });
   }
 

@@ -13,6 +13,31 @@ function opened(ws: WebSocket): Promise<void> {
 }
 
 /**
+ * Connects `ws` to namespace '/' once its Engine.IO session opens (answers the open packet
+ * with CONNECT): `connected` runs on the server's CONNECT, `refused` on CONNECT_ERROR.
+ *
+ * @example
+ * ```ts
+ * connectNamespace(ws, () => console.log('in'), (error) => console.error(error));
+ * ```
+ */
+export function connectNamespace(
+  ws: WebSocket,
+  connected: () => void,
+  refused: (error: Error) => void,
+): void {
+  const onMessage = (data: Buffer): void => {
+    const text = data.toString();
+    if (text.startsWith('0')) ws.send('40');
+    else if (text.startsWith('40')) {
+      ws.off('message', onMessage);
+      connected();
+    } else if (text.startsWith('44')) refused(new Error(`connect refused: ${text}`));
+  };
+  ws.on('message', onMessage);
+}
+
+/**
  * One connected client: answers pings, sends acked events, counts events.
  *
  * @example
@@ -42,15 +67,7 @@ export class BenchClient {
     const ws = new WebSocket(`ws://127.0.0.1:${port}${path}?EIO=4&transport=websocket`);
     const client = new BenchClient(ws);
     const connected = new Promise<void>((resolve, reject) => {
-      const onMessage = (data: Buffer): void => {
-        const text = data.toString();
-        if (text.startsWith('0')) ws.send('40');
-        else if (text.startsWith('40')) {
-          ws.off('message', onMessage);
-          resolve();
-        } else if (text.startsWith('44')) reject(new Error(`connect refused: ${text}`));
-      };
-      ws.on('message', onMessage);
+      connectNamespace(ws, resolve, reject);
       ws.once('close', () => reject(new Error('closed before connecting')));
     });
     await opened(ws);
