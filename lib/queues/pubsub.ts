@@ -18,7 +18,7 @@ import type { Scheduler, TimerHandle } from '../../schedulers/scheduler.js';
 import { CallTimeoutError, DisconnectedError } from '../errors.js';
 import type { CallRequest, EmitRequest } from '../socketio/emitter.js';
 import type { Logger } from '../socketio/options.js';
-import { containsBinary } from '../socketio/packets.js';
+import { containsBinary, mapEntries } from '../socketio/packets.js';
 import type { EncodedParts } from '../socketio/packets.js';
 import { PyTuple, unpickle } from './pickle.js';
 import type { MessageQueue, QueueStats } from './queue.js';
@@ -94,16 +94,7 @@ function jsonNumbers(value: unknown, depth = 0): unknown {
   if (depth > 64 || value === null || typeof value !== 'object' || isBinary(value)) return value;
   if (value instanceof PyTuple) return PyTuple.from(value.map((v) => jsonNumbers(v, depth + 1)));
   if (Array.isArray(value)) return value.map((v: unknown) => jsonNumbers(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    Object.defineProperty(out, k, {
-      value: jsonNumbers(v, depth + 1),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return out;
+  return mapEntries(value, (v) => jsonNumbers(v, depth + 1));
 }
 
 function list(rooms: unknown): string[] | undefined {

@@ -77,6 +77,32 @@ export function containsBinary(value: unknown, depth = 0): boolean {
   return false;
 }
 
+/**
+ * A plain object with `value`'s own enumerable entries, each value passed through `map`.
+ * Keys are defined, not assigned, so a key such as `__proto__` from client data stays a
+ * plain property instead of changing the copy's prototype.
+ *
+ * @example
+ * ```ts
+ * mapEntries(JSON.parse('{"__proto__":{"x":1}}'), (v) => v); // own key __proto__
+ * ```
+ */
+export function mapEntries(
+  value: object,
+  map: (entry: unknown) => unknown,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    Object.defineProperty(out, k, {
+      value: map(v),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
 function viaCodec(value: unknown, json: JsonCodec | undefined): unknown {
   // A custom codec defines the wire form of plain data; binary data keeps its attachments.
   if (json === undefined || containsBinary(value)) return value;

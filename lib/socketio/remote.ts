@@ -14,6 +14,7 @@ import type { HandlerContext, HubOps, SocketView } from './context.js';
 import type { CallRequest, EmitRequest } from './emitter.js';
 import type { Hub } from './hub.js';
 import type { BoundHandler, HandlerRegistry } from './registry.js';
+import { mapEntries } from './packets.js';
 import { newSession } from './socket.js';
 import type { RequestInfo } from './socket.js';
 
@@ -91,16 +92,7 @@ export function revive<T>(value: T, depth = 0): T {
     return value;
   if (Array.isArray(value)) return value.map((v: unknown) => revive(v, depth + 1)) as T;
   if (Object.getPrototypeOf(value) !== Object.prototype) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    Object.defineProperty(out, k, {
-      value: revive(v, depth + 1),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return out as T;
+  return mapEntries(value, (v) => revive(v, depth + 1)) as T;
 }
 
 /** An error as plain data (no prototype survives a thread boundary). */
