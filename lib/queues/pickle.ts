@@ -6,6 +6,7 @@
  */
 
 import { PickleError } from '../errors.js';
+import { setOwn } from '../socketio/packets.js';
 
 /** A Python tuple: an array that remembers it was a tuple (several emit arguments). */
 export class PyTuple extends Array<unknown> {}
@@ -268,14 +269,7 @@ function toPlain(value: unknown, depth = 0): unknown {
   if (depth > 100) throw new PickleError('nested too deeply');
   if (value instanceof Map) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of value) {
-      Object.defineProperty(out, String(k), {
-        value: toPlain(v, depth + 1),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
+    for (const [k, v] of value) setOwn(out, String(k), toPlain(v, depth + 1));
     return out;
   }
   if (value instanceof PyTuple) return PyTuple.from(value.map((v) => toPlain(v, depth + 1)));

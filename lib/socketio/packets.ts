@@ -78,9 +78,26 @@ export function containsBinary(value: unknown, depth = 0): boolean {
 }
 
 /**
- * A plain object with `value`'s own enumerable entries, each value passed through `map`.
- * Keys are defined, not assigned, so a key such as `__proto__` from client data stays a
- * plain property instead of changing the copy's prototype.
+ * Sets `key` as an own data property. Defined, not assigned: a key such as `__proto__`
+ * from client data stays a plain property instead of changing the object's prototype.
+ *
+ * @example
+ * ```ts
+ * setOwn(session, '__proto__', { admin: true }); // just a key
+ * ```
+ */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
+/**
+ * A plain object with `value`'s own enumerable entries, each value passed through `map`
+ * (keys set with {@link setOwn}).
  *
  * @example
  * ```ts
@@ -92,14 +109,7 @@ export function mapEntries(
   map: (entry: unknown) => unknown,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    Object.defineProperty(out, k, {
-      value: map(v),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
+  for (const [k, v] of Object.entries(value)) setOwn(out, k, map(v));
   return out;
 }
 

@@ -14,7 +14,7 @@ import type { HandlerContext, HubOps, SocketView } from './context.js';
 import type { CallRequest, EmitRequest } from './emitter.js';
 import type { Hub } from './hub.js';
 import type { BoundHandler, HandlerRegistry } from './registry.js';
-import { mapEntries } from './packets.js';
+import { mapEntries, setOwn } from './packets.js';
 import { newSession } from './socket.js';
 import type { RequestInfo } from './socket.js';
 
@@ -128,14 +128,7 @@ export function reviveError(wire: WireError): Error {
 /** Replaces a session's contents with what the handler left (own keys only). */
 function replaceSession(target: Record<string, unknown>, incoming: Record<string, unknown>): void {
   for (const key of Object.keys(target)) delete target[key];
-  for (const [key, value] of Object.entries(revive(incoming))) {
-    Object.defineProperty(target, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
+  for (const [key, value] of Object.entries(revive(incoming))) setOwn(target, key, value);
 }
 
 /** Main thread: the job's final message becomes its result (or its error). */
