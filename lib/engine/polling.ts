@@ -57,17 +57,8 @@ export class PollingTransport implements Transport {
       this.#onDrained?.();
       return;
     }
-    if (this.#get !== null) {
-      // Overlapping GETs: refuse this one; the session closes and the pending GET gets a close packet.
-      answerError(
-        req,
-        res,
-        new EngineRequestError('EIO_ERR_BAD_REQUEST', 'overlapping GET'),
-        this.options,
-      );
-      this.sink?.onTransportClose('overlapping request');
-      return;
-    }
+    // Overlapping GETs: refuse this one; the session closes and the pending GET gets a close packet.
+    if (this.#get !== null) return this.#refuseOverlap(req, res, 'GET');
     this.#get = { req, res, headers };
     res.once('close', () => {
       if (this.#get?.res !== res) return;
@@ -77,18 +68,20 @@ export class PollingTransport implements Transport {
     this.sink?.onWritable();
   }
 
+  /** A second GET or POST while one is pending: 400 for it, and the session closes. */
+  #refuseOverlap(req: IncomingMessage, res: ServerResponse, method: 'GET' | 'POST'): void {
+    answerError(
+      req,
+      res,
+      new EngineRequestError('EIO_ERR_BAD_REQUEST', `overlapping ${method}`),
+      this.options,
+    );
+    this.sink?.onTransportClose('overlapping request');
+  }
+
   /** Takes a POST: reads the body (bounded), answers `ok`, hands the packets on in order. */
   handlePost(req: IncomingMessage, res: ServerResponse): void {
-    if (this.#posting) {
-      answerError(
-        req,
-        res,
-        new EngineRequestError('EIO_ERR_BAD_REQUEST', 'overlapping POST'),
-        this.options,
-      );
-      this.sink?.onTransportClose('overlapping request');
-      return;
-    }
+    if (this.#posting) return this.#refuseOverlap(req, res, 'POST');
     this.#posting = true;
     const limit = this.options.maxHttpBufferSize;
     const chunks: Buffer[] = [];
