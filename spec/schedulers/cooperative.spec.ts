@@ -12,33 +12,13 @@ import type { CooperativeSchedulerOptions } from '../../schedulers/cooperative.j
 import type { Clock, Scheduler, Task, TimerHandle } from '../../schedulers/scheduler.js';
 import { SocketIO, args, emit } from '../../lib/index.js';
 import type { EngineConnection } from '../../lib/index.js';
-import { RawPolling, delay, waitFor } from '../helpers/raw-engine.js';
+import { RawPolling, waitFor } from '../helpers/raw-engine.js';
 import { SioPeer, recordingLogger, within } from '../helpers/socketio.js';
+import { describeSchedulerContract, hasSettled } from '../helpers/schedulers.js';
 
 /** Resolves after one turn of Node's event loop (the scheduler's turns run in setImmediate). */
 function loopTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Whether `promise` has settled, after letting a few event-loop turns pass. */
-async function hasSettled(promise: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  promise.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  for (let i = 0; i < 5; i++) await loopTurn();
-  return settled;
-}
-
-/** Collects unhandled rejections while a test runs. */
-function watchUnhandledRejections(): { reasons: unknown[]; stop(): void } {
-  const reasons: unknown[] = [];
-  const listener = (reason: unknown): void => {
-    reasons.push(reason);
-  };
-  process.on('unhandledRejection', listener);
-  return { reasons, stop: () => process.off('unhandledRejection', listener) };
 }
 
 /**
@@ -126,6 +106,8 @@ describe('CooperativeScheduler', function () {
     await virtual.close();
   });
 
+  describeSchedulerContract((onTaskError) => new CooperativeScheduler({ onTaskError }));
+
   describe('startBackgroundTask', function () {
     it('returns a task that is already started: it runs without join(), with its arguments', async function () {
       const scheduler = new CooperativeScheduler();
@@ -162,60 +144,6 @@ describe('CooperativeScheduler', function () {
       expect(task.isAlive()).to.equal(false);
       expect(task.result).to.equal(42);
       expect(await task.join()).to.equal(42);
-    });
-
-    for (const [how, target] of [
-      [
-        'synchronously',
-        (): never => {
-          throw new Error('boom');
-        },
-      ],
-      [
-        'after yielding',
-        async (): Promise<never> => {
-          await delay(1);
-          throw new Error('boom');
-        },
-      ],
-    ] as const) {
-      it(`delivers an error thrown ${how} to join() and onTaskError, never as an unhandled rejection`, async function () {
-        const watch = watchUnhandledRejections();
-        try {
-          const reported: unknown[] = [];
-          const scheduler = new CooperativeScheduler({ onTaskError: (e) => reported.push(e) });
-          const task = scheduler.startBackgroundTask(target);
-          const caught = await task.join().then(
-            () => undefined,
-            (error: unknown) => error,
-          );
-          expect(caught).to.be.instanceOf(Error);
-          expect((caught as Error).message).to.equal('boom');
-          expect(reported).to.deep.equal([caught]);
-          expect(task.isAlive()).to.equal(false);
-          expect(task.result).to.equal(undefined);
-          await delay(5);
-          expect(watch.reasons).to.deep.equal([]);
-        } finally {
-          watch.stop();
-        }
-      });
-    }
-
-    it('reports a failed task nobody joins, without an unhandled rejection', async function () {
-      const watch = watchUnhandledRejections();
-      try {
-        const reported: unknown[] = [];
-        const scheduler = new CooperativeScheduler({ onTaskError: (e) => reported.push(e) });
-        const task = scheduler.startBackgroundTask(() => Promise.reject(new Error('ignored')));
-        expect(await waitFor(() => reported.length > 0)).to.equal(true);
-        expect((reported[0] as Error).message).to.equal('ignored');
-        expect(task.isAlive()).to.equal(false);
-        await delay(5);
-        expect(watch.reasons).to.deep.equal([]);
-      } finally {
-        watch.stop();
-      }
     });
 
     it('steps a generator task: a bare yield gives up the turn, yield promise sends back its value', async function () {
@@ -317,31 +245,6 @@ describe('CooperativeScheduler', function () {
   });
 
   describe('dispatch', function () {
-    it('runs a job on its turn and resolves with its value, sync or async', async function () {
-      const scheduler = new CooperativeScheduler();
-      expect(await scheduler.dispatch({ label: '/#sync', run: () => 'sync' })).to.equal('sync');
-      expect(
-        await scheduler.dispatch({ label: '/#async', run: () => Promise.resolve('async') }),
-      ).to.equal('async');
-    });
-
-    it('turns a throw into a rejection', async function () {
-      const scheduler = new CooperativeScheduler();
-      const failure = new Error('handler failure');
-      const caught = await scheduler
-        .dispatch({
-          label: '/#bad',
-          run: () => {
-            throw failure;
-          },
-        })
-        .then(
-          () => undefined,
-          (error: unknown) => error,
-        );
-      expect(caught).to.equal(failure);
-    });
-
     it('steps a generator job through the job’s enter(), once per step', async function () {
       const scheduler = new CooperativeScheduler();
       let entered = 0;
@@ -505,31 +408,6 @@ describe('CooperativeScheduler', function () {
       const hogAtTimer = await new Promise<number>((resolve) => setTimeout(() => resolve(hog), 1));
       expect(hogAtTimer).to.be.below(10_000);
       await hogTask.join();
-    });
-  });
-
-  describe('queues and events', function () {
-    it('createQueue gives items back in order; get() waits for a put()', async function () {
-      const queue = new CooperativeScheduler().createQueue<number>();
-      queue.put(1);
-      queue.put(2);
-      expect(queue.size).to.equal(2);
-      expect([await queue.get(), await queue.get()]).to.deep.equal([1, 2]);
-      const waiting = queue.get();
-      expect(await hasSettled(waiting)).to.equal(false);
-      queue.put(3);
-      expect(await waiting).to.equal(3);
-    });
-
-    it('createEvent: wait() resolves once set, clear() makes it wait again', async function () {
-      const event = new CooperativeScheduler().createEvent();
-      const waiting = event.wait();
-      expect(await hasSettled(waiting)).to.equal(false);
-      event.set();
-      expect(event.isSet()).to.equal(true);
-      await waiting;
-      event.clear();
-      expect(await hasSettled(event.wait())).to.equal(false);
     });
   });
 

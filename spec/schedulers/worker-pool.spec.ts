@@ -16,6 +16,7 @@ import type { EngineConnection } from '../../lib/index.js';
 import { waitFor } from '../helpers/raw-engine.js';
 import { SioPeer, bytesOf, within } from '../helpers/socketio.js';
 import type { ClientOptions } from '../helpers/socketio.js';
+import { watchUnhandledRejections } from '../helpers/schedulers.js';
 
 type WorkerApp = typeof import('../fixtures/worker-app.js');
 type ExtraApp = typeof import('../fixtures/worker-app-extra.js');
@@ -64,16 +65,6 @@ function ackWithin(
       else resolve(response);
     });
   });
-}
-
-/** Collects unhandled rejections while a test runs. */
-function watchUnhandledRejections(): { reasons: unknown[]; stop(): void } {
-  const reasons: unknown[] = [];
-  const listener = (reason: unknown): void => {
-    reasons.push(reason);
-  };
-  process.on('unhandledRejection', listener);
-  return { reasons, stop: () => process.off('unhandledRejection', listener) };
 }
 
 /** The process's OS threads (Linux), or undefined where /proc is not available. */
