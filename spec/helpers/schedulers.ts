@@ -38,6 +38,24 @@ export type MakeScheduler = (onTaskError?: (error: unknown) => void) => Schedule
  */
 export function describeSchedulerContract(make: MakeScheduler): void {
   describe('the scheduler contract', function () {
+    it('a task is alive until it returns, then exposes its result; join() can be called again', async function () {
+      const scheduler = make();
+      const gate = scheduler.createEvent();
+      const task = scheduler.startBackgroundTask(async (n: number) => {
+        await gate.wait();
+        return n * 2;
+      }, 21);
+      expect(task.isAlive()).to.equal(true);
+      expect(task.result).to.equal(undefined);
+      expect(await hasSettled(task.join())).to.equal(false);
+      expect(task.isAlive()).to.equal(true);
+      gate.set();
+      expect(await task.join()).to.equal(42);
+      expect(task.isAlive()).to.equal(false);
+      expect(task.result).to.equal(42);
+      expect(await task.join()).to.equal(42);
+    });
+
     for (const [how, target] of [
       [
         'synchronously',

@@ -3,11 +3,6 @@ import { realClock, VirtualClock } from '../../schedulers/clock.js';
 import { EventLoopScheduler } from '../../schedulers/event-loop.js';
 import { describeSchedulerContract, hasSettled } from '../helpers/schedulers.js';
 
-/** Resolves after the event loop has had a full turn (timers, I/O, immediates). */
-function turn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 5));
-}
-
 describe('EventLoopScheduler', function () {
   it('is the event-loop mode on the real clock unless given another', function () {
     expect(new EventLoopScheduler().mode).to.equal('event-loop');
@@ -31,25 +26,6 @@ describe('EventLoopScheduler', function () {
       expect(seen).to.deep.equal([2, 3]);
       expect(task.mode).to.equal('event-loop');
       expect(await task.join()).to.equal(5);
-    });
-
-    it('is alive until it returns, then exposes its result', async function () {
-      const scheduler = new EventLoopScheduler();
-      const gate = scheduler.createEvent();
-      const task = scheduler.startBackgroundTask(async (n: number) => {
-        await gate.wait();
-        return n * 2;
-      }, 21);
-      expect(task.isAlive()).to.equal(true);
-      expect(task.result).to.equal(undefined);
-      await turn();
-      expect(task.isAlive()).to.equal(true);
-      gate.set();
-      expect(await task.join()).to.equal(42);
-      expect(task.isAlive()).to.equal(false);
-      expect(task.result).to.equal(42);
-      // join() again gives the same result.
-      expect(await task.join()).to.equal(42);
     });
   });
 
