@@ -82,6 +82,18 @@ function traffic(server: ServerProcess, from: number): { stop(): Promise<number>
 }
 
 /** Keeps publishing from `from` until `to` has a tick published after `after`. */
+/** Whether both servers are connected to the broker again, each after a reconnect (10 s at most). */
+function bothReconnected(a: ServerProcess, b: ServerProcess): Promise<boolean> {
+  return eventually(
+    async () => {
+      const [x, y] = await Promise.all([a.stats(), b.stats()]);
+      return x.connected && y.connected && x.reconnects >= 1 && y.reconnects >= 1;
+    },
+    10_000,
+    50,
+  );
+}
+
 async function resumes(from: ServerProcess, to: SioPeer, after: number): Promise<boolean> {
   let n = after + 1_000_000;
   return eventually(
@@ -139,14 +151,7 @@ describe('broker faults', function () {
       const lostWhileDown = down.lost;
 
       await r.up();
-      const back = await eventually(
-        async () => {
-          const [x, y] = await Promise.all([s0.stats(), s1.stats()]);
-          return x.connected && y.connected && x.reconnects >= 1 && y.reconnects >= 1;
-        },
-        10_000,
-        50,
-      );
+      const back = await bothReconnected(s0, s1);
       expect(back, 'both servers reconnected').to.equal(true);
       const last = await flow.stop();
       pair.expectAlive();
@@ -256,14 +261,7 @@ describe('broker faults', function () {
       expect(away.lost).to.be.greaterThan(0);
 
       await r.listen();
-      const back = await eventually(
-        async () => {
-          const [x, y] = await Promise.all([s0.stats(), s1.stats()]);
-          return x.connected && y.connected && x.reconnects >= 1 && y.reconnects >= 1;
-        },
-        10_000,
-        50,
-      );
+      const back = await bothReconnected(s0, s1);
       expect(back, 'both servers reconnected').to.equal(true);
       const last = await flow.stop();
       expect(await resumes(s0, b, last), 'server 0 → client of server 1').to.equal(true);
