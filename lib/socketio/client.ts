@@ -177,9 +177,8 @@ export class SioClient implements SocketLink, PacketSink {
     const { nsp, sid } = socket;
     hub.addSocket(socket);
     const accept = (): void => {
-      socket.markConnected();
+      socket.accept(encodeConnect(nsp, sid));
       this.#clearConnectTimer();
-      socket.write(encodeConnect(nsp, sid));
       hub.options.logger.info(`client connected to ${nsp}`);
       hub.options.logger.debug(`client ${sid} connected to ${nsp}`);
     };
@@ -205,11 +204,8 @@ export class SioClient implements SocketLink, PacketSink {
     }
     hub.options.logger.info(`client refused on ${nsp}: ${refused.message}`);
     hub.options.logger.debug(`client ${sid} refused on ${nsp}`);
-    socket.write(
-      socket.connected
-        ? encodeDisconnect(nsp)
-        : encodeConnectError(nsp, refused.message, refused.data),
-    );
+    if (socket.connected) socket.write(encodeDisconnect(nsp));
+    else socket.refuse(encodeConnectError(nsp, refused.message, refused.data));
     void hub.removeSocket(socket, 'server namespace disconnect', false);
   }
 

@@ -3,14 +3,14 @@
  * operations every entry point uses: run a handler, emit, rooms, disconnect.
  */
 import { randomToken } from '../random.js';
-import { UsageError } from '../errors.js';
+import { ConnectionRefusedError, UsageError } from '../errors.js';
 import type { Scheduler } from '../../schedulers/scheduler.js';
 import { Args } from './args.js';
 import { contextStorage } from './context.js';
 import type { HandlerContext, HubOps } from './context.js';
 import { callWaiter, checkEventName, deliver, resolveTargets } from './emitter.js';
 import type { CallRequest, EmitRequest } from './emitter.js';
-import { encodeDisconnect, encodeEvent } from './packets.js';
+import { encodeConnectError, encodeDisconnect, encodeEvent } from './packets.js';
 import type { DecodeLimits, EncodedParts } from './packets.js';
 import type { LocalServer, PubSub } from '../queues/pubsub.js';
 import { HandlerRegistry } from './registry.js';
@@ -343,7 +343,9 @@ export class Hub implements HubOps, LocalServer {
   disconnect(sid: string, nsp: string): void {
     const socket = this.#socket(sid, nsp, 'disconnect');
     if (socket === undefined) return void this.bus?.publishDisconnect(sid, nsp);
-    socket.write(encodeDisconnect(nsp));
+    // Still in its connect handler: the client has had no CONNECT reply, so it is refused.
+    if (socket.connected) socket.write(encodeDisconnect(nsp));
+    else socket.refuse(encodeConnectError(nsp, new ConnectionRefusedError().message));
     void this.removeSocket(socket, 'server namespace disconnect');
   }
 

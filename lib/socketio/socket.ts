@@ -47,6 +47,12 @@ export class NamespaceSocket {
   #acks: Map<number, AckWaiter> | undefined;
   /** Created on first use: an empty session costs about 200 bytes and most apps never use one. */
   #session: Record<string, unknown> | undefined;
+  /**
+   * What was written while `connecting` (its connect handler emitting, broadcasts reaching
+   * it): held until the CONNECT reply has gone out, because the protocol puts that reply
+   * first; dropped if the connection is refused.
+   */
+  #held: EncodedParts[] | undefined;
 
   constructor(
     readonly sid: string,
@@ -82,12 +88,38 @@ export class NamespaceSocket {
     return this.#acks?.size ?? 0;
   }
 
-  markConnected(): void {
-    if (this.#phase === 'connecting') this.#phase = 'connected';
+  /**
+   * Accepts the namespace connection: writes the CONNECT reply, then what was held
+   * while connecting, in order.
+   *
+   *   client                     server
+   *   40{auth}   ------------>   connect handler runs, emits 42["welcome"] (held)
+   *              <------------   40{"sid":...}
+   *              <------------   42["welcome"]
+   */
+  accept(connectReply: EncodedParts): void {
+    if (this.#phase !== 'connecting') return;
+    this.#phase = 'connected';
+    this.#send(connectReply);
+    const held = this.#held;
+    this.#held = undefined;
+    if (held !== undefined) for (const parts of held) this.#send(parts);
   }
 
+  /** Refuses the namespace connection: what was held is dropped, the CONNECT_ERROR goes out. */
+  refuse(connectError: EncodedParts): void {
+    if (this.#phase !== 'connecting') return;
+    this.#held = undefined;
+    this.#send(connectError);
+  }
+
+  /** Writes a packet to the client (held until the CONNECT reply while connecting). */
   write(parts: EncodedParts): void {
-    if (this.#phase === 'disconnected') return;
+    if (this.#phase === 'connected') return this.#send(parts);
+    if (this.#phase === 'connecting') (this.#held ??= []).push(parts);
+  }
+
+  #send(parts: EncodedParts): void {
     this.link.write(parts);
     traffic.out++;
   }
@@ -110,6 +142,7 @@ export class NamespaceSocket {
   markDisconnected(reason: string): boolean {
     if (this.#phase === 'disconnected') return false;
     this.#phase = 'disconnected';
+    this.#held = undefined;
     const waiters = [...(this.#acks?.values() ?? [])];
     this.#acks = undefined;
     for (const waiter of waiters) waiter.onDisconnect(reason);
