@@ -157,6 +157,26 @@ function describe(value: unknown): string {
 }
 
 /**
+ * An option name that nothing reads (a socket.io or Flask-SocketIO name, a typo): refused at
+ * once, with the fix, instead of being silently ignored.
+ *
+ * @example
+ * ```ts
+ * new SocketIO({ cors: '*' });
+ * // UnknownOptionError: new SocketIO(): unknown option "cors"; did you mean corsAllowedOrigins? …
+ * ```
+ */
+export class UnknownOptionError extends SocketIOActorsError {
+  constructor(
+    where: string,
+    readonly option: string,
+    readonly fix: string,
+  ) {
+    super('ERR_UNKNOWN_OPTION', `${where}: unknown option "${option}"; ${fix}`);
+  }
+}
+
+/**
  * A Socket.IO packet that breaks the protocol; the connection is closed with
  * reason `parse error`.
  *

@@ -49,5 +49,5 @@ export type {
 } from './socketio/context.js';
 export type { EventHandler, ErrorHandler } from './socketio/registry.js';
 export type { JsonCodec } from './socketio/packets.js';
-export type { AppLike, ListenAddress } from './engine/listen.js';
+export type { AppLike, KoaLike, ListenAddress, WebServer } from './engine/listen.js';
 export { AsyncModeError, resolveAsyncMode } from '../schedulers/select.js';

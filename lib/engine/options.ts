@@ -54,6 +54,28 @@ export interface EngineOptions {
   sidPrefix?: string;
 }
 
+/** Every name {@link EngineOptions} has (the compiler keeps this list complete). */
+export const ENGINE_OPTION_NAMES: ReadonlySet<string> = new Set(
+  Object.keys({
+    pingInterval: true,
+    pingTimeout: true,
+    upgradeTimeout: true,
+    maxHttpBufferSize: true,
+    maxPacketsPerPayload: true,
+    outboxHighWaterMark: true,
+    allowUpgrades: true,
+    transports: true,
+    httpCompression: true,
+    compressionThreshold: true,
+    cookie: true,
+    corsAllowedOrigins: true,
+    corsCredentials: true,
+    path: true,
+    clock: true,
+    sidPrefix: true,
+  } satisfies Record<keyof EngineOptions, true>),
+);
+
 /** The options after checking, times in milliseconds. */
 export interface ResolvedEngineOptions {
   readonly pingIntervalMs: number;

@@ -4,12 +4,7 @@
  * Knows nothing of Socket.IO; usable on its own like the `engine.io` package.
  */
 import { EventEmitter } from 'node:events';
-import type {
-  IncomingMessage,
-  RequestListener,
-  Server as HttpServer,
-  ServerResponse,
-} from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { createActor, setup } from 'xstate';
@@ -29,7 +24,9 @@ import {
   originAllowed,
   sessionCookie,
 } from './http.js';
-import { resolveEngineOptions } from './options.js';
+import type { WebServer } from './listen.js';
+import { ENGINE_OPTION_NAMES, resolveEngineOptions } from './options.js';
+import { checkOptionNames } from '../option-names.js';
 import type { EngineOptions, ResolvedEngineOptions, TransportName } from './options.js';
 import { PROTOCOL_VERSION } from './packets.js';
 import { PollingTransport } from './polling.js';
@@ -115,7 +112,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
   #accepting = true;
   /** What attach() did to each server, so detach() can undo it. */
   readonly #attached = new Map<
-    HttpServer,
+    WebServer,
     {
       earlier: RequestListener[];
       request: RequestListener;
@@ -125,9 +122,12 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
   readonly #recentCloses: number[] = [];
   /** Files served at `/<path>/<name>` (the Socket.IO layer adds its client bundle here). */
   readonly files = new StaticFiles();
+  /** Pages served beside the endpoint wherever it is attached (the status page). */
+  readonly #routes = new Map<string, RequestListener>();
 
   constructor(options: EngineOptions = {}) {
     super();
+    checkOptionNames('new EngineServer()', options, ENGINE_OPTION_NAMES);
     this.options = resolveEngineOptions(options);
     this.#clock = options.clock ?? realClock;
     const prefix = options.sidPrefix ?? '';
@@ -169,14 +169,28 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
     return this.#recentCloses.filter((t) => t >= since).length;
   }
 
-  /** Whether a request is for this server's path. */
+  /** Whether a request is for this server's path (or one of its {@link route}s). */
   handles(req: IncomingMessage): boolean {
     const pathname = pathOf(req);
     return (
       pathname === this.#pathname ||
       pathname === this.#pathname.slice(0, -1) ||
-      this.#staticName(pathname) !== undefined
+      this.#staticName(pathname) !== undefined ||
+      this.#routes.has(pathname)
     );
+  }
+
+  /**
+   * Answers requests for one more path (outside the Engine.IO path) wherever this
+   * server is attached, ahead of the app's own routes.
+   *
+   * @example
+   * ```ts
+   * engine.route('/health', (req, res) => res.end('ok'));
+   * ```
+   */
+  route(pathname: string, handler: RequestListener): void {
+    this.#routes.set(pathname, handler);
   }
 
   #staticName(pathname: string): string | undefined {
@@ -189,7 +203,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
    * Hooks this server into an HTTP server: requests for the path come here,
    * everything else goes to `fallback` or to the server's earlier listeners.
    */
-  attach(server: HttpServer, fallback?: RequestListener): HttpServer {
+  attach<S extends WebServer>(server: S, fallback?: RequestListener): S {
     this.#accepting = true;
     if (this.#attached.has(server)) return server;
     const earlier = server.listeners('request') as RequestListener[];
@@ -218,7 +232,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
    * Undoes {@link attach}: the server's earlier request listeners come back and its
    * upgrades are no longer taken. Attaching again later works as the first time.
    */
-  detach(server: HttpServer): void {
+  detach(server: WebServer): void {
     const hooks = this.#attached.get(server);
     if (hooks === undefined) return;
     this.#attached.delete(server);
@@ -253,6 +267,8 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
 
   /** Answers one HTTP request for this server's path (long-polling, CORS preflight, served files). */
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    const route = this.#routes.get(pathOf(req));
+    if (route !== undefined) return void route(req, res);
     const name = this.#staticName(pathOf(req));
     if (name !== undefined) return void this.files.answer(name, req, res);
     const url = new URL(req.url ?? '/', 'http://localhost');

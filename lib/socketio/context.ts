@@ -5,6 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ContextError } from '../errors.js';
+import { checkOptionNames } from '../option-names.js';
 import { toArgs } from './args.js';
 import type { CallRequest, EmitRequest } from './emitter.js';
 import { namespaceName } from './registry.js';
@@ -49,6 +50,11 @@ function current(fn: string): HandlerContext {
   return ctx;
 }
 
+/** The sid of the client whose event is being handled, if code runs inside a handler. */
+export function currentSid(): string | undefined {
+  return contextStorage.getStore()?.socket.sid;
+}
+
 /** Whether code runs inside a handler's context. */
 export function inHandler(): boolean {
   return contextStorage.getStore() !== undefined;
@@ -86,6 +92,25 @@ export interface TargetOptions {
   namespace?: string;
 }
 
+/** The option names of emit() (context and server). */
+export const EMIT_OPTIONS: ReadonlySet<string> = new Set([
+  'namespace',
+  'callback',
+  'broadcast',
+  'to',
+  'room',
+  'includeSelf',
+  'skipSid',
+  'ignoreQueue',
+]);
+/** The option names of send() (context and server). */
+export const SEND_OPTIONS: ReadonlySet<string> = new Set([...EMIT_OPTIONS, 'json']);
+const TARGET_OPTIONS = new Set(['sid', 'namespace']);
+/** The option names of closeRoom() (context and server). */
+export const CLOSE_ROOM_OPTIONS: ReadonlySet<string> = new Set(['namespace', 'ignoreQueue']);
+/** The option names of call() (context and server). */
+export const CALL_OPTIONS: ReadonlySet<string> = new Set(['to', 'namespace', 'timeout']);
+
 function asList(value: string | readonly string[] | undefined): readonly string[] | undefined {
   return value === undefined ? undefined : typeof value === 'string' ? [value] : value;
 }
@@ -101,6 +126,7 @@ function asList(value: string | readonly string[] | undefined): readonly string[
  */
 export function emit(event: string, data?: unknown, options: EmitOptions = {}): void {
   const ctx = current('emit');
+  checkOptionNames('emit()', options, EMIT_OPTIONS);
   const nsp = options.namespace === undefined ? ctx.socket.nsp : namespaceName(options.namespace);
   const rooms = asList(options.to ?? options.room);
   const broadcast = options.broadcast === true || rooms !== undefined;
@@ -131,6 +157,7 @@ export function emit(event: string, data?: unknown, options: EmitOptions = {}): 
  */
 export function send(message: unknown, options: SendOptions = {}): void {
   current('send');
+  checkOptionNames('send()', options, SEND_OPTIONS);
   const { json, ...rest } = options;
   emit(json === true ? 'json' : 'message', message, rest);
 }
@@ -145,6 +172,7 @@ export function send(message: unknown, options: SendOptions = {}): void {
  */
 export function joinRoom(room: string, options: TargetOptions = {}): void {
   const ctx = current('joinRoom');
+  checkOptionNames('joinRoom()', options, TARGET_OPTIONS);
   ctx.hub.enterRoom(
     options.sid ?? ctx.socket.sid,
     room,
@@ -162,6 +190,7 @@ export function joinRoom(room: string, options: TargetOptions = {}): void {
  */
 export function leaveRoom(room: string, options: TargetOptions = {}): void {
   const ctx = current('leaveRoom');
+  checkOptionNames('leaveRoom()', options, TARGET_OPTIONS);
   ctx.hub.leaveRoom(
     options.sid ?? ctx.socket.sid,
     room,
@@ -182,6 +211,7 @@ export function closeRoom(
   options: { namespace?: string; ignoreQueue?: boolean } = {},
 ): void {
   const ctx = current('closeRoom');
+  checkOptionNames('closeRoom()', options, CLOSE_ROOM_OPTIONS);
   ctx.hub.closeRoom(
     room,
     namespaceName(options.namespace ?? ctx.socket.nsp),
@@ -199,6 +229,7 @@ export function closeRoom(
  */
 export function rooms(options: TargetOptions = {}): string[] {
   const ctx = current('rooms');
+  checkOptionNames('rooms()', options, TARGET_OPTIONS);
   return ctx.hub.roomsOf(
     options.sid ?? ctx.socket.sid,
     namespaceName(options.namespace ?? ctx.socket.nsp),
@@ -215,6 +246,7 @@ export function rooms(options: TargetOptions = {}): string[] {
  */
 export function disconnect(options: TargetOptions = {}): void {
   const ctx = current('disconnect');
+  checkOptionNames('disconnect()', options, TARGET_OPTIONS);
   ctx.hub.disconnect(
     options.sid ?? ctx.socket.sid,
     namespaceName(options.namespace ?? ctx.socket.nsp),
@@ -236,6 +268,7 @@ export function call(
   options: { to?: string; namespace?: string; timeout?: number } = {},
 ): Promise<unknown[]> {
   const ctx = current('call');
+  checkOptionNames('call()', options, CALL_OPTIONS);
   return ctx.hub.call({
     nsp: namespaceName(options.namespace ?? ctx.socket.nsp),
     event,

@@ -2,7 +2,9 @@
  * `SocketIO` options beyond the Engine.IO ones, and the logger they select.
  */
 import { OptionError } from '../errors.js';
+import { ENGINE_OPTION_NAMES } from '../engine/options.js';
 import type { EngineOptions } from '../engine/options.js';
+import { checkOptionNames } from '../option-names.js';
 import type { AsyncMode, Scheduler } from '../../schedulers/scheduler.js';
 import type { JsonCodec } from './packets.js';
 import type { StatusPageOptions } from './status.js';
@@ -67,6 +69,52 @@ export interface SocketIOOptions extends Omit<EngineOptions, 'clock'> {
   serveClient?: boolean;
   /** A live status page (off by default); see "Status page" in the README. */
   statusPage?: StatusPageOptions;
+}
+
+/** Every name {@link SocketIOOptions} has beyond the Engine.IO ones (kept complete by the compiler). */
+const OWN_OPTION_NAMES = Object.keys({
+  asyncMode: true,
+  scheduler: true,
+  manageSession: true,
+  logger: true,
+  engineioLogger: true,
+  json: true,
+  messageQueue: true,
+  channel: true,
+  asyncHandlers: true,
+  connectTimeout: true,
+  alwaysConnect: true,
+  maxAttachments: true,
+  maxEventNameLength: true,
+  maxArgumentDepth: true,
+  maxNamespacesPerConnection: true,
+  appModule: true,
+  workers: true,
+  clock: true,
+  seed: true,
+  serveClient: true,
+  statusPage: true,
+} satisfies Record<Exclude<keyof SocketIOOptions, keyof Omit<EngineOptions, 'clock'>>, true>);
+
+/** Every option name `new SocketIO()` reads. */
+export const SOCKETIO_OPTION_NAMES: ReadonlySet<string> = new Set([
+  ...[...ENGINE_OPTION_NAMES].filter((name) => name !== 'clock'),
+  ...OWN_OPTION_NAMES,
+]);
+
+/**
+ * The Engine.IO part of the options (what the `EngineServer` underneath is given).
+ *
+ * @example
+ * ```ts
+ * engineOptions({ pingInterval: 5, asyncMode: 'event-loop' }); // { pingInterval: 5 }
+ * ```
+ */
+export function engineOptions(options: SocketIOOptions): Omit<EngineOptions, 'clock'> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(options))
+    if (ENGINE_OPTION_NAMES.has(name) && name !== 'clock') out[name] = value;
+  return out;
 }
 
 /** Options after checking (times in milliseconds). */
@@ -152,6 +200,7 @@ function whole(name: string, value: unknown, fallback: number): number {
  * ```
  */
 export function resolveSocketIOOptions(options: SocketIOOptions): ResolvedSocketIOOptions {
+  checkOptionNames('new SocketIO()', options, SOCKETIO_OPTION_NAMES);
   const connectTimeout = options.connectTimeout ?? 45;
   if (
     typeof connectTimeout !== 'number' ||

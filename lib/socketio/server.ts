@@ -2,15 +2,15 @@
  * `SocketIO`: the server object of Flask-SocketIO, in TypeScript. Registration,
  * emitting from anywhere, background tasks, run/stop.
  */
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { EngineServer } from '../engine/server.js';
 import type { EngineConnection } from '../engine/connection.js';
 import type { PhaseCounts } from '../engine/server.js';
-import { attachApp, listen, unlisten } from '../engine/listen.js';
-import type { AppLike, ListenAddress } from '../engine/listen.js';
+import { attachApp, isWebServer, listen, resolveApp, unlisten } from '../engine/listen.js';
+import type { AppLike, ListenAddress, ResolvedApp, WebServer } from '../engine/listen.js';
 import { UsageError } from '../errors.js';
+import { checkOptionNames } from '../option-names.js';
 import { createScheduler, resolveAsyncMode } from '../../schedulers/select.js';
 import type { AsyncMode, Scheduler, Task } from '../../schedulers/scheduler.js';
 import { WorkerPoolScheduler } from '../../schedulers/worker-pool.js';
@@ -19,12 +19,19 @@ import { PubSub } from '../queues/pubsub.js';
 import type { QueueStats } from '../queues/queue.js';
 import { poolWorkerData, setJobRunner } from '../../schedulers/worker-runtime.js';
 import { toArgs } from './args.js';
+import {
+  CALL_OPTIONS,
+  CLOSE_ROOM_OPTIONS,
+  currentSid,
+  EMIT_OPTIONS,
+  SEND_OPTIONS,
+} from './context.js';
 import type { HubOps } from './context.js';
 import { applyEffect, createRemoteRunner, RemoteOps } from './remote.js';
 import { SioClient } from './client.js';
 import { Hub } from './hub.js';
 import type { Namespace } from './namespace.js';
-import { resolveSocketIOOptions } from './options.js';
+import { engineOptions, resolveSocketIOOptions } from './options.js';
 import type { SocketIOOptions } from './options.js';
 import { namespaceName } from './registry.js';
 import type { ErrorHandler, EventHandler } from './registry.js';
@@ -42,6 +49,10 @@ export interface ServerEmitOptions {
   room?: string | readonly string[];
   /** A sid or sids not to send to. */
   skipSid?: string | readonly string[];
+  /** False: called inside a handler, skip the client whose event it handles (Flask's include_self). */
+  includeSelf?: boolean;
+  /** Accepted as in the context `emit`; `io.emit` always broadcasts unless `to` narrows it. */
+  broadcast?: boolean;
   /** Called with the client's ack arguments; only when `to` is one client's sid. */
   callback?: (...args: unknown[]) => unknown;
   /** Do not publish on the message queue. */
@@ -71,12 +82,33 @@ function serveClientBundle(engine: EngineServer): void {
   }
 }
 
+/** A plain options object (not a server, a Koa or Fastify app, or a function). */
 function isOptions(value: unknown): value is SocketIOOptions {
   return (
     typeof value === 'object' &&
     value !== null &&
-    typeof (value as { listen?: unknown }).listen !== 'function'
+    !isWebServer(value) &&
+    typeof (value as { listen?: unknown }).listen !== 'function' &&
+    typeof (value as { callback?: unknown }).callback !== 'function'
   );
+}
+
+const NAMESPACE_OPTION = new Set(['namespace']);
+const WHERE_OPTIONS = new Set(['host', 'port']);
+
+/** Checks `io.on(event, handler, options)`'s arguments (a string where options go is a common slip). */
+function checkRegistration(fn: string, event: unknown, handler: unknown, options: unknown): void {
+  if (typeof event !== 'string' || event === '')
+    throw new UsageError(`${fn}(event, handler): the event name must be a non-empty string`);
+  if (typeof handler !== 'function')
+    throw new UsageError(`${fn}('${event}', handler): the handler must be a function`);
+  if (typeof options === 'string')
+    throw new UsageError(
+      `${fn}('${event}', handler, '${options}'): the namespace goes in the options; write { namespace: '${options}' }`,
+    );
+  if (typeof options !== 'object' || options === null)
+    throw new UsageError(`${fn}('${event}', handler, options): options must be an object`);
+  checkOptionNames(`${fn}()`, options, NAMESPACE_OPTION);
 }
 
 function list(value: string | readonly string[] | undefined): readonly string[] | undefined {
@@ -104,16 +136,22 @@ export class SocketIO {
   #status: StatusPage | undefined;
   #ops: HubOps;
   #inPool = false;
-  #app: AppLike;
-  #server: HttpServer | undefined;
+  /** What `run()` serves when it is given no app. */
+  #app: ResolvedApp = { listener: undefined };
+  /** The servers this instance is attached to (the app's own, or one `run()` made). */
+  readonly #servers = new Set<WebServer>();
+  /** The server `run()` / `listen()` started listening, and where. */
+  #listening: WebServer | undefined;
   #address: ListenAddress | undefined;
-  /** http.Server apps whose request listeners already answer the status page first. */
-  readonly #statusWrapped = new WeakSet<object>();
   /** The Socket.IO client of each live engine connection. */
   readonly #clients = new Map<EngineConnection, SioClient>();
 
   constructor(app?: AppLike | SocketIOOptions, options: SocketIOOptions = {}) {
     if (isOptions(app)) {
+      if (arguments.length > 1)
+        throw new UsageError(
+          'new SocketIO(app, options): the first argument is an options object; pass the server or app first, or only the options',
+        );
       options = app;
       app = undefined;
     }
@@ -158,7 +196,7 @@ export class SocketIO {
     }
     this.engine = new EngineServer({
       sidPrefix: processSidPrefix(),
-      ...options,
+      ...engineOptions(options),
       clock: this.scheduler.clock,
     });
     // One set of listeners for every connection (not three closures each, ~200 bytes): they
@@ -180,9 +218,7 @@ export class SocketIO {
     }
     this.engine.on('connection', (conn) => {
       // A process that serves clients also listens on the queue (an external emitter never does).
-      void this.#bus
-        ?.listen()
-        .catch((error: unknown) => resolved.logger.error('message queue subscribe failed:', error));
+      void this.#bus?.listen().catch((error: unknown) => this.#queueError(error));
       clients.set(conn, new SioClient(this.#hub, conn));
       resolved.engineLogger.debug(`engine connection ${conn.id} opened over ${conn.transportName}`);
       conn.on('message', onMessage);
@@ -192,9 +228,12 @@ export class SocketIO {
     this.engine.on('error', (error) => resolved.logger.error('listener error:', error));
     if (options.serveClient ?? true) serveClientBundle(this.engine);
     if (options.statusPage !== undefined && !this.#inPool) {
-      this.#status = new StatusPage(options.statusPage, this.#hub, this.scheduler, this.engine);
+      const status = new StatusPage(options.statusPage, this.#hub, this.scheduler, this.engine);
+      const path = this.engine.options.path;
+      this.engine.route(status.path, (req, res) => void status.answer(req, res, path));
+      this.#status = status;
     }
-    this.#app = app;
+    this.initApp(app);
   }
 
   /** The async mode in use. */
@@ -202,10 +241,61 @@ export class SocketIO {
     return this.scheduler.mode;
   }
 
-  /** Attaches to an app (an http.Server or a request listener) for a later `run()`. */
+  /**
+   * Flask-SocketIO's `init_app`: an `http.Server` / `https.Server` is attached at once
+   * (see {@link attach}); a request listener (Express, Connect, Koa) is kept for `run()`.
+   *
+   * @example
+   * ```ts
+   * const io = new SocketIO({ corsAllowedOrigins: '*' });
+   * io.initApp(expressApp);
+   * await io.run(undefined, { port: 5000 });
+   * ```
+   */
   initApp(app: AppLike): this {
-    this.#app = app;
+    this.#app = resolveApp(app, 'initApp(app)');
+    if (this.#app.server !== undefined) this.attach(this.#app.server);
     return this;
+  }
+
+  /**
+   * Serves `/socket.io/` on the app's own server from now on, as socket.io's
+   * `new Server(httpServer)` does: the app calls `server.listen()` itself, and the
+   * server's other requests still reach the app. `new SocketIO(server, options)` does
+   * this in the constructor. `stop()` closes the server, as socket.io's `close()` does.
+   *
+   * @example
+   * ```ts
+   * const server = http.createServer(app);
+   * const io = new SocketIO({ corsAllowedOrigins: '*' }).attach(server);
+   * server.listen(3000);
+   * ```
+   */
+  attach(server: WebServer): this {
+    if (!isWebServer(server))
+      throw new UsageError(
+        'io.attach(server): pass an http.Server or https.Server (for an Express app: http.createServer(app); or use io.run(app, { port }))',
+      );
+    if (this.#inPool) return this;
+    this.scheduler.reopen?.();
+    this.engine.attach(server);
+    this.#servers.add(server);
+    if (this.#app.server === undefined && this.#app.listener === undefined) this.#app = { server };
+    void this.#bus?.listen().catch((error: unknown) => this.#queueError(error));
+    return this;
+  }
+
+  /**
+   * Creates an http.Server for `/socket.io/` alone and listens on `port` (every
+   * interface unless `host` is given), like socket.io's `io.listen(port)`.
+   *
+   * @example
+   * ```ts
+   * const { port } = await new SocketIO({ corsAllowedOrigins: '*' }).listen(3000);
+   * ```
+   */
+  listen(port: number, host?: string): Promise<ListenAddress> {
+    return this.#serve({ listener: undefined }, host, port);
   }
 
   /**
@@ -213,6 +303,7 @@ export class SocketIO {
    * a custom name, or `'*'` for everything else). Returns the handler.
    */
   on<F extends EventHandler>(event: string, handler: F, options: { namespace?: string } = {}): F {
+    checkRegistration('io.on', event, handler, options);
     this.#hub.registry.on(namespaceName(options.namespace), event, handler);
     return handler;
   }
@@ -248,12 +339,16 @@ export class SocketIO {
 
   /** Emits from anywhere: to a room or sid with `to`, else to every client of the namespace. */
   emit(event: string, data?: unknown, options: ServerEmitOptions = {}): void {
+    checkOptionNames('io.emit()', options, EMIT_OPTIONS);
+    const skip = new Set(list(options.skipSid) ?? []);
+    const sender = options.includeSelf === false ? currentSid() : undefined;
+    if (sender !== undefined) skip.add(sender);
     this.#ops.emit({
       nsp: namespaceName(options.namespace),
       event,
       args: toArgs(data),
       to: list(options.to ?? options.room),
-      skip: new Set(list(options.skipSid) ?? []),
+      skip,
       callback: options.callback,
       ignoreQueue: options.ignoreQueue === true,
     });
@@ -261,23 +356,26 @@ export class SocketIO {
 
   /** Sends an unnamed message (`json` event with `{ json: true }`) from anywhere. */
   send(data: unknown, options: ServerEmitOptions & { json?: boolean } = {}): void {
+    checkOptionNames('io.send()', options, SEND_OPTIONS);
     const { json, ...rest } = options;
     this.emit(json === true ? 'json' : 'message', data, rest);
   }
 
   /** Removes every client from a room. */
   closeRoom(room: string, options: { namespace?: string; ignoreQueue?: boolean } = {}): void {
+    checkOptionNames('io.closeRoom()', options, CLOSE_ROOM_OPTIONS);
     this.#ops.closeRoom(room, namespaceName(options.namespace), options.ignoreQueue === true);
   }
 
   /** Emits to one client (`to` is required) and waits for its ack arguments. */
-  call(
+  async call(
     event: string,
     data?: unknown,
     options: { to?: string; namespace?: string; timeout?: number } = {},
   ): Promise<unknown[]> {
+    checkOptionNames('io.call()', options, CALL_OPTIONS);
     if (options.to === undefined)
-      return Promise.reject(new UsageError('io.call(): pass { to: sid } to name the client'));
+      throw new UsageError('io.call(): pass { to: sid } to name the client');
     return this.#ops.call({
       nsp: namespaceName(options.namespace),
       event,
@@ -310,11 +408,30 @@ export class SocketIO {
     return this.engine.phaseCounts();
   }
 
-  /** Attaches to the app and starts listening; resolves once listening. */
+  /**
+   * Flask-SocketIO's `run`: attaches to the app (an http.Server or https.Server, a
+   * request listener such as an Express app, a Koa app, or the one given to the
+   * constructor) and listens on `host` (default 127.0.0.1) and `port` (default
+   * 5000); resolves once listening.
+   *
+   * @example
+   * ```ts
+   * await io.run(expressApp, { host: '0.0.0.0', port: 8000 });
+   * ```
+   */
   async run(app?: AppLike, where: { host?: string; port?: number } = {}): Promise<ListenAddress> {
+    const resolved = app === undefined ? this.#app : resolveApp(app, 'io.run(app, { host, port })');
+    if (typeof where !== 'object' || where === null)
+      throw new UsageError('io.run(app, { host, port }): the second argument must be an object');
+    checkOptionNames('io.run()', where, WHERE_OPTIONS);
+    if (app !== undefined) this.#app = resolved;
+    return this.#serve(resolved, where.host ?? '127.0.0.1', where.port ?? 5000);
+  }
+
+  async #serve(app: ResolvedApp, host: string | undefined, port: number): Promise<ListenAddress> {
     // In a worker-pool thread the main thread serves; run() does nothing here.
     if (this.#inPool) return { host: '', port: 0 };
-    if (this.#server !== undefined)
+    if (this.#listening !== undefined)
       throw new UsageError('run(): the server is already running; call stop() first');
     // A server run again after stop(): its scheduler takes work again.
     this.scheduler.reopen?.();
@@ -322,47 +439,17 @@ export class SocketIO {
       await this.scheduler.ready();
       await this.scheduler.loadExports();
     }
-    if (app !== undefined) this.#app = app;
-    const host = where.host ?? '127.0.0.1';
     this.#status?.checkHost(host);
-    const server = attachApp(this.engine, this.#withStatusPage(this.#app));
+    const server = attachApp(this.engine, app);
+    this.#servers.add(server);
     await this.#bus?.listen();
-    this.#address = await listen(server, {
-      host: where.host ?? '127.0.0.1',
-      port: where.port ?? 5000,
-    });
-    this.#server = server;
+    this.#address = await listen(server, { host, port });
+    this.#listening = server;
     return this.#address;
   }
 
-  /** Wraps the app so the status page (when on) is answered before it. */
-  #withStatusPage(app: AppLike): AppLike {
-    const status = this.#status;
-    if (status === undefined) return app;
-    const path = this.engine.options.path;
-    if (typeof app === 'object') {
-      // An http.Server (wrapped once, however often it is run): answer the page ahead of its
-      // own listeners.
-      if (this.#statusWrapped.has(app)) return app;
-      this.#statusWrapped.add(app);
-      const earlier = app.listeners('request') as ((
-        req: IncomingMessage,
-        res: ServerResponse,
-      ) => void)[];
-      app.removeAllListeners('request');
-      app.on('request', (req: IncomingMessage, res: ServerResponse) => {
-        if (status.handles(req)) return void status.answer(req, res, path);
-        for (const listener of earlier) listener.call(app, req, res);
-        if (earlier.length === 0)
-          res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found');
-      });
-      return app;
-    }
-    return (req: IncomingMessage, res: ServerResponse): void => {
-      if (status.handles(req)) return void status.answer(req, res, path);
-      if (app !== undefined) return void app(req, res);
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found');
-    };
+  #queueError(error: unknown): void {
+    this.#hub.options.logger.error('message queue subscribe failed:', error);
   }
 
   /** Where the server listens (after `run()`). */
@@ -377,10 +464,11 @@ export class SocketIO {
     // Closing removes clients from the set: keep them to wait for their disconnect handlers.
     const clients = [...this.#clients.values()];
     this.engine.close();
-    const server = this.#server;
-    this.#server = undefined;
+    const servers = [...this.#servers];
+    this.#servers.clear();
+    this.#listening = undefined;
     this.#address = undefined;
-    if (server !== undefined) {
+    for (const server of servers) {
       await unlisten(server);
       // An app's own http.Server may be run again: it must not keep this run's listeners.
       this.engine.detach(server);

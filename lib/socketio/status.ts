@@ -43,6 +43,11 @@ export interface StatusSnapshot {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
+/** A peer address on this machine (127.0.0.0/8, ::1, or 127.x mapped into IPv6). */
+function isLoopbackAddress(address: string): boolean {
+  return address === '::1' || /^(::ffff:)?127\./.test(address);
+}
+
 /**
  * Serves the page and feeds its namespace.
  *
@@ -75,18 +80,20 @@ export class StatusPage {
     });
   }
 
-  /** Refuses to serve the page unguarded beyond loopback. */
-  checkHost(host: string): void {
-    if (this.options.auth === undefined && !LOOPBACK.has(host)) {
+  /** Refuses to serve the page unguarded beyond loopback (`host` undefined: every interface). */
+  checkHost(host: string | undefined): void {
+    if (this.options.auth === undefined && (host === undefined || !LOOPBACK.has(host))) {
       throw new UsageError(
-        `statusPage needs an auth check when the server listens on ${host}: pass statusPage: { auth: (req) => … }`,
+        `statusPage needs an auth check when the server listens on ${host ?? 'every interface'}: pass statusPage: { auth: (req) => … }`,
       );
     }
   }
 
   async #allowed(req: StatusRequest): Promise<boolean> {
+    // Unguarded, the page is for this machine only, whichever server it was attached to.
+    if (this.options.auth === undefined) return isLoopbackAddress(req.remoteAddress);
     try {
-      return this.options.auth === undefined ? true : (await this.options.auth(req)) === true;
+      return (await this.options.auth(req)) === true;
     } catch {
       return false;
     }

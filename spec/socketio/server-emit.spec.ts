@@ -54,6 +54,19 @@ for (const asyncMode of ASYNC_MODES_UNDER_TEST) {
         ]);
       });
 
+      it('skips the sender with includeSelf: false when io.emit runs inside a handler', async function () {
+        h.io.on('announce', (text: string) => {
+          h.io.emit('news', text, { includeSelf: false });
+          h.io.emit('news', `${text} (all)`);
+        });
+        const [ann, bob] = [await h.connect(), await h.connect()];
+        await ann.emitAck('announce', 'from ann');
+        expect(await newsOf([ann, bob])).to.deep.equal([
+          ['from ann (all)'],
+          ['from ann', 'from ann (all)'],
+        ]);
+      });
+
       it("sends 'message' and 'json' with io.send", async function () {
         const peer = await h.connect();
         h.io.send('hello');
