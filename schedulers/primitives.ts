@@ -2,7 +2,7 @@
  * Building blocks shared by the schedulers: a promise-backed task, a waiting
  * queue and an event. Each mode composes them with its own way of running code.
  */
-import type { AsyncMode, Clock, Event, Queue, Task } from './scheduler.js';
+import type { AsyncMode, Clock, Event, Queue, Task, TaskMode } from './scheduler.js';
 
 /** What a scheduler reports when a background task fails (it never crashes the process). */
 export type TaskErrorReporter = (error: unknown) => void;
@@ -19,13 +19,11 @@ export type TaskErrorReporter = (error: unknown) => void;
 export class PromiseTask<T> implements Task<T> {
   #alive = true;
   #result: T | undefined;
+  #mode: TaskMode;
   readonly #done: Promise<T>;
 
-  constructor(
-    readonly mode: AsyncMode,
-    running: Promise<T>,
-    report: TaskErrorReporter,
-  ) {
+  constructor(mode: TaskMode, running: Promise<T>, report: TaskErrorReporter) {
+    this.#mode = mode;
     this.#done = running.then(
       (value) => {
         this.#alive = false;
@@ -40,6 +38,15 @@ export class PromiseTask<T> implements Task<T> {
     );
     // The error was reported; a task nobody joins must not become an unhandled rejection.
     this.#done.catch(() => undefined);
+  }
+
+  get mode(): TaskMode {
+    return this.#mode;
+  }
+
+  /** Records where a task that started `pending` runs, once that is decided. */
+  place(mode: AsyncMode): void {
+    this.#mode = mode;
   }
 
   isAlive(): boolean {

@@ -19,6 +19,20 @@ export const ASYNC_MODES = ['event-loop', 'worker-pool', 'cooperative'] as const
 /** One of {@link ASYNC_MODES}. */
 export type AsyncMode = (typeof ASYNC_MODES)[number];
 
+/**
+ * Where a background task runs: an async mode, or `'pending'` while the `worker-pool`
+ * mode waits for the app module to finish evaluating before it can tell whether the
+ * task is one of the module's exports (a task the module starts from its own top-level
+ * code, e.g. after `await io.run()`).
+ *
+ * @example
+ * ```ts
+ * const task = io.startBackgroundTask(nightlyReport);
+ * console.log(task.mode); // 'worker-pool', 'event-loop', 'cooperative' or 'pending'
+ * ```
+ */
+export type TaskMode = AsyncMode | 'pending';
+
 /** Opaque handle returned by {@link Clock.setTimeout}. */
 export type TimerHandle = object | number;
 
@@ -50,8 +64,12 @@ export interface Clock {
  * ```
  */
 export interface Task<T = unknown> {
-  /** Where the task runs: the scheduler's mode, or `event-loop` for a closure kept on the main thread. */
-  readonly mode: AsyncMode;
+  /**
+   * Where the task runs: the scheduler's mode, or `event-loop` for a closure kept on the
+   * main thread; `pending` until a worker-pool task started by the app module's own
+   * top-level code is placed, once that code has finished running.
+   */
+  readonly mode: TaskMode;
   /** True until the task has returned or thrown. */
   isAlive(): boolean;
   /** Resolves with the task's result when it ends; rejects with its error. */

@@ -8,7 +8,14 @@ const data = poolWorkerData();
 if (data === undefined) throw new Error('worker-pool-thread.js runs only inside the worker pool');
 
 const app = (await import(data.appModule)) as Record<string, unknown>;
-post({ kind: 'ready', thread: threadId, keys: jobRunner()?.keys() ?? [] });
+post({
+  kind: 'ready',
+  thread: threadId,
+  keys: jobRunner()?.keys() ?? [],
+  functions: Object.values(app).flatMap((value) =>
+    typeof value === 'function' ? [value.name] : [],
+  ),
+});
 
 /** A job (one handler invocation) or a background task (an exported function). */
 export type PoolTask =

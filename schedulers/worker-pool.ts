@@ -14,7 +14,7 @@ import { realClock } from './clock.js';
 import { EventLoopScheduler } from './event-loop.js';
 import { invoke, PromiseTask } from './primitives.js';
 import type { TaskErrorReporter } from './primitives.js';
-import type { Clock, Event, HandlerJob, Queue, Scheduler, Task } from './scheduler.js';
+import type { AsyncMode, Clock, Event, HandlerJob, Queue, Scheduler, Task } from './scheduler.js';
 import type { PoolMessage } from './worker-runtime.js';
 
 /** Options of {@link WorkerPoolScheduler}. */
@@ -51,6 +51,11 @@ export function loadPiscina(): typeof Piscina {
   }
 }
 
+/** A task's name for the debug log. */
+function taskName(target: { readonly name: string }): string {
+  return target.name || '(anonymous)';
+}
+
 /** Which route key (`nsp\0event`) a job is for; jobs whose key no thread knows run locally. */
 export function routeKey(nsp: string, event: string): string {
   return `${nsp}\0${event}`;
@@ -81,7 +86,11 @@ export class WorkerPoolScheduler implements Scheduler {
   #nextJobId = 0;
   #running = 0;
   #effects: EffectHandler = () => undefined;
+  /** The app module's namespace on the main thread, once it has finished evaluating. */
   #exports: Record<string, unknown> | undefined;
+  #exportsLoading: Promise<void> | undefined;
+  /** The `name` of every function the app module exports, as the pool threads report it. */
+  #exportedNames: ReadonlySet<string> | undefined;
   #closed = false;
   /** What runs on the main thread (jobs no pool thread has, closures, sleeps) runs as in event-loop mode. */
   readonly #local: EventLoopScheduler;
@@ -159,6 +168,7 @@ export class WorkerPoolScheduler implements Scheduler {
     switch (message.kind) {
       case 'ready':
         for (const key of message.keys) this.#keys.add(key);
+        this.#exportedNames ??= new Set(message.functions);
         this.#readyThreads.add(message.thread);
         if (this.#readyThreads.size >= this.workers) {
           const waiters = this.#readyWaiters;
@@ -233,27 +243,80 @@ export class WorkerPoolScheduler implements Scheduler {
     }).then((outcome) => remote.settle(outcome));
   }
 
+  /**
+   * Starts a background task: an exported function of the app module in the pool, any
+   * other function on the main thread. While the app module is still evaluating (a task
+   * its own top-level code starts, e.g. after `await io.run()`), a function that may be
+   * one of its exports waits for it to finish (`task.mode` is `pending` until then).
+   */
   startBackgroundTask<A extends unknown[], T>(
     target: (...args: A) => T | Promise<T>,
     ...args: A
   ): Task<Awaited<T>> {
+    if (this.#exports !== undefined || this.#closed || !this.#mayBeExported(target)) {
+      return this.#place(target, args).task;
+    }
+    this.#debug(
+      `background task ${taskName(target)} waits for the app module to finish evaluating, to tell whether the module exports it`,
+    );
+    const task: PromiseTask<Awaited<T>> = new PromiseTask(
+      'pending',
+      this.loadExports().then(() => {
+        const placed = this.#place(target, args);
+        task.place(placed.mode);
+        return placed.task.join();
+      }),
+      // The placed task reports its own failure.
+      () => undefined,
+    );
+    return task;
+  }
+
+  /** Starts a task where it belongs, as far as the exports loaded so far tell. */
+  #place<A extends unknown[], T>(
+    target: (...args: A) => T | Promise<T>,
+    args: A,
+  ): { mode: AsyncMode; task: Task<Awaited<T>> } {
     const exportName = this.#exportName(target);
     if (exportName === undefined || this.#closed) {
       this.#debug(
-        `background task ${target.name || '(anonymous)'} is not exported by the app module: it runs on the main thread`,
+        `background task ${taskName(target)} ${this.#closed ? 'started after the worker pool closed' : 'is not exported by the app module'}: it runs on the main thread`,
       );
-      return this.#local.startBackgroundTask(target, ...args);
+      return { mode: this.#local.mode, task: this.#local.startBackgroundTask(target, ...args) };
     }
     this.#debug(`background task ${exportName} runs in the worker pool`);
     const running = this.#track(
       this.#pool.run({ kind: 'task', exportName, args }) as Promise<Awaited<T>>,
     );
-    return new PromiseTask(this.mode, running, this.#onTaskError);
+    return { mode: this.mode, task: new PromiseTask(this.mode, running, this.#onTaskError) };
   }
 
-  /** Loads the app module's exports on the main thread, so exported tasks can be recognised. */
-  async loadExports(): Promise<void> {
-    this.#exports ??= (await import(this.#appModule)) as Record<string, unknown>;
+  /**
+   * Whether a function may be one of the app module's exports: unknown until a pool
+   * thread has reported the names of the functions the module exports.
+   */
+  #mayBeExported(target: { readonly name: string }): boolean {
+    return this.#exportedNames?.has(target.name) ?? true;
+  }
+
+  /**
+   * Loads the app module's exports on the main thread, so exported tasks can be
+   * recognised. Never awaited by `run()`: the app module often calls `run()` from its
+   * own top-level `await`, and importing a module that is still evaluating waits for it
+   * to finish. A module that cannot be loaded exports nothing here (tasks stay on the
+   * main thread); the pool threads report why it fails.
+   */
+  loadExports(): Promise<void> {
+    this.#exportsLoading ??= import(this.#appModule).then(
+      (namespace: Record<string, unknown>) => {
+        this.#exports = namespace;
+      },
+      (error: unknown) => {
+        this.#exports = {};
+        this.#debug(`the app module could not be loaded on the main thread: ${String(error)}`);
+      },
+    );
+    return this.#exportsLoading;
   }
 
   #exportName(target: unknown): string | undefined {

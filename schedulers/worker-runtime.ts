@@ -30,7 +30,13 @@ export interface JobRunner {
 
 /** Messages on the pool's channel. */
 export type PoolMessage =
-  | { readonly kind: 'ready'; readonly thread: number; readonly keys: string[] }
+  | {
+      readonly kind: 'ready';
+      readonly thread: number;
+      readonly keys: string[];
+      /** The `name` of every function the app module exports. */
+      readonly functions: string[];
+    }
   | {
       readonly kind: 'effect';
       readonly thread: number;

@@ -28,7 +28,11 @@ export interface EngineOptions {
   upgradeTimeout?: number;
   /** Largest POST body or WebSocket message, in bytes. Default 1e6. */
   maxHttpBufferSize?: number;
-  /** Largest number of packets in one polling POST. Default 1000. */
+  /**
+   * Largest number of packets in one polling POST. Default: no count limit; a POST is
+   * bounded by `maxHttpBufferSize` bytes only, as in the npm socket.io server, whose
+   * clients send a burst of emits in one POST.
+   */
   maxPacketsPerPayload?: number;
   /** Bytes queued for a client before it is closed as not reading. Default 16 MiB. */
   outboxHighWaterMark?: number;
@@ -82,7 +86,8 @@ export interface ResolvedEngineOptions {
   readonly pingTimeoutMs: number;
   readonly upgradeTimeoutMs: number;
   readonly maxHttpBufferSize: number;
-  readonly maxPacketsPerPayload: number;
+  /** Undefined: no count limit (bytes only). */
+  readonly maxPacketsPerPayload: number | undefined;
   readonly outboxHighWaterMark: number;
   readonly allowUpgrades: boolean;
   readonly transports: readonly TransportName[];
@@ -180,7 +185,10 @@ export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngin
     pingTimeoutMs: seconds('pingTimeout', options.pingTimeout, 20),
     upgradeTimeoutMs: seconds('upgradeTimeout', options.upgradeTimeout, 10),
     maxHttpBufferSize: count('maxHttpBufferSize', options.maxHttpBufferSize, 1e6, 16),
-    maxPacketsPerPayload: count('maxPacketsPerPayload', options.maxPacketsPerPayload, 1000),
+    maxPacketsPerPayload:
+      options.maxPacketsPerPayload === undefined
+        ? undefined
+        : count('maxPacketsPerPayload', options.maxPacketsPerPayload, 1),
     outboxHighWaterMark: count(
       'outboxHighWaterMark',
       options.outboxHighWaterMark,

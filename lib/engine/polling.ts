@@ -115,6 +115,8 @@ export class PollingTransport implements Transport {
   #receive(req: IncomingMessage, res: ServerResponse, body: string): void {
     let packets: Packet[];
     try {
+      // The body is bounded by bytes already; by packet count only when maxPacketsPerPayload
+      // is set (the official client sends a whole burst of emits in one POST).
       packets = decodePayload(body, this.options.maxPacketsPerPayload);
     } catch (error) {
       const detail = error instanceof ParseError ? error.message : 'unreadable payload';

@@ -436,8 +436,13 @@ export class SocketIO {
     // A server run again after stop(): its scheduler takes work again.
     this.scheduler.reopen?.();
     if (this.scheduler instanceof WorkerPoolScheduler) {
+      // Not awaited: run() is often called from the app module's own top-level await, and
+      // the module's exports exist only once it has finished evaluating. Tasks wait for
+      // them where they must (see WorkerPoolScheduler.startBackgroundTask).
+      void this.scheduler.loadExports();
+      // Pool threads load the app module in threads of their own, so this wait does not
+      // depend on the main thread's evaluation of it.
       await this.scheduler.ready();
-      await this.scheduler.loadExports();
     }
     this.#status?.checkHost(host);
     const server = attachApp(this.engine, app);

@@ -47,7 +47,7 @@ describe('resolveEngineOptions', function () {
         pingTimeoutMs: 20_000,
         upgradeTimeoutMs: 10_000,
         maxHttpBufferSize: 1e6,
-        maxPacketsPerPayload: 1000,
+        maxPacketsPerPayload: undefined,
         outboxHighWaterMark: 16 * 1024 * 1024,
         allowUpgrades: true,
         transports: ['polling', 'websocket'],

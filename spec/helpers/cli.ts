@@ -1,7 +1,7 @@
 /**
  * Runs the command line (`node dist/lib/cli.js ...`) from the repository root,
  * either to completion (for the error paths) or as a server in a process group
- * of its own, so that the front of `--processes`, the supervisor of `--reload`
+ * of its own (as is an app that runs itself with plain `node`), so that the front of `--processes`, the supervisor of `--reload`
  * and the tsx child of a TypeScript app all end with it (SIGTERM, then SIGKILL).
  */
 import { spawn } from 'node:child_process';
@@ -58,7 +58,7 @@ export function runCli(args: readonly string[], ms = 10_000): Promise<CliResult>
   });
 }
 
-/** A CLI server started by a spec. */
+/** A server process started by a spec: the CLI, or an app module run with plain `node`. */
 export class CliServer {
   #stdout = '';
   #stderr = '';
@@ -78,7 +78,20 @@ export class CliServer {
 
   /** Starts `node dist/lib/cli.js <args>` in a new process group. */
   static start(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliServer {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    return CliServer.#spawn([CLI, ...args], args, env);
+  }
+
+  /** Starts `node <script>`, an app that runs itself without the CLI, in a new process group. */
+  static script(script: string, env: NodeJS.ProcessEnv = {}): CliServer {
+    return CliServer.#spawn([script], [], env);
+  }
+
+  static #spawn(
+    argv: readonly string[],
+    args: readonly string[],
+    env: NodeJS.ProcessEnv,
+  ): CliServer {
+    const child = spawn(process.execPath, argv, {
       cwd: REPO_ROOT,
       env: cliEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,6 +17,12 @@ export async function hasSettled(promise: Promise<unknown>): Promise<boolean> {
   return settled;
 }
 
+/** A pool thread's id as a worker-pool task or handler reports it: a number other than the main thread's 0. */
+export function expectPoolThread(value: unknown): void {
+  expect(value).to.be.a('number');
+  expect(value).to.not.equal(0);
+}
+
 /** Collects unhandled rejections while a test runs. */
 export function watchUnhandledRejections(): { reasons: unknown[]; stop(): void } {
   const reasons: unknown[] = [];

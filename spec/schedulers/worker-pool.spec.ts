@@ -16,7 +16,7 @@ import type { EngineConnection } from '../../lib/index.js';
 import { waitFor } from '../helpers/raw-engine.js';
 import { SioPeer, bytesOf, within } from '../helpers/socketio.js';
 import type { ClientOptions } from '../helpers/socketio.js';
-import { watchUnhandledRejections } from '../helpers/schedulers.js';
+import { expectPoolThread, watchUnhandledRejections } from '../helpers/schedulers.js';
 
 type WorkerApp = typeof import('../fixtures/worker-app.js');
 type ExtraApp = typeof import('../fixtures/worker-app-extra.js');
@@ -70,12 +70,6 @@ function ackWithin(
 /** The process's OS threads (Linux), or undefined where /proc is not available. */
 function osThreads(): number | undefined {
   return existsSync('/proc/self/task') ? readdirSync('/proc/self/task').length : undefined;
-}
-
-/** A pool thread's id as a handler reports it: a number other than the main thread's 0. */
-function expectPoolThread(value: unknown): void {
-  expect(value).to.be.a('number');
-  expect(value).to.not.equal(0);
 }
 
 describe('worker-pool mode: handlers of the app module (spec/fixtures/worker-app)', function () {

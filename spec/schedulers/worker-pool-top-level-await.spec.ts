@@ -1,0 +1,109 @@
+/**
+ * The README's worker-pool pattern: an app module that runs its own server
+ * from a top-level `await io.run()` (guarded by `isMainThread`) and then
+ * starts an exported background task. `run()` must not wait for that module
+ * to finish evaluating (it is still awaiting `run()`); a task the module starts
+ * there runs in the pool if the module exports it, which the main thread can
+ * only tell once the module has finished, and on the main thread otherwise.
+ */
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { REPO_ROOT } from '../helpers/browser.js';
+import { CliClients, CliServer } from '../helpers/cli.js';
+import { expectPoolThread } from '../helpers/schedulers.js';
+
+import type { Started } from '../fixtures/worker-app-placement.js';
+
+type PlacementApp = typeof import('../fixtures/worker-app-placement.js');
+
+describe('worker-pool mode: an app module started with plain node, serving from its top-level await (spec/fixtures/worker-app-script)', function () {
+  const script = join(REPO_ROOT, 'dist', 'spec', 'fixtures', 'worker-app-script.js');
+  const clients = new CliClients();
+  let server: CliServer;
+  let port: number;
+
+  before(async function () {
+    server = CliServer.script(script, { WORKER_APP_PORT: '0' });
+    const [, listening] = await server.waitForOutput(/listening on (\d+)/);
+    port = Number(listening);
+  });
+
+  after(async function () {
+    clients.close();
+    await server.stop();
+  });
+
+  it('starts listening: run() resolves while the module that called it is still evaluating', function () {
+    expect(port).to.be.greaterThan(0);
+    expect(server.exited).to.equal(false);
+  });
+
+  it('runs a handler of the module in a pool thread: its emit and its ack reach the official client', async function () {
+    const peer = await clients.connect(port, { transports: ['websocket'] });
+    const [result] = (await peer.emitAck('resize', 640)) as [{ size: unknown; thread: unknown }];
+    expect(result.size).to.equal(640);
+    expectPoolThread(result.thread);
+    expect(peer.inbox('progress').items).to.deep.equal([[100]]);
+  });
+
+  it('runs the exported background task started after `await io.run()` in a pool thread', async function () {
+    const [, thread] = await server.waitForOutput(/nightly report ran on thread (\d+)/);
+    expectPoolThread(Number(thread));
+  });
+});
+
+describe('worker-pool mode: background tasks the app module starts from its own top-level code (spec/fixtures/worker-app-placement)', function () {
+  let app: PlacementApp;
+
+  before(async function () {
+    // Resolves once the module's top-level code is done: it awaits run(), then a task.
+    app = await import('../fixtures/worker-app-placement.js');
+  });
+
+  after(async function () {
+    await app.io.stop();
+  });
+
+  /** What the top-level code started under `label`. */
+  function started(label: string): Started {
+    const entry = app.started.get(label);
+    if (entry === undefined) throw new Error(`the fixture started no task "${label}"`);
+    return entry;
+  }
+
+  it('an exported function is pending while the module evaluates, then runs in the pool', async function () {
+    const { task, modeAtStart } = started('exported');
+    expect(modeAtStart).to.equal('pending');
+    expectPoolThread(await task.join());
+    expect(task.mode).to.equal('worker-pool');
+  });
+
+  it('a closure named like no export runs on the main thread at once, so the top-level code may wait for it', async function () {
+    const { task, modeAtStart } = started('closure');
+    expect(modeAtStart).to.equal('event-loop');
+    expect(await task.join()).to.equal(0);
+    expect(app.awaitedClosureThread).to.equal(0);
+  });
+
+  it('a local function that shares an export’s name waits too, then runs on the main thread: exports are told by identity', async function () {
+    const { task, modeAtStart } = started('same name');
+    expect(modeAtStart).to.equal('pending');
+    expect(await task.join()).to.equal(0);
+    expect(task.mode).to.equal('event-loop');
+  });
+
+  it('the debug log says, for each task, why it waited and where it ran', function () {
+    expect(app.debugLogs).to.include.members([
+      'background task report waits for the app module to finish evaluating, to tell whether the module exports it',
+      'background task report runs in the worker pool',
+      'background task report is not exported by the app module: it runs on the main thread',
+      'background task (anonymous) is not exported by the app module: it runs on the main thread',
+    ]);
+  });
+
+  it('once the module has finished, an exported task is placed at once', async function () {
+    const task = app.io.startBackgroundTask(app.report);
+    expect(task.mode).to.equal('worker-pool');
+    expectPoolThread(await task.join());
+  });
+});
