@@ -83,6 +83,8 @@ export class WorkerPoolScheduler implements Scheduler {
   readonly #keys = new Set<string>();
   readonly #readyThreads = new Set<number>();
   #readyWaiters: (() => void)[] = [];
+  /** Jobs that arrived before any thread had loaded the app module (a server attached without run()). */
+  #earlyJobs: (() => void)[] = [];
   #nextJobId = 0;
   #running = 0;
   #effects: EffectHandler = () => undefined;
@@ -121,7 +123,11 @@ export class WorkerPoolScheduler implements Scheduler {
       // sleeps and background tasks in it progress.
       atomics: 'disabled',
     });
-    pool.on('error', (error: unknown) => this.#onTaskError(error));
+    pool.on('error', (error: unknown) => {
+      this.#onTaskError(error);
+      // A thread that cannot load the app module never reports ready: early jobs run here.
+      this.#releaseEarlyJobs();
+    });
     return [channel, pool];
   }
 
@@ -170,6 +176,7 @@ export class WorkerPoolScheduler implements Scheduler {
         for (const key of message.keys) this.#keys.add(key);
         this.#exportedNames ??= new Set(message.functions);
         this.#readyThreads.add(message.thread);
+        this.#releaseEarlyJobs();
         if (this.#readyThreads.size >= this.workers) {
           const waiters = this.#readyWaiters;
           this.#readyWaiters = [];
@@ -219,8 +226,20 @@ export class WorkerPoolScheduler implements Scheduler {
     return this.#keys.has(key) || this.#keys.has(routeKey(nsp, '*'));
   }
 
+  #releaseEarlyJobs(): void {
+    const jobs = this.#earlyJobs;
+    this.#earlyJobs = [];
+    for (const run of jobs) run();
+  }
+
   dispatch<T>(job: HandlerJob<T>): Promise<T> {
     const remote = job.remote;
+    if (remote !== undefined && !this.#closed && this.#readyThreads.size === 0) {
+      // Which handlers the threads have is not known yet: wait for the first one to say.
+      return new Promise<void>((resolve) => this.#earlyJobs.push(resolve)).then(() =>
+        this.dispatch(job),
+      );
+    }
     if (remote === undefined || this.#closed || !this.handles(remote.key)) {
       return this.#local.dispatch(job);
     }
@@ -340,6 +359,7 @@ export class WorkerPoolScheduler implements Scheduler {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#releaseEarlyJobs();
     this.#channel.close();
     for (const job of this.#jobs.values()) job.reject(new Error('the worker pool was closed'));
     this.#jobs.clear();

@@ -277,7 +277,7 @@ export class SocketIO {
         'io.attach(server): pass an http.Server or https.Server (for an Express app: http.createServer(app); or use io.run(app, { port }))',
       );
     if (this.#inPool) return this;
-    this.scheduler.reopen?.();
+    this.#startScheduler();
     this.engine.attach(server);
     this.#servers.add(server);
     if (this.#app.server === undefined && this.#app.listener === undefined) this.#app = { server };
@@ -433,17 +433,10 @@ export class SocketIO {
     if (this.#inPool) return { host: '', port: 0 };
     if (this.#listening !== undefined)
       throw new UsageError('run(): the server is already running; call stop() first');
-    // A server run again after stop(): its scheduler takes work again.
-    this.scheduler.reopen?.();
-    if (this.scheduler instanceof WorkerPoolScheduler) {
-      // Not awaited: run() is often called from the app module's own top-level await, and
-      // the module's exports exist only once it has finished evaluating. Tasks wait for
-      // them where they must (see WorkerPoolScheduler.startBackgroundTask).
-      void this.scheduler.loadExports();
-      // Pool threads load the app module in threads of their own, so this wait does not
-      // depend on the main thread's evaluation of it.
-      await this.scheduler.ready();
-    }
+    this.#startScheduler();
+    // Pool threads load the app module in threads of their own, so this wait does not
+    // depend on the main thread's evaluation of it.
+    if (this.scheduler instanceof WorkerPoolScheduler) await this.scheduler.ready();
     this.#status?.checkHost(host);
     const server = attachApp(this.engine, app);
     this.#servers.add(server);
@@ -451,6 +444,15 @@ export class SocketIO {
     this.#address = await listen(server, { host, port });
     this.#listening = server;
     return this.#address;
+  }
+
+  /** Readies the scheduler for serving (again, after a stop()). */
+  #startScheduler(): void {
+    this.scheduler.reopen?.();
+    // Not awaited: run() is often called from the app module's own top-level await, and
+    // the module's exports exist only once it has finished evaluating. Tasks wait for
+    // them where they must (see WorkerPoolScheduler.startBackgroundTask).
+    if (this.scheduler instanceof WorkerPoolScheduler) void this.scheduler.loadExports();
   }
 
   #queueError(error: unknown): void {

@@ -16,16 +16,23 @@ import type { Started } from '../fixtures/worker-app-placement.js';
 
 type PlacementApp = typeof import('../fixtures/worker-app-placement.js');
 
+/** Starts a compiled fixture with plain node; resolves once it prints `listening on <port>`. */
+async function startScript(
+  fixture: string,
+  env: Record<string, string> = {},
+): Promise<{ server: CliServer; port: number }> {
+  const server = CliServer.script(join(REPO_ROOT, 'dist', 'spec', 'fixtures', fixture), env);
+  const [, listening] = await server.waitForOutput(/listening on (\d+)/);
+  return { server, port: Number(listening) };
+}
+
 describe('worker-pool mode: an app module started with plain node, serving from its top-level await (spec/fixtures/worker-app-script)', function () {
-  const script = join(REPO_ROOT, 'dist', 'spec', 'fixtures', 'worker-app-script.js');
   const clients = new CliClients();
   let server: CliServer;
   let port: number;
 
   before(async function () {
-    server = CliServer.script(script, { WORKER_APP_PORT: '0' });
-    const [, listening] = await server.waitForOutput(/listening on (\d+)/);
-    port = Number(listening);
+    ({ server, port } = await startScript('worker-app-script.js', { WORKER_APP_PORT: '0' }));
   });
 
   after(async function () {
@@ -49,6 +56,29 @@ describe('worker-pool mode: an app module started with plain node, serving from 
   it('runs the exported background task started after `await io.run()` in a pool thread', async function () {
     const [, thread] = await server.waitForOutput(/nightly report ran on thread (\d+)/);
     expectPoolThread(Number(thread));
+  });
+});
+
+describe('worker-pool mode: an app that attaches to its own http.Server and listens itself (spec/fixtures/worker-app-attached)', function () {
+  const clients = new CliClients();
+  let server: CliServer;
+  let port: number;
+
+  before(async function () {
+    ({ server, port } = await startScript('worker-app-attached.js'));
+  });
+
+  after(async function () {
+    clients.close();
+    await server.stop();
+  });
+
+  it('runs the very first event in a pool thread (it waits for the threads to load the app)', async function () {
+    const peer = await clients.connect(port, { transports: ['websocket'] });
+    const [first] = await peer.emitAck('thread');
+    expectPoolThread(first);
+    const [second] = await peer.emitAck('thread');
+    expectPoolThread(second);
   });
 });
 
