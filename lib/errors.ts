@@ -43,6 +43,9 @@ export const ENGINE_HTTP_ERRORS = {
   },
   // Not in the protocol's list: a new session asked of a server that is shutting down.
   EIO_ERR_SHUTTING_DOWN: { protocolCode: 3, message: 'Server shutting down', status: 503 },
+  // Not in the protocol's list: refused by an `engine.use()` middleware with next(error); the
+  // body carries that error's message and the status its `status` (403 without one).
+  EIO_ERR_REFUSED: { protocolCode: 4, message: 'Forbidden', status: 403 },
 } as const;
 
 /** One of the keys of {@link ENGINE_HTTP_ERRORS}. */
@@ -61,20 +64,24 @@ export type EngineHttpErrorCode = keyof typeof ENGINE_HTTP_ERRORS;
 export class EngineRequestError extends SocketIOActorsError {
   readonly status: number;
   readonly protocolCode: number;
+  readonly #detail: string | undefined;
 
-  constructor(code: EngineHttpErrorCode, detail?: string) {
+  /** `status` overrides the code's HTTP status (a middleware's refusal carries its own). */
+  constructor(code: EngineHttpErrorCode, detail?: string, status?: number) {
     const spec = ENGINE_HTTP_ERRORS[code];
     super(code, detail ? `${spec.message}: ${detail}` : spec.message);
-    this.status = spec.status;
+    this.status = status ?? spec.status;
     this.protocolCode = spec.protocolCode;
+    this.#detail = detail;
   }
 
-  /** The JSON body the protocol specifies. */
+  /** The JSON body the protocol specifies (a middleware's refusal: with its message). */
   body(): { code: number; message: string } {
-    return {
-      code: this.protocolCode,
-      message: ENGINE_HTTP_ERRORS[this.code as EngineHttpErrorCode].message,
-    };
+    const message =
+      this.code === 'EIO_ERR_REFUSED' && this.#detail !== undefined
+        ? this.#detail
+        : ENGINE_HTTP_ERRORS[this.code as EngineHttpErrorCode].message;
+    return { code: this.protocolCode, message };
   }
 }
 
@@ -269,6 +276,28 @@ export class DisconnectedError extends SocketIOActorsError {
 export class UsageError extends SocketIOActorsError {
   constructor(message: string) {
     super('SIO_ERR_USAGE', message);
+  }
+}
+
+/**
+ * `manageSession: false`: the HTTP session could not be reloaded from or saved to its
+ * store (a logout or an expiry removed it, or the store is down). A failed reload fails
+ * the event (it goes to the error handler); a failed save is logged.
+ *
+ * @example
+ * ```ts
+ * io.onError((error) => (error instanceof SessionStoreError ? 'please log in again' : undefined));
+ * ```
+ */
+export class SessionStoreError extends SocketIOActorsError {
+  constructor(
+    what: 'reloaded' | 'saved',
+    override readonly cause: unknown,
+  ) {
+    super(
+      'SIO_ERR_SESSION_STORE',
+      `the HTTP session could not be ${what} (logged out, expired, or its store is down): ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
   }
 }
 

@@ -4,7 +4,7 @@
  * packets take a direct path guarded by the cached phase.
  */
 import { EventEmitter } from 'node:events';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { createActor } from 'xstate';
 import type { Actor, AnyActorRef } from 'xstate';
 import type { Clock, TimerHandle } from '../../schedulers/scheduler.js';
@@ -22,6 +22,8 @@ import type { Transport, TransportSink } from './transport.js';
 
 /** What is known about the request that opened a connection. */
 export interface ConnectionRequest {
+  /** The handshake's HTTP request, as the `use()` middlewares left it (express-session's `session`, passport's `user`). */
+  readonly http: IncomingMessage;
   readonly headers: IncomingHttpHeaders;
   readonly query: Readonly<Record<string, string>>;
   readonly remoteAddress: string;

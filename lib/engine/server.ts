@@ -4,7 +4,13 @@
  * Knows nothing of Socket.IO; usable on its own like the `engine.io` package.
  */
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type {
+  IncomingMessage,
+  OutgoingHttpHeaders,
+  RequestListener,
+  ServerResponse,
+} from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { createActor, setup } from 'xstate';
@@ -12,7 +18,7 @@ import type { AnyActorRef } from 'xstate';
 import { realClock } from '../../schedulers/clock.js';
 import type { Clock } from '../../schedulers/scheduler.js';
 import { randomToken } from '../random.js';
-import { EngineRequestError, OptionError } from '../errors.js';
+import { EngineRequestError, OptionError, UsageError } from '../errors.js';
 import { EngineConnection } from './connection.js';
 import type { ConnectionOwner, ConnectionRequest } from './connection.js';
 import { PHASES } from './connection-machine.js';
@@ -25,6 +31,8 @@ import {
   sessionCookie,
 } from './http.js';
 import type { WebServer } from './listen.js';
+import { refusal, runMiddlewares, upgradeResponse } from './middleware.js';
+import type { EngineMiddleware, EngineRequest } from './middleware.js';
 import { ENGINE_OPTION_NAMES, resolveEngineOptions } from './options.js';
 import { checkOptionNames } from '../option-names.js';
 import type { EngineOptions, ResolvedEngineOptions, TransportName } from './options.js';
@@ -71,12 +79,20 @@ function newSid(prefix: string): string {
   return prefix + randomToken(16);
 }
 
+/** Gives a request the `_query` middlewares expect (engine.io's name for the parsed query). */
+function withQuery(req: IncomingMessage, url: URL): EngineRequest {
+  const request = req as EngineRequest;
+  request._query = Object.fromEntries(url.searchParams);
+  return request;
+}
+
 function describeRequest(
   req: IncomingMessage,
   url: URL,
   query: Record<string, string>,
 ): ConnectionRequest {
   return {
+    http: req,
     headers: req.headers,
     query,
     remoteAddress: req.socket.remoteAddress ?? '',
@@ -124,6 +140,9 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
   readonly files = new StaticFiles();
   /** Pages served beside the endpoint wherever it is attached (the status page). */
   readonly #routes = new Map<string, RequestListener>();
+  readonly #middlewares: EngineMiddleware[] = [];
+  /** Headers middlewares set on an upgrade request (a session cookie), for its 101 answer. */
+  readonly #upgradeHeaders = new WeakMap<IncomingMessage, OutgoingHttpHeaders>();
 
   constructor(options: EngineOptions = {}) {
     super();
@@ -143,6 +162,34 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
       clientTracking: false,
       WebSocket: EngineWebSocket,
     });
+    this.#wss.on('headers', (headers: string[], req: IncomingMessage) => {
+      const extra = this.#upgradeHeaders.get(req);
+      if (extra === undefined) return;
+      for (const [name, value] of Object.entries(extra))
+        for (const one of [value ?? []].flat()) headers.push(`${name}: ${String(one)}`);
+    });
+  }
+
+  /**
+   * Adds a Connect/Express-style middleware, run in order on every Engine.IO HTTP
+   * request (polling requests and WebSocket upgrades, not CORS preflights or the
+   * served client files) before it is handled: socket.io 4.6+'s `io.engine.use`.
+   * `next(error)` refuses the request with HTTP `error.status` (default 403) and
+   * the body `{"code":4,"message":error.message}`; a middleware may also answer the
+   * request itself. The handshake request, as the middlewares left it, is
+   * `request().http` in handlers.
+   *
+   * @example
+   * ```ts
+   * io.engine.use(session({ secret: 'keyboard cat', resave: false, saveUninitialized: false }));
+   * io.engine.use((req, res, next) => (req.headers['x-token'] === 'ok' ? next() : next(new Error('who are you?'))));
+   * ```
+   */
+  use(middleware: EngineMiddleware): this {
+    if (typeof middleware !== 'function')
+      throw new UsageError('engine.use(middleware): pass a (req, res, next) function');
+    this.#middlewares.push(middleware);
+    return this;
   }
 
   /** Live sessions (not yet closed, or closed but still delivering their close packet). */
@@ -277,6 +324,16 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
         return answerError(req, res, new EngineRequestError('EIO_ERR_FORBIDDEN'), this.options);
       return answerPreflight(req, res, this.options);
     }
+    if (this.#middlewares.length === 0) return this.#poll(req, res, url);
+    runMiddlewares(this.#middlewares, withQuery(req, url), res, (error) => {
+      if (res.headersSent) return; // a middleware answered
+      if (error !== undefined) return answerError(req, res, refusal(error), this.options);
+      this.#poll(req, res, url);
+    });
+  }
+
+  /** A polling request that passed the middlewares. */
+  #poll(req: IncomingMessage, res: ServerResponse, url: URL): void {
     let checked: CheckedQuery;
     try {
       checked = this.#check(req, url, false);
@@ -336,6 +393,20 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
     // connection's whole life, about 1 KB each.
     socket.on('error', destroySocket);
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (this.#middlewares.length === 0) return this.#upgrade(req, socket, head, url);
+    const res = upgradeResponse(req, socket);
+    runMiddlewares(this.#middlewares, withQuery(req, url), res, (error) => {
+      if (res.headersSent) return; // a middleware answered (on the socket, which then closes)
+      res.detachSocket(socket as Socket);
+      if (error !== undefined) return answerUpgradeError(socket, refusal(error));
+      const headers = res.getHeaders();
+      if (Object.keys(headers).length > 0) this.#upgradeHeaders.set(req, headers);
+      this.#upgrade(req, socket, head, url);
+    });
+  }
+
+  /** A WebSocket upgrade that passed the middlewares. */
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     let checked: CheckedQuery;
     try {
       checked = this.#check(req, url, true);

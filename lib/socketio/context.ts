@@ -9,7 +9,7 @@ import { checkOptionNames } from '../option-names.js';
 import { toArgs } from './args.js';
 import type { CallRequest, EmitRequest } from './emitter.js';
 import { namespaceName } from './registry.js';
-import type { RequestInfo } from './socket.js';
+import type { HandshakeRequest, RequestInfo } from './socket.js';
 
 /**
  * The operations context functions need: the main thread's Hub does them
@@ -287,6 +287,11 @@ export interface RequestSnapshot {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly query: Readonly<Record<string, string>>;
   readonly remoteAddress: string;
+  /**
+   * The handshake's HTTP request as the `io.engine.use()` middlewares left it:
+   * `request().http.session` (express-session), `request().http.user` (passport).
+   */
+  readonly http: HandshakeRequest;
 }
 
 /**
@@ -307,6 +312,7 @@ export function request(): RequestSnapshot {
     headers: socket.request.headers,
     query: socket.request.query,
     remoteAddress: socket.request.remoteAddress,
+    http: socket.request.http,
   };
 }
 

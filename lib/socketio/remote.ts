@@ -15,7 +15,7 @@ import type { CallRequest, EmitRequest } from './emitter.js';
 import type { Hub } from './hub.js';
 import type { BoundHandler, HandlerRegistry } from './registry.js';
 import { mapEntries, setOwn } from './packets.js';
-import { newSession } from './socket.js';
+import { isHttpSession, newSession } from './socket.js';
 import type { RequestInfo } from './socket.js';
 
 /** Which kind of handler a job runs. */
@@ -127,8 +127,11 @@ export function reviveError(wire: WireError): Error {
 
 /** Replaces a session's contents with what the handler left (own keys only). */
 function replaceSession(target: Record<string, unknown>, incoming: Record<string, unknown>): void {
-  for (const key of Object.keys(target)) delete target[key];
-  for (const [key, value] of Object.entries(revive(incoming))) setOwn(target, key, value);
+  // An HTTP session (manageSession: false) keeps its cookie: the store's, not the handler's.
+  const kept = isHttpSession(target) ? 'cookie' : undefined;
+  for (const key of Object.keys(target)) if (key !== kept) delete target[key];
+  for (const [key, value] of Object.entries(revive(incoming)))
+    if (key !== kept) setOwn(target, key, value);
 }
 
 /** Main thread: the job's final message becomes its result (or its error). */

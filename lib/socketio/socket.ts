@@ -2,7 +2,9 @@
  * One client in one namespace: its Socket.IO sid, session, and the
  * acknowledgements it owes the server.
  */
+import type { IncomingMessage } from 'node:http';
 import type { EncodedParts } from './packets.js';
+import { setOwn } from './packets.js';
 
 /** Packets in (from clients) and out (to clients) since the process started, for the status page. */
 export const traffic = { in: 0, out: 0 };
@@ -25,8 +27,64 @@ export function newSession(): Record<string, unknown> {
   return Object.create(null) as Record<string, unknown>;
 }
 
+/**
+ * The handshake's HTTP request as the `io.engine.use()` middlewares left it:
+ * express-session's `session`, passport's `user`. In a worker-pool thread it is a
+ * plain copy with `method`, `url`, `headers`, `session` and `user`.
+ */
+export type HandshakeRequest = IncomingMessage & {
+  readonly session?: unknown;
+  readonly user?: unknown;
+};
+
+/** A server-side HTTP session that can be reloaded from and saved to its store (express-session's). */
+export interface HttpSession {
+  reload(callback: (error?: unknown) => void): unknown;
+  save(callback: (error?: unknown) => void): unknown;
+}
+
+/** Whether a session is an HTTP session with a store behind it (express-session's). */
+export function isHttpSession(value: unknown): value is Record<string, unknown> & HttpSession {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Partial<HttpSession>).reload === 'function' &&
+    typeof (value as Partial<HttpSession>).save === 'function'
+  );
+}
+
+/** The HTTP session of a handshake (express-session's `req.session`), if it has one. */
+export function httpSessionOf(
+  request: RequestInfo,
+): (Record<string, unknown> & HttpSession) | undefined {
+  const session = request.http.session;
+  return isHttpSession(session) ? session : undefined;
+}
+
+/** A session's data: its own entries, but not express-session's `cookie` (the store's, not the app's). */
+export function sessionEntries(session: object): [string, unknown][] {
+  const entries = Object.entries(session);
+  return isHttpSession(session) ? entries.filter(([key]) => key !== 'cookie') : entries;
+}
+
+/**
+ * A new session (prototype-less) that starts as a deep copy of the HTTP session's
+ * data, if there is one: Flask-SocketIO's `manage_session`, where the Socket.IO
+ * session forks from the web session at connect time.
+ */
+function forkSession(request: RequestInfo): Record<string, unknown> {
+  const session = newSession();
+  const http = request.http.session;
+  if (typeof http !== 'object' || http === null) return session;
+  const data = JSON.parse(JSON.stringify(Object.fromEntries(sessionEntries(http)))) as object;
+  for (const [key, value] of Object.entries(data)) setOwn(session, key, value);
+  return session;
+}
+
 /** The request data a handler can read with `request()`. */
 export interface RequestInfo {
+  /** The handshake's HTTP request (see {@link HandshakeRequest}). */
+  readonly http: HandshakeRequest;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly query: Readonly<Record<string, string>>;
   readonly remoteAddress: string;
@@ -53,6 +111,8 @@ export class NamespaceSocket {
    * first; dropped if the connection is refused.
    */
   #held: EncodedParts[] | undefined;
+  /** `manageSession: false` with an HTTP session: handlers use it, reloaded and saved around them. */
+  readonly sharesHttpSession: boolean;
 
   constructor(
     readonly sid: string,
@@ -60,14 +120,19 @@ export class NamespaceSocket {
     readonly link: SocketLink,
     readonly auth: Record<string, unknown> | undefined,
     readonly request: RequestInfo,
-    /** A session of its own (`manageSession`, the default), else the connection's shared one. */
+    /**
+     * A session of its own, forked from the HTTP session (`manageSession`, the default);
+     * else the HTTP session itself, or without one the connection's shared session.
+     */
     private readonly ownSession: boolean,
-  ) {}
+  ) {
+    this.sharesHttpSession = !ownSession && httpSessionOf(request) !== undefined;
+  }
 
   /** The user session (`session()` in handlers). */
   get session(): Record<string, unknown> {
-    if (!this.ownSession) return this.link.sharedSession();
-    return (this.#session ??= newSession());
+    if (!this.ownSession) return httpSessionOf(this.request) ?? this.link.sharedSession();
+    return (this.#session ??= forkSession(this.request));
   }
 
   get phase(): 'connecting' | 'connected' | 'disconnected' {

@@ -7,7 +7,10 @@ import type { Packet } from 'socket.io-parser';
 import { UsageError } from '../errors.js';
 import { toArgs } from './args.js';
 import { SioClient } from './client.js';
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import type { EngineLink } from './client.js';
+import type { HandshakeRequest } from './socket.js';
 import type { Hub } from './hub.js';
 import { namespaceName } from './registry.js';
 
@@ -17,6 +20,20 @@ export interface TestClientOptions {
   auth?: Record<string, unknown>;
   query?: Record<string, string>;
   headers?: Record<string, string>;
+  /**
+   * What the handshake request carries for `request().http`, as HTTP middlewares would
+   * have left it: `{ session, user }` (the session is also what `session()` forks from).
+   */
+  http?: { session?: Record<string, unknown>; user?: unknown };
+}
+
+/** A handshake request for a client that has no HTTP connection. */
+function fakeHandshake(options: TestClientOptions): HandshakeRequest {
+  const http = new IncomingMessage(new Socket());
+  http.method = 'GET';
+  http.url = '/socket.io/?EIO=4&transport=test';
+  http.headers = options.headers ?? {};
+  return Object.assign(http, options.http ?? {});
 }
 
 /** One event the test client received. */
@@ -67,6 +84,7 @@ export class TestClient {
     const link: EngineLink = {
       id: `test-${++nextLinkId}`,
       request: {
+        http: fakeHandshake(options),
         headers: options.headers ?? {},
         query: options.query ?? {},
         remoteAddress: '127.0.0.1',

@@ -1,0 +1,106 @@
+/**
+ * Connect-style middleware on the Engine.IO server's HTTP requests
+ * (`engine.use((req, res, next) => …)`), the contract of socket.io 4.6+'s
+ * `io.engine.use`: each runs in order on every polling request and WebSocket
+ * upgrade of the endpoint, before the request is handled; express-session,
+ * passport and helmet work unchanged. `next(error)` refuses the request.
+ */
+import { ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { EngineRequestError } from '../errors.js';
+
+/** A request as middlewares see it: `_query` is its parsed query, as engine.io sets it. */
+export type EngineRequest = IncomingMessage & { _query: Record<string, string> };
+
+/** A Connect/Express-style middleware. */
+export type EngineMiddleware = (
+  req: EngineRequest,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+) => unknown;
+
+/**
+ * Runs `middlewares` in order; `done` gets the first error passed to `next` (or
+ * thrown, or rejected by an async middleware), or nothing once the last one called
+ * `next()`. A middleware that answers the request itself and never calls `next`
+ * ends the chain.
+ *
+ * @example
+ * ```ts
+ * runMiddlewares([sessionMiddleware], req, res, (error) => (error ? refuse(error) : handle()));
+ * ```
+ */
+export function runMiddlewares(
+  middlewares: readonly EngineMiddleware[],
+  req: EngineRequest,
+  res: ServerResponse,
+  done: (error?: unknown) => void,
+): void {
+  const step = (index: number): void => {
+    const middleware = middlewares[index];
+    if (middleware === undefined) return done();
+    let called = false;
+    const next = (error?: unknown): void => {
+      if (called) return;
+      called = true;
+      if (error !== undefined && error !== null) return done(error);
+      step(index + 1);
+    };
+    try {
+      const result = middleware(req, res, next);
+      if (result instanceof Promise) result.catch((error: unknown) => next(error ?? 'rejected'));
+    } catch (error) {
+      next(error ?? 'threw');
+    }
+  };
+  step(0);
+}
+
+/**
+ * Wraps a middleware so it runs only on handshakes (requests without a `sid`):
+ * a session store is then read once per connection, not on every polling request.
+ *
+ * @example
+ * ```ts
+ * io.engine.use(handshakeOnly(sessionMiddleware));
+ * ```
+ */
+export function handshakeOnly(middleware: EngineMiddleware): EngineMiddleware {
+  return (req, res, next) => (req._query.sid === undefined ? middleware(req, res, next) : next());
+}
+
+/** The answer to a request a middleware refused with `next(error)`. */
+export function refusal(reason: unknown): EngineRequestError {
+  const { status, statusCode, message } = (reason ?? {}) as {
+    status?: unknown;
+    statusCode?: unknown;
+    message?: unknown;
+  };
+  const candidate = typeof status === 'number' ? status : statusCode;
+  return new EngineRequestError(
+    'EIO_ERR_REFUSED',
+    typeof message === 'string' && message !== '' ? message : String(reason),
+    typeof candidate === 'number' && candidate >= 400 && candidate <= 599 ? candidate : undefined,
+  );
+}
+
+/**
+ * A response for middlewares to use on a WebSocket upgrade request: what they
+ * answer themselves (a 401, a redirect) is written to the socket, which is then
+ * closed; the headers they set (a session cookie) go into the 101 answer.
+ *
+ * @example
+ * ```ts
+ * const res = upgradeResponse(req, socket);
+ * runMiddlewares(list, req, res, () => { res.detachSocket(socket as Socket); ... });
+ * ```
+ */
+export function upgradeResponse(req: IncomingMessage, socket: Duplex): ServerResponse {
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket as Socket);
+  res.once('finish', () => socket.end());
+  return res;
+}
