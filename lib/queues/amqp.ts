@@ -2,12 +2,12 @@
  * RabbitMQ (amqplib): a fanout exchange named after the channel (non-durable,
  * as python-socketio's kombu manager declares it); each subscriber binds an
  * exclusive, auto-deleted queue. Reconnects with backoff on the scheduler's
- * clock; publishing while away is counted as lost.
+ * clock; publishing while away is counted as lost. amqplib is an optional
+ * dependency, loaded when an amqp:// URL is used.
  */
-import amqp from 'amqplib';
-import type { Channel, ChannelModel } from 'amqplib';
+import type { Channel, ChannelModel, connect } from 'amqplib';
 import type { TimerHandle } from '../../schedulers/scheduler.js';
-import { countPublish, newStats, redact } from './queue.js';
+import { countPublish, loadBrokerClient, newStats, redact } from './queue.js';
 import type { MessageQueue, QueueSettings, QueueStats } from './queue.js';
 
 /**
@@ -29,7 +29,11 @@ export class AmqpQueue implements MessageQueue {
   #attempt = 0;
   #closed = false;
 
-  constructor(private readonly settings: QueueSettings) {}
+  readonly #amqplib: { connect: typeof connect };
+
+  constructor(private readonly settings: QueueSettings) {
+    this.#amqplib = loadBrokerClient('amqplib', settings.url);
+  }
 
   get connected(): boolean {
     return this.#channel !== undefined;
@@ -43,7 +47,7 @@ export class AmqpQueue implements MessageQueue {
   async #connect(): Promise<void> {
     const { url, channel: exchange, logger } = this.settings;
     try {
-      const connection = await amqp.connect(url);
+      const connection = await this.#amqplib.connect(url);
       const channel = await connection.createChannel();
       await channel.assertExchange(exchange, 'fanout', { durable: false });
       if (this.#onMessage !== undefined) await this.#consume(channel);

@@ -3,6 +3,7 @@
  * amqp.ts). A queue carries opaque payloads on a channel; pubsub.ts gives them
  * meaning.
  */
+import { requireOptional } from '../../schedulers/optional-dependency.js';
 import type { Clock } from '../../schedulers/scheduler.js';
 import type { Logger } from '../socketio/options.js';
 
@@ -60,6 +61,19 @@ export async function countPublish(stats: QueueStats, send: () => unknown): Prom
     stats.lost++;
     return false;
   }
+}
+
+/**
+ * Loads a broker's client package (an optional dependency) when a queue is built; a missing
+ * one throws `MissingPackageError` naming the URL and the install command.
+ *
+ * @example
+ * ```ts
+ * const { Redis } = loadBrokerClient<{ Redis: typeof Redis }>('ioredis', settings.url);
+ * ```
+ */
+export function loadBrokerClient<T>(name: string, url: string): T {
+  return requireOptional<T>(name, `messageQueue '${redact(url)}'`);
 }
 
 /** Hides a URL's password for logs. */

@@ -1,10 +1,11 @@
 /**
  * Redis pub/sub (ioredis): one connection publishes, a second subscribes.
  * ioredis reconnects with backoff and re-subscribes by itself; publishing while
- * it is away fails fast (no offline queue) and is counted as lost.
+ * it is away fails fast (no offline queue) and is counted as lost. ioredis is
+ * an optional dependency, loaded when a redis:// URL is used.
  */
-import { Redis } from 'ioredis';
-import { countPublish, newStats, redact } from './queue.js';
+import type { Redis } from 'ioredis';
+import { countPublish, loadBrokerClient, newStats, redact } from './queue.js';
 import type { MessageQueue, QueueSettings, QueueStats } from './queue.js';
 
 const retryStrategy = (times: number): number => Math.min(100 * 2 ** Math.min(times, 6), 5000);
@@ -20,6 +21,7 @@ const retryStrategy = (times: number): number => Math.min(100 * 2 ** Math.min(ti
  */
 export class RedisQueue implements MessageQueue {
   readonly stats: QueueStats = newStats();
+  readonly #ioredis: { Redis: typeof Redis };
   readonly #pub: Redis;
   #sub: Redis | undefined;
   #down = false;
@@ -27,6 +29,7 @@ export class RedisQueue implements MessageQueue {
   readonly #firstReady: Promise<void>;
 
   constructor(private readonly settings: QueueSettings) {
+    this.#ioredis = loadBrokerClient('ioredis', settings.url);
     this.#pub = this.#connect('publisher');
     const pub = this.#pub;
     const { clock } = settings;
@@ -44,7 +47,7 @@ export class RedisQueue implements MessageQueue {
 
   #connect(role: string): Redis {
     const { logger, url } = this.settings;
-    const client = new Redis(url, {
+    const client = new this.#ioredis.Redis(url, {
       lazyConnect: false,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
