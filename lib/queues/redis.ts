@@ -5,7 +5,7 @@
  * an optional dependency, loaded when a redis:// URL is used.
  */
 import type { Redis } from 'ioredis';
-import { countPublish, loadBrokerClient, newStats, redact } from './queue.js';
+import { closedInTime, countPublish, loadBrokerClient, newStats, redact } from './queue.js';
 import type { MessageQueue, QueueSettings, QueueStats } from './queue.js';
 
 const retryStrategy = (times: number): number => Math.min(100 * 2 ** Math.min(times, 6), 5000);
@@ -34,14 +34,17 @@ export class RedisQueue implements MessageQueue {
     const pub = this.#pub;
     const { clock } = settings;
     this.#firstReady = new Promise<void>((resolve) => {
-      // Give up waiting after a few seconds: later publishes fail fast and count as lost.
+      // Stop waiting once the first attempt fails (or after a few seconds): from then on
+      // publishes fail fast and count as lost.
       const timer = clock.setTimeout(resolve, 5000);
       const done = (): void => {
         clock.clearTimeout(timer);
+        pub.off('ready', done).off('end', done).off('error', done);
         resolve();
       };
       pub.once('ready', done);
       pub.once('end', done);
+      pub.once('error', done);
     });
   }
 
@@ -96,6 +99,12 @@ export class RedisQueue implements MessageQueue {
 
   async close(): Promise<void> {
     const clients = [this.#pub, this.#sub].filter((c): c is Redis => c !== undefined);
-    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    const { clock } = this.settings;
+    await Promise.all(
+      clients.map(async (c) => {
+        // Not ready: nobody to say goodbye to. Ready: QUIT, cut if the server does not answer.
+        if (c.status !== 'ready' || !(await closedInTime(clock, c.quit()))) c.disconnect();
+      }),
+    );
   }
 }
