@@ -20,6 +20,7 @@ describe('error codes', function () {
       'ERR_ASYNC_MODE',
       'ERR_MISSING_PACKAGE',
       'MQ_ERR_PICKLE',
+      'MQ_ERR_NOT_DELIVERED',
     ]);
   });
 
