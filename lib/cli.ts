@@ -180,7 +180,15 @@ async function serve(options: Parsed, appPath: string): Promise<void> {
     console.log(
       `socketio-actors: serving ${options.app} on http://${address.host}:${address.port}/ (${io.asyncMode} mode)`,
     );
-  const stop = (): void => void io.stop().then(() => process.exit(0));
+  // stop() rejects when the message queue did not take everything emitted: say so, exit 1.
+  const stop = (): void =>
+    void io.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('socketio-actors:', error instanceof Error ? error.message : error);
+        process.exit(1);
+      },
+    );
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

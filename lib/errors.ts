@@ -315,3 +315,24 @@ export class PickleError extends SocketIOActorsError {
     super('MQ_ERR_PICKLE', message);
   }
 }
+
+/**
+ * Messages published on the message queue before `io.flush()` / `io.stop()` that the broker
+ * did not take: it was unreachable, refused them, or did not confirm them within the bound.
+ *
+ * @example
+ * ```ts
+ * await io.flush().catch((e) => (e as NotDeliveredError).undelivered); // e.g. 3
+ * ```
+ */
+export class NotDeliveredError extends SocketIOActorsError {
+  constructor(
+    readonly undelivered: number,
+    boundSeconds: number,
+  ) {
+    super(
+      'MQ_ERR_NOT_DELIVERED',
+      `${undelivered} ${undelivered === 1 ? 'message' : 'messages'} not delivered to the message queue: the broker was unreachable, refused them, or did not confirm them within ${boundSeconds} s`,
+    );
+  }
+}

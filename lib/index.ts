@@ -51,3 +51,4 @@ export type { EventHandler, ErrorHandler } from './socketio/registry.js';
 export type { JsonCodec } from './socketio/packets.js';
 export type { AppLike, KoaLike, ListenAddress, WebServer } from './engine/listen.js';
 export { AsyncModeError, resolveAsyncMode } from '../schedulers/select.js';
+export { MissingPackageError } from '../schedulers/optional-dependency.js';

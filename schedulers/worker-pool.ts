@@ -8,10 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
-import { createRequire } from 'node:module';
 import type { Piscina } from 'piscina';
 import { realClock } from './clock.js';
 import { EventLoopScheduler } from './event-loop.js';
+import { requireOptional } from './optional-dependency.js';
 import { invoke, PromiseTask } from './primitives.js';
 import type { TaskErrorReporter } from './primitives.js';
 import type { AsyncMode, Clock, Event, HandlerJob, Queue, Scheduler, Task } from './scheduler.js';
@@ -42,13 +42,8 @@ interface PendingJob {
  * install fails here with an error that names the fix.
  */
 export function loadPiscina(): typeof Piscina {
-  try {
-    return (createRequire(import.meta.url)('piscina') as { Piscina: typeof Piscina }).Piscina;
-  } catch {
-    throw new Error(
-      "async mode 'worker-pool' needs the piscina package (npm install piscina); valid modes are event-loop, worker-pool, cooperative",
-    );
-  }
+  return requireOptional<{ Piscina: typeof Piscina }>('piscina', "async mode 'worker-pool'")
+    .Piscina;
 }
 
 /** A task's name for the debug log. */

@@ -1,14 +1,18 @@
 /**
  * RabbitMQ (amqplib): a fanout exchange named after the channel (non-durable,
  * as python-socketio's kombu manager declares it); each subscriber binds an
- * exclusive, auto-deleted queue. Reconnects with backoff on the scheduler's
- * clock; publishing while away is counted as lost.
+ * exclusive, auto-deleted queue. Publishes go on a confirm channel: one
+ * counts as published once the broker confirms it. Reconnects with backoff on
+ * the scheduler's clock; publishing while away is counted as lost. amqplib is
+ * an optional dependency, loaded when an amqp:// URL is used.
  */
-import amqp from 'amqplib';
-import type { Channel, ChannelModel } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, connect } from 'amqplib';
 import type { TimerHandle } from '../../schedulers/scheduler.js';
-import { countPublish, newStats, redact } from './queue.js';
+import { closedInTime, countPublish, loadBrokerClient, newStats, redact } from './queue.js';
 import type { MessageQueue, QueueSettings, QueueStats } from './queue.js';
+
+/** How long connecting (TCP and the AMQP handshake) may take. */
+const CONNECT_TIMEOUT_MS = 5000;
 
 /**
  * A RabbitMQ fanout channel.
@@ -22,14 +26,18 @@ import type { MessageQueue, QueueSettings, QueueStats } from './queue.js';
 export class AmqpQueue implements MessageQueue {
   readonly stats: QueueStats = newStats();
   #connection: ChannelModel | undefined;
-  #channel: Channel | undefined;
+  #channel: ConfirmChannel | undefined;
   #connecting: Promise<void> | undefined;
   #onMessage: ((payload: Buffer) => void) | undefined;
   #retryTimer: TimerHandle | undefined;
   #attempt = 0;
   #closed = false;
 
-  constructor(private readonly settings: QueueSettings) {}
+  readonly #amqplib: { connect: typeof connect };
+
+  constructor(private readonly settings: QueueSettings) {
+    this.#amqplib = loadBrokerClient('amqplib', settings.url);
+  }
 
   get connected(): boolean {
     return this.#channel !== undefined;
@@ -43,8 +51,9 @@ export class AmqpQueue implements MessageQueue {
   async #connect(): Promise<void> {
     const { url, channel: exchange, logger } = this.settings;
     try {
-      const connection = await amqp.connect(url);
-      const channel = await connection.createChannel();
+      // A broker that accepts the TCP connection and never answers must not hold publishes.
+      const connection = await this.#amqplib.connect(url, { timeout: CONNECT_TIMEOUT_MS });
+      const channel = await connection.createConfirmChannel();
       await channel.assertExchange(exchange, 'fanout', { durable: false });
       if (this.#onMessage !== undefined) await this.#consume(channel);
       connection.on('error', () => undefined);
@@ -67,7 +76,7 @@ export class AmqpQueue implements MessageQueue {
     }
   }
 
-  async #consume(channel: Channel): Promise<void> {
+  async #consume(channel: ConfirmChannel): Promise<void> {
     const { queue } = await channel.assertQueue('', {
       exclusive: true,
       autoDelete: true,
@@ -107,9 +116,13 @@ export class AmqpQueue implements MessageQueue {
     const channel = this.#channel;
     return countPublish(this.stats, () => {
       if (channel === undefined) return false;
-      // amqplib's publish returns false only to ask for backpressure; the message is queued.
-      channel.publish(this.settings.channel, '', Buffer.from(payload));
-      return true;
+      // Settles on the broker's ack or nack, or when the channel closes first. publish()
+      // returning false only asks for backpressure: the message is queued all the same.
+      return new Promise<boolean>((resolve) => {
+        channel.publish(this.settings.channel, '', Buffer.from(payload), {}, (error: unknown) =>
+          resolve(error === null || error === undefined),
+        );
+      });
     });
   }
 
@@ -126,6 +139,7 @@ export class AmqpQueue implements MessageQueue {
     const connection = this.#connection;
     this.#connection = undefined;
     this.#channel = undefined;
-    await connection?.close().catch(() => undefined);
+    // A broker that stopped answering cannot hold stop(); its heartbeat ends the connection.
+    if (connection !== undefined) await closedInTime(this.settings.clock, connection.close());
   }
 }

@@ -15,11 +15,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Scheduler, TimerHandle } from '../../schedulers/scheduler.js';
-import { CallTimeoutError, DisconnectedError } from '../errors.js';
+import { CallTimeoutError, DisconnectedError, NotDeliveredError } from '../errors.js';
 import type { CallRequest, EmitRequest } from '../socketio/emitter.js';
 import type { Logger } from '../socketio/options.js';
 import { containsBinary, mapEntries } from '../socketio/packets.js';
 import type { EncodedParts } from '../socketio/packets.js';
+import { Deliveries } from './deliveries.js';
 import { PyTuple, unpickle } from './pickle.js';
 import type { MessageQueue, QueueStats } from './queue.js';
 
@@ -40,6 +41,9 @@ export interface LocalServer {
   closeRoom(room: string, nsp: string, ignoreQueue?: boolean): void;
   disconnect(sid: string, nsp: string): void;
 }
+
+/** How long `flush()` (and so `stop()`) waits for the broker to take what was published. */
+export const FLUSH_BOUND_SECONDS = 5;
 
 /** A queue message as received (fields checked before use). */
 interface Incoming {
@@ -123,6 +127,7 @@ export class PubSub {
   >();
   #nextCallbackId = 1;
   #listening: Promise<void> | undefined;
+  readonly #deliveries: Deliveries;
   /** Messages received that had no local target (routed, never decoded further). */
   skipped = 0;
 
@@ -130,7 +135,9 @@ export class PubSub {
     private readonly queue: MessageQueue,
     private readonly scheduler: Scheduler,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#deliveries = new Deliveries(scheduler.clock);
+  }
 
   /** The local server that received messages apply to. */
   attach(local: LocalServer): void {
@@ -155,12 +162,23 @@ export class PubSub {
       { ...message, host_id: message.host_id ?? this.hostId },
       replacer,
     );
-    void this.queue.publish(payload).then((ok) => {
+    const delivery = this.queue.publish(payload);
+    this.#deliveries.track(delivery);
+    void delivery.then((ok) => {
       if (!ok)
         this.logger.warn(
-          `message queue unreachable: a "${String(message.method)}" message was lost`,
+          `message queue: a "${String(message.method)}" message was lost (the broker is unreachable or refused it)`,
         );
     });
+  }
+
+  /**
+   * Resolves once the broker took everything published before the call; rejects with
+   * {@link NotDeliveredError} counting what it did not take, within FLUSH_BOUND_SECONDS.
+   */
+  async flush(): Promise<void> {
+    const undelivered = await this.#deliveries.flush(FLUSH_BOUND_SECONDS * 1000);
+    if (undelivered > 0) throw new NotDeliveredError(undelivered, FLUSH_BOUND_SECONDS);
   }
 
   /** Publishes an emit. With `onAck`, the emit names one client and its ack comes back here. */
@@ -338,13 +356,20 @@ export class PubSub {
     waiter.resolve(Array.isArray(args) ? [...(jsonNumbers(args) as unknown[])] : []);
   }
 
-  /** Stops listening and closes the broker connections; pending cross-process calls are rejected. */
+  /**
+   * Rejects pending cross-process calls, flushes, then closes the broker connections (also
+   * when the flush rejects, with its error).
+   */
   async close(): Promise<void> {
     for (const waiter of this.#callbacks.values()) {
       if (waiter.timer !== undefined) this.scheduler.clock.clearTimeout(waiter.timer);
       waiter.reject?.(new DisconnectedError('server shutdown'));
     }
     this.#callbacks.clear();
-    await this.queue.close();
+    try {
+      await this.flush();
+    } finally {
+      await this.queue.close();
+    }
   }
 }

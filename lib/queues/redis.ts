@@ -1,10 +1,11 @@
 /**
  * Redis pub/sub (ioredis): one connection publishes, a second subscribes.
  * ioredis reconnects with backoff and re-subscribes by itself; publishing while
- * it is away fails fast (no offline queue) and is counted as lost.
+ * it is away fails fast (no offline queue) and is counted as lost. ioredis is
+ * an optional dependency, loaded when a redis:// URL is used.
  */
-import { Redis } from 'ioredis';
-import { countPublish, newStats, redact } from './queue.js';
+import type { Redis } from 'ioredis';
+import { closedInTime, countPublish, loadBrokerClient, newStats, redact } from './queue.js';
 import type { MessageQueue, QueueSettings, QueueStats } from './queue.js';
 
 const retryStrategy = (times: number): number => Math.min(100 * 2 ** Math.min(times, 6), 5000);
@@ -20,6 +21,7 @@ const retryStrategy = (times: number): number => Math.min(100 * 2 ** Math.min(ti
  */
 export class RedisQueue implements MessageQueue {
   readonly stats: QueueStats = newStats();
+  readonly #ioredis: { Redis: typeof Redis };
   readonly #pub: Redis;
   #sub: Redis | undefined;
   #down = false;
@@ -27,24 +29,28 @@ export class RedisQueue implements MessageQueue {
   readonly #firstReady: Promise<void>;
 
   constructor(private readonly settings: QueueSettings) {
+    this.#ioredis = loadBrokerClient('ioredis', settings.url);
     this.#pub = this.#connect('publisher');
     const pub = this.#pub;
     const { clock } = settings;
     this.#firstReady = new Promise<void>((resolve) => {
-      // Give up waiting after a few seconds: later publishes fail fast and count as lost.
+      // Stop waiting once the first attempt fails (or after a few seconds): from then on
+      // publishes fail fast and count as lost.
       const timer = clock.setTimeout(resolve, 5000);
       const done = (): void => {
         clock.clearTimeout(timer);
+        pub.off('ready', done).off('end', done).off('error', done);
         resolve();
       };
       pub.once('ready', done);
       pub.once('end', done);
+      pub.once('error', done);
     });
   }
 
   #connect(role: string): Redis {
     const { logger, url } = this.settings;
-    const client = new Redis(url, {
+    const client = new this.#ioredis.Redis(url, {
       lazyConnect: false,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -93,6 +99,12 @@ export class RedisQueue implements MessageQueue {
 
   async close(): Promise<void> {
     const clients = [this.#pub, this.#sub].filter((c): c is Redis => c !== undefined);
-    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    const { clock } = this.settings;
+    await Promise.all(
+      clients.map(async (c) => {
+        // Not ready: nobody to say goodbye to. Ready: QUIT, cut if the server does not answer.
+        if (c.status !== 'ready' || !(await closedInTime(clock, c.quit()))) c.disconnect();
+      }),
+    );
   }
 }
