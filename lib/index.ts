@@ -9,6 +9,8 @@ export type { ConnectionRequest, EngineConnectionEvents } from './engine/connect
 export type { CloseReason, Phase } from './engine/connection-machine.js';
 export { PHASES } from './engine/connection-machine.js';
 export type { EngineOptions, TransportName, CorsOrigins } from './engine/options.js';
+export { handshakeOnly } from './engine/middleware.js';
+export type { EngineMiddleware, EngineRequest } from './engine/middleware.js';
 export {
   decodePacket,
   decodePayload,
@@ -48,6 +50,7 @@ export type {
   RequestSnapshot,
 } from './socketio/context.js';
 export type { EventHandler, ErrorHandler } from './socketio/registry.js';
+export type { HandshakeRequest, HttpSession } from './socketio/socket.js';
 export type { JsonCodec } from './socketio/packets.js';
 export type { AppLike, KoaLike, ListenAddress, WebServer } from './engine/listen.js';
 export { AsyncModeError, resolveAsyncMode } from '../schedulers/select.js';

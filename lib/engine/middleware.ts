@@ -11,15 +11,20 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { EngineRequestError } from '../errors.js';
 
-/** A request as middlewares see it: `_query` is its parsed query, as engine.io sets it. */
-export type EngineRequest = IncomingMessage & { _query: Record<string, string> };
+/**
+ * A request as middlewares see it: `_query` is its parsed query, as engine.io sets it
+ * (always set here; optional in the type so Express's handlers fit without a cast).
+ */
+export type EngineRequest = IncomingMessage & { _query?: Record<string, string> };
 
-/** A Connect/Express-style middleware. */
-export type EngineMiddleware = (
-  req: EngineRequest,
-  res: ServerResponse,
-  next: (error?: unknown) => void,
-) => unknown;
+/**
+ * A Connect/Express-style middleware. Declared as a method so its parameters are
+ * compared both ways: Express's own handlers (typed for `express.Request`, which
+ * extends `IncomingMessage`) are accepted without a cast.
+ */
+export type EngineMiddleware = {
+  middleware(req: EngineRequest, res: ServerResponse, next: (error?: unknown) => void): unknown;
+}['middleware'];
 
 /**
  * Runs `middlewares` in order; `done` gets the first error passed to `next` (or
@@ -68,7 +73,7 @@ export function runMiddlewares(
  * ```
  */
 export function handshakeOnly(middleware: EngineMiddleware): EngineMiddleware {
-  return (req, res, next) => (req._query.sid === undefined ? middleware(req, res, next) : next());
+  return (req, res, next) => (req._query?.sid === undefined ? middleware(req, res, next) : next());
 }
 
 /** The answer to a request a middleware refused with `next(error)`. */

@@ -81,9 +81,7 @@ function newSid(prefix: string): string {
 
 /** Gives a request the `_query` middlewares expect (engine.io's name for the parsed query). */
 function withQuery(req: IncomingMessage, url: URL): EngineRequest {
-  const request = req as EngineRequest;
-  request._query = Object.fromEntries(url.searchParams);
-  return request;
+  return Object.assign(req, { _query: Object.fromEntries(url.searchParams) });
 }
 
 function describeRequest(
