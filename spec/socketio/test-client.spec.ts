@@ -67,6 +67,23 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
       ]);
     });
 
+    it('gives handlers request().http with the user and session it was given, session() forked from it', async () => {
+      io.on('connect', () => {
+        emit('hello', (request().http.user as { name: string }).name);
+        session().visits = 1;
+      });
+      io.on('prefs', () => ({ theme: session().theme, visits: session().visits }));
+      const web = { theme: 'dark' };
+      const client = await io.testClient({ http: { user: { name: 'Alice' }, session: web } });
+      expect(client.getReceived()).to.deep.equal([
+        { name: 'hello', args: ['Alice'], namespace: '/' },
+      ]);
+      expect(await client.emit('prefs', undefined, { callback: true })).to.deep.equal([
+        { theme: 'dark', visits: 1 },
+      ]);
+      expect(web).to.deep.equal({ theme: 'dark' });
+    });
+
     it('connects without auth: the handler gets undefined', async () => {
       const seen: unknown[] = [];
       io.on('connect', (auth: unknown) => {
