@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import ts from 'typescript';
@@ -32,10 +33,58 @@ function valuesWithoutExample(): string[] {
   return missing.sort();
 }
 
+/**
+ * The README's TypeScript blocks that are whole programs (their first line is an import or a
+ * comment line followed by imports), compiled as a user's ESM app would be: strict, NodeNext,
+ * with 'socketio-actors' resolved to lib/. Returns each diagnostic as `block N: message`.
+ */
+function readmeProgramErrors(): string[] {
+  const readme = readFileSync(`${root}README.md`, 'utf8');
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)]
+    .map((m) => m[1] ?? '')
+    .filter((code) => /^(\/\/[^\n]*\n)?import /.test(code));
+  expect(blocks.length, 'README programs found').to.be.greaterThan(5);
+  const options: ts.CompilerOptions = {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: ['node'],
+    paths: { 'socketio-actors': [`${root}lib/index.ts`] },
+  };
+  const files = new Map(blocks.map((code, i) => [`${root}readme-example-${i + 1}.ts`, code]));
+  const disk = ts.createCompilerHost(options);
+  const host: ts.CompilerHost = {
+    ...disk,
+    getSourceFile: (name, version, ...rest) => {
+      const code = files.get(name);
+      return code === undefined
+        ? disk.getSourceFile(name, version, ...rest)
+        : ts.createSourceFile(name, code, version);
+    },
+    fileExists: (name) => files.has(name) || disk.fileExists(name),
+    readFile: (name) => files.get(name) ?? disk.readFile(name),
+  };
+  const program = ts.createProgram([...files.keys()], options, host);
+  return ts
+    .getPreEmitDiagnostics(program)
+    .filter((d) => d.file !== undefined && files.has(d.file.fileName))
+    .map((d) => {
+      const where = d.file?.fileName.replace(root, '') ?? '';
+      return `${where}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+    });
+}
+
 describe('documentation', function () {
   this.timeout(60000);
 
   it('gives every exported class, function and constant a TSDoc @example', function () {
     expect(valuesWithoutExample()).to.deep.equal([]);
+  });
+
+  it('gives README examples that are whole programs (they start with an import) that type-check', function () {
+    expect(readmeProgramErrors()).to.deep.equal([]);
   });
 });
