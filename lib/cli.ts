@@ -2,7 +2,7 @@
 /**
  * The command line: `socketio-actors run app.js [options]` loads an app module
  * that exports a SocketIO instance (default export or `io`) and serves it, like
- * `flask run`. TypeScript apps run directly (through tsx).
+ * `flask run`. TypeScript apps run directly through tsx, when it is installed.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, watch } from 'node:fs';
@@ -119,6 +119,17 @@ function isServable(value: unknown): value is ServableApp {
   );
 }
 
+/** tsx is an optional peer dependency: only TypeScript apps need it. */
+function resolveTsx(): string {
+  try {
+    return import.meta.resolve('tsx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND')
+      fail('running a TypeScript app needs tsx: npm install tsx');
+    throw error;
+  }
+}
+
 /** Re-runs this command as a child (for --reload and for TypeScript apps), forwarding exit codes. */
 function respawn(
   nodeArgs: string[],
@@ -199,10 +210,13 @@ async function main(argv: string[]): Promise<void> {
   const appPath = resolve(options.app);
   if (!existsSync(appPath))
     fail(`cannot find ${options.app} (looked for ${appPath}); give the path of your app module`);
+  const tsx =
+    /\.[cm]?tsx?$/.test(appPath) && process.env.SOCKETIO_ACTORS_TSX === undefined
+      ? resolveTsx()
+      : undefined;
   if (options.reload) return superviseReload(argv, appPath);
-  if (/\.[cm]?tsx?$/.test(appPath) && process.env.SOCKETIO_ACTORS_TSX === undefined) {
+  if (tsx !== undefined) {
     // Run under tsx so TypeScript apps (and their pool threads) load directly.
-    const tsx = import.meta.resolve('tsx');
     const child = respawn(['--import', tsx], argv, { ...process.env, SOCKETIO_ACTORS_TSX: '1' });
     child.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 1 : 128)));
     for (const signal of ['SIGINT', 'SIGTERM'] as const)

@@ -31,7 +31,7 @@ import { applyEffect, createRemoteRunner, RemoteOps } from './remote.js';
 import { SioClient } from './client.js';
 import { Hub } from './hub.js';
 import type { Namespace } from './namespace.js';
-import { engineOptions, resolveSocketIOOptions } from './options.js';
+import { engineOptions, quietLogger, resolveSocketIOOptions } from './options.js';
 import type { SocketIOOptions } from './options.js';
 import { namespaceName } from './registry.js';
 import type { ErrorHandler, EventHandler } from './registry.js';
@@ -65,8 +65,11 @@ function processSidPrefix(): string | undefined {
   return index !== undefined && /^\d+$/.test(index) ? `p${index}.` : undefined;
 }
 
-/** Serves the installed socket.io-client's browser bundles beside the endpoint. */
-function serveClientBundle(engine: EngineServer): void {
+/**
+ * Serves the installed socket.io-client's browser bundles beside the endpoint; says so once
+ * when it is not installed (the bundle's URLs would be 404s).
+ */
+function serveClientBundle(engine: EngineServer, warn: (line: string) => void): void {
   let dist: string;
   try {
     dist = join(
@@ -74,7 +77,11 @@ function serveClientBundle(engine: EngineServer): void {
       'dist',
     );
   } catch {
-    return; // not installed: nothing to serve (requests get 404)
+    const path = engine.options.path;
+    warn(
+      `serveClient: socket.io-client is not installed, so /${path}/socket.io.min.js is a 404; npm install socket.io-client, or pass serveClient: false`,
+    );
+    return;
   }
   for (const name of ['socket.io.js', 'socket.io.min.js', 'socket.io.esm.min.js']) {
     engine.files.add(name, join(dist, name), 'application/javascript; charset=utf-8');
@@ -226,7 +233,13 @@ export class SocketIO {
       conn.on('close', onClose);
     });
     this.engine.on('error', (error) => resolved.logger.error('listener error:', error));
-    if (options.serveClient ?? true) serveClientBundle(this.engine);
+    if ((options.serveClient ?? true) && !this.#inPool)
+      serveClientBundle(this.engine, (line) =>
+        // Printed even with the default (quiet) logger: a missing bundle is otherwise silent.
+        resolved.logger === quietLogger
+          ? console.warn('socketio-actors:', line)
+          : resolved.logger.warn(line),
+      );
     if (options.statusPage !== undefined && !this.#inPool) {
       const status = new StatusPage(options.statusPage, this.#hub, this.scheduler, this.engine);
       const path = this.engine.options.path;

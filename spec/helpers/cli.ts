@@ -34,21 +34,22 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the CLI to completion (killed after `ms` milliseconds). */
-export function runCli(args: readonly string[], ms = 10_000): Promise<CliResult> {
+/** Runs `command` to completion (killed after `ms` milliseconds); a non-zero exit resolves too. */
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  where: { readonly cwd: string; readonly env: NodeJS.ProcessEnv },
+  ms = 10_000,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: REPO_ROOT,
-      env: cliEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { ...where, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`socketio-actors ${args.join(' ')} did not exit within ${ms} ms`));
+      reject(new Error(`${command} ${args.join(' ')} did not exit within ${ms} ms`));
     }, ms);
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -56,6 +57,11 @@ export function runCli(args: readonly string[], ms = 10_000): Promise<CliResult>
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/** Runs the CLI to completion (killed after `ms` milliseconds). */
+export function runCli(args: readonly string[], ms = 10_000): Promise<CliResult> {
+  return runCommand(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: cliEnv() }, ms);
 }
 
 /** A server process started by a spec: the CLI, or an app module run with plain `node`. */
