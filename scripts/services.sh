@@ -24,9 +24,11 @@ if ! port_open 5672; then
   rabbitmq-server -detached
 fi
 
-# The browser specs drive Debian's Chromium; python-socketio is the interop peer on Redis.
+# The browser specs drive Debian's Chromium; python-socketio is the interop peer on Redis and,
+# as a client (it needs requests and websocket-client), of the login specs.
 command -v chromium >/dev/null || apt_install chromium
-/usr/bin/python3 -c 'import socketio, redis' 2>/dev/null || apt_install python3-socketio python3-redis
+/usr/bin/python3 -c 'import socketio, redis, requests, websocket' 2>/dev/null ||
+  apt_install python3-socketio python3-redis python3-requests python3-websocket
 
 for _ in $(seq 1 120); do
   if port_open 6379 && port_open 5672; then echo "services: redis and rabbitmq are up"; exit 0; fi

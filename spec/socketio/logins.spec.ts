@@ -11,6 +11,7 @@ import { io as connect } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 import { ASYNC_MODES_UNDER_TEST } from '../helpers/modes.js';
 import { expectPoolThread } from '../helpers/schedulers.js';
+import { runPython } from '../helpers/queues.js';
 import { startLoginServer } from '../helpers/login-server.js';
 import type { LoginServer } from '../helpers/login-server.js';
 import { CLIENT_TRANSPORTS, within } from '../helpers/socketio.js';
@@ -77,6 +78,52 @@ class Client {
     return (await within(this.socket.emitWithAck(event, ...args), `the ${event} ack`)) as unknown;
   }
 }
+
+/** A python-socketio client: connects with the cookie, reports the greeting and an ack, or the refusal. */
+const PYTHON_CLIENT = `
+import json, sys, socketio
+url, cookie, transports = sys.argv[1], sys.argv[2], sys.argv[3].split(',')
+sio = socketio.Client()
+out = {}
+@sio.on('hello')
+def hello(name):
+    out['hello'] = name
+    out['whoami'] = sio.call('whoami', timeout=5)
+    sio.disconnect()
+@sio.event
+def connect_error(data):
+    out['refused'] = data
+try:
+    sio.connect(url, headers={'Cookie': cookie} if cookie else {}, transports=transports, wait_timeout=5)
+    sio.wait()
+except socketio.exceptions.ConnectionError:
+    pass
+print(json.dumps(out))
+`;
+
+describe('logins with a python-socketio client', function () {
+  this.timeout(30_000);
+  let app: LoginServer;
+  before(async function () {
+    app = await startLoginServer('event-loop');
+  });
+  after(() => app.stop());
+
+  for (const transports of ['polling,websocket', 'websocket']) {
+    it(`greets the logged-in user and refuses an anonymous one (${transports})`, async function () {
+      const cookie = await logIn(app.origin, 'alice', 'wonderland');
+      const run = async (withCookie: string): Promise<unknown> => {
+        const result = await runPython(['-c', PYTHON_CLIENT, app.origin, withCookie, transports]);
+        expect(result.code, result.stderr).to.equal(0);
+        return JSON.parse(result.stdout) as unknown;
+      };
+      expect(await run(cookie)).to.deep.equal({ hello: 'Alice', whoami: 'alice' });
+      expect(await run('')).to.deep.equal({
+        refused: { message: 'login required', data: { login: '/login' } },
+      });
+    });
+  }
+});
 
 for (const asyncMode of ASYNC_MODES_UNDER_TEST) {
   for (const transport of CLIENT_TRANSPORTS) {
