@@ -50,7 +50,8 @@ export type {
   RequestSnapshot,
 } from './socketio/context.js';
 export type { EventHandler, ErrorHandler } from './socketio/registry.js';
-export type { HandshakeRequest, HttpSession } from './socketio/socket.js';
+export type { HandshakeRequest } from './socketio/socket.js';
+export type { HttpSession } from './socketio/http-session.js';
 export type { JsonCodec } from './socketio/packets.js';
 export type { AppLike, KoaLike, ListenAddress, WebServer } from './engine/listen.js';
 export { AsyncModeError, resolveAsyncMode } from '../schedulers/select.js';

@@ -22,8 +22,11 @@ import type { Transport, TransportSink } from './transport.js';
 
 /** What is known about the request that opened a connection. */
 export interface ConnectionRequest {
-  /** The handshake's HTTP request, as the `use()` middlewares left it (express-session's `session`, passport's `user`). */
-  readonly http: IncomingMessage;
+  /**
+   * The handshake's HTTP request as the `use()` middlewares left it (express-session's
+   * `session`, passport's `user`); kept only when middlewares ran on it.
+   */
+  readonly http: IncomingMessage | undefined;
   readonly headers: IncomingHttpHeaders;
   readonly query: Readonly<Record<string, string>>;
   readonly remoteAddress: string;

@@ -6,14 +6,12 @@
  */
 import { createServer } from 'node:http';
 import type { RequestListener, Server as HttpServer } from 'node:http';
-import type { Server as HttpsServer } from 'node:https';
 import { Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../errors.js';
-import type { EngineServer } from './server.js';
+import type { EngineServer, WebServer } from './server.js';
 
-/** A Node web server the engine can attach to. */
-export type WebServer = HttpServer | HttpsServer;
+export type { WebServer } from './server.js';
 
 /** A Koa application (anything with `callback()` returning a request listener). */
 export interface KoaLike {
@@ -85,6 +83,10 @@ export function resolveApp(app: unknown, where: string): ResolvedApp {
       );
     }
   }
+  if (typeof app === 'number')
+    throw new UsageError(
+      `${where}: ${app} is a port; write io.listen(${app}) or io.run(undefined, { port: ${app} })`,
+    );
   throw new UsageError(
     `${where}: the app must be an http.Server or https.Server, a request listener such as an Express app, or a Koa app; got ${kindOf(app)}`,
   );

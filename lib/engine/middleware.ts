@@ -76,19 +76,39 @@ export function handshakeOnly(middleware: EngineMiddleware): EngineMiddleware {
   return (req, res, next) => (req._query?.sid === undefined ? middleware(req, res, next) : next());
 }
 
-/** The answer to a request a middleware refused with `next(error)`. */
-export function refusal(reason: unknown): EngineRequestError {
-  const { status, statusCode, message } = (reason ?? {}) as {
+/**
+ * The answer to a request a middleware refused with `next(error)`: the error's
+ * `status` (or `statusCode`, 400-599; 403 without one) and, when the error is meant
+ * for the client (a 4xx status, or `expose: true`, as http-errors makes them), its
+ * message; otherwise the plain "Forbidden", so that a failing middleware's internals
+ * (a connection string in a store's error) never reach a client.
+ *
+ * @example
+ * ```ts
+ * refusal(Object.assign(new Error('log in first'), { status: 401 })).answer.body(); // { code: 4, message: 'log in first' }
+ * refusal(new Error('ECONNREFUSED 10.0.0.5:6379')); // { answer: …'Forbidden', exposed: false }
+ * ```
+ */
+export function refusal(reason: unknown): { answer: EngineRequestError; exposed: boolean } {
+  const { status, statusCode, message, expose } = (reason ?? {}) as {
     status?: unknown;
     statusCode?: unknown;
     message?: unknown;
+    expose?: unknown;
   };
   const candidate = typeof status === 'number' ? status : statusCode;
-  return new EngineRequestError(
-    'EIO_ERR_REFUSED',
-    typeof message === 'string' && message !== '' ? message : String(reason),
-    typeof candidate === 'number' && candidate >= 400 && candidate <= 599 ? candidate : undefined,
-  );
+  const code =
+    typeof candidate === 'number' && candidate >= 400 && candidate <= 599 ? candidate : undefined;
+  const shown =
+    (expose === true || (code !== undefined && code < 500 && expose !== false)) &&
+    typeof message === 'string' &&
+    message !== ''
+      ? message
+      : undefined;
+  return {
+    answer: new EngineRequestError('EIO_ERR_REFUSED', shown, code),
+    exposed: shown !== undefined,
+  };
 }
 
 /**

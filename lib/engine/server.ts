@@ -10,6 +10,8 @@ import type {
   RequestListener,
   ServerResponse,
 } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -30,7 +32,6 @@ import {
   originAllowed,
   sessionCookie,
 } from './http.js';
-import type { WebServer } from './listen.js';
 import { refusal, runMiddlewares, upgradeResponse } from './middleware.js';
 import type { EngineMiddleware, EngineRequest } from './middleware.js';
 import { ENGINE_OPTION_NAMES, resolveEngineOptions } from './options.js';
@@ -45,9 +46,17 @@ import { EngineWebSocket, WebSocketTransport } from './websocket.js';
 export interface EngineServerEvents {
   /** A new session completed its handshake. */
   connection: [connection: EngineConnection];
+  /**
+   * An `use()` middleware failed with an error not meant for the client (no 4xx
+   * `status`, no `expose`): the client got a plain 403, this event gets the error.
+   */
+  middlewareError: [error: unknown];
   /** A listener threw; the server keeps serving. */
   error: [error: unknown];
 }
+
+/** A Node web server the engine can attach to. */
+export type WebServer = HttpServer | HttpsServer;
 
 /** How many connections are in each lifecycle phase (`closed`: since the server started). */
 export type PhaseCounts = Record<Phase, number>;
@@ -84,13 +93,19 @@ function withQuery(req: IncomingMessage, url: URL): EngineRequest {
   return Object.assign(req, { _query: Object.fromEntries(url.searchParams) });
 }
 
+/**
+ * What a connection keeps of its handshake. The request itself only when middlewares
+ * ran on it (what they leave there, a session or a user, is what handlers read); it
+ * costs 1 to 2.6 KB per connection otherwise spent for nothing.
+ */
 function describeRequest(
   req: IncomingMessage,
   url: URL,
   query: Record<string, string>,
+  keep: boolean,
 ): ConnectionRequest {
   return {
-    http: req,
+    http: keep ? req : undefined,
     headers: req.headers,
     query,
     remoteAddress: req.socket.remoteAddress ?? '',
@@ -218,11 +233,24 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
   handles(req: IncomingMessage): boolean {
     const pathname = pathOf(req);
     return (
-      pathname === this.#pathname ||
-      pathname === this.#pathname.slice(0, -1) ||
+      this.#isEndpoint(pathname) ||
       this.#staticName(pathname) !== undefined ||
       this.#routes.has(pathname)
     );
+  }
+
+  #isEndpoint(pathname: string): boolean {
+    return pathname === this.#pathname || pathname === this.#pathname.slice(0, -1);
+  }
+
+  /** The answer to a request a middleware refused; an error not meant for the client is reported. */
+  #refused(error: unknown): EngineRequestError {
+    const { answer, exposed } = refusal(error);
+    if (!exposed) {
+      if (this.listenerCount('middlewareError') > 0) this.emit('middlewareError', error);
+      else console.error('socketio-actors: an engine middleware failed:', error);
+    }
+    return answer;
   }
 
   /**
@@ -264,7 +292,8 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
       res.end('Not Found');
     };
     const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-      if (this.handles(req)) this.handleUpgrade(req, socket, head);
+      // Only the endpoint upgrades: not the served files or routes, which are plain pages.
+      if (this.#isEndpoint(pathOf(req))) this.handleUpgrade(req, socket, head);
       else if (server.listenerCount('upgrade') === 1) socket.destroy();
     };
     server.on('request', request);
@@ -324,8 +353,9 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
     }
     if (this.#middlewares.length === 0) return this.#poll(req, res, url);
     runMiddlewares(this.#middlewares, withQuery(req, url), res, (error) => {
-      if (res.headersSent) return; // a middleware answered
-      if (error !== undefined) return answerError(req, res, refusal(error), this.options);
+      // A middleware answered, or the client went away while an async one ran.
+      if (res.headersSent || res.socket === null || res.socket.destroyed) return;
+      if (error !== undefined) return answerError(req, res, this.#refused(error), this.options);
       this.#poll(req, res, url);
     });
   }
@@ -377,9 +407,15 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
   ): void {
     const sid = newSid(this.#sidPrefix);
     const transport = new PollingTransport(this.options);
-    const connection = this.#register(sid, transport, describeRequest(req, url, query));
+    const connection = this.#register(
+      sid,
+      transport,
+      describeRequest(req, url, query, this.#middlewares.length > 0),
+    );
     const cookie = sessionCookie(this.options, sid);
-    transport.handleGet(req, res, cookie === undefined ? {} : { 'Set-Cookie': cookie });
+    // Appended: a middleware's own cookie (a web session's) stays beside it.
+    if (cookie !== undefined) res.appendHeader('Set-Cookie', cookie);
+    transport.handleGet(req, res);
     this.#open(connection);
   }
 
@@ -394,9 +430,17 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
     if (this.#middlewares.length === 0) return this.#upgrade(req, socket, head, url);
     const res = upgradeResponse(req, socket);
     runMiddlewares(this.#middlewares, withQuery(req, url), res, (error) => {
-      if (res.headersSent) return; // a middleware answered (on the socket, which then closes)
+      // A middleware answered (on the socket, which then closes), or the client went away.
+      if (res.headersSent || socket.destroyed) return;
       res.detachSocket(socket as Socket);
-      if (error !== undefined) return answerUpgradeError(socket, refusal(error));
+      if (error !== undefined) return answerUpgradeError(socket, this.#refused(error));
+      // Middlewares that set headers as the answer starts (express-session's cookie, through
+      // on-headers) do it in writeHead; without a socket it writes nothing.
+      try {
+        res.writeHead(101);
+      } catch {
+        // a header a middleware set is invalid: the 101 goes without the middlewares' headers
+      }
       const headers = res.getHeaders();
       if (Object.keys(headers).length > 0) this.#upgradeHeaders.set(req, headers);
       this.#upgrade(req, socket, head, url);
@@ -421,7 +465,13 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
       const { connection } = checked;
       if (connection === undefined) {
         const sid = newSid(this.#sidPrefix);
-        this.#open(this.#register(sid, transport, describeRequest(req, url, checked.query)));
+        this.#open(
+          this.#register(
+            sid,
+            transport,
+            describeRequest(req, url, checked.query, this.#middlewares.length > 0),
+          ),
+        );
       } else {
         // A second WebSocket for a session (or a probe that cannot be taken) completes its
         // handshake and is closed; the session keeps its transport.

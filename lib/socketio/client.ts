@@ -11,10 +11,11 @@ import {
   encodeConnect,
   encodeConnectError,
   encodeDisconnect,
+  newSession,
   PacketDecoder,
 } from './packets.js';
 import type { EncodedParts, InboundPacket, PacketSink } from './packets.js';
-import { NamespaceSocket, newSession, traffic } from './socket.js';
+import { NamespaceSocket, traffic } from './socket.js';
 import type { RequestInfo, SocketLink } from './socket.js';
 
 /** The engine connection as the Socket.IO layer sees it. */
@@ -43,7 +44,9 @@ export class SioClient implements SocketLink, PacketSink {
   #sockets: NamespaceSocket[] = [];
   readonly #decoder: PacketDecoder;
   #sharedSession: Record<string, unknown> | undefined;
-  #mailbox: Job[] = [];
+  /** Jobs waiting their turn; `#head` is the next (Array.shift copies the rest: quadratic). */
+  #mailbox: (Job | undefined)[] = [];
+  #head = 0;
   #draining = false;
   #inflight = 0;
   #idleWaiters: (() => void)[] | undefined;
@@ -98,6 +101,7 @@ export class SioClient implements SocketLink, PacketSink {
     this.#clearConnectTimer();
     this.#decoder.destroy();
     this.#mailbox = [];
+    this.#head = 0;
     for (const socket of this.#sockets) this.#track(this.hub.removeSocket(socket, reason));
     this.#sockets = [];
     this.#checkIdle();
@@ -235,7 +239,7 @@ export class SioClient implements SocketLink, PacketSink {
   }
 
   #enqueue(job: Job): void {
-    if (this.#draining || this.#mailbox.length > 0) {
+    if (this.#draining || this.#waiting() > 0) {
       this.#mailbox.push(job);
       return;
     }
@@ -258,10 +262,29 @@ export class SioClient implements SocketLink, PacketSink {
     }
   }
 
+  #waiting(): number {
+    return this.#mailbox.length - this.#head;
+  }
+
+  /** Takes the next job; the array is dropped when empty, compacted when mostly taken. */
+  #next(): Job | undefined {
+    const job = this.#mailbox[this.#head];
+    if (job === undefined) return undefined;
+    this.#mailbox[this.#head++] = undefined; // taken: let it be collected
+    if (this.#head === this.#mailbox.length) {
+      this.#mailbox = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#mailbox.length) {
+      this.#mailbox = this.#mailbox.slice(this.#head);
+      this.#head = 0;
+    }
+    return job;
+  }
+
   async #drain(): Promise<void> {
     this.#draining = true;
     try {
-      for (let job = this.#mailbox.shift(); job !== undefined; job = this.#mailbox.shift()) {
+      for (let job = this.#next(); job !== undefined; job = this.#next()) {
         const pending = this.#runJob(job);
         if (pending !== undefined) await pending;
       }
@@ -282,7 +305,7 @@ export class SioClient implements SocketLink, PacketSink {
   }
 
   #isIdle(): boolean {
-    return this.#inflight === 0 && this.#mailbox.length === 0 && !this.#draining;
+    return this.#inflight === 0 && this.#waiting() === 0 && !this.#draining;
   }
 
   #checkIdle(): void {

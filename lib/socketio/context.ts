@@ -9,6 +9,7 @@ import { checkOptionNames } from '../option-names.js';
 import { toArgs } from './args.js';
 import type { CallRequest, EmitRequest } from './emitter.js';
 import { namespaceName } from './registry.js';
+import { handshakeOf } from './socket.js';
 import type { HandshakeRequest, RequestInfo } from './socket.js';
 
 /**
@@ -312,7 +313,7 @@ export function request(): RequestSnapshot {
     headers: socket.request.headers,
     query: socket.request.query,
     remoteAddress: socket.request.remoteAddress,
-    http: socket.request.http,
+    http: handshakeOf(socket.request),
   };
 }
 

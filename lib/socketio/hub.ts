@@ -3,7 +3,7 @@
  * operations every entry point uses: run a handler, emit, rooms, disconnect.
  */
 import { randomToken } from '../random.js';
-import { ConnectionRefusedError, SessionStoreError, UsageError } from '../errors.js';
+import { ConnectionRefusedError, UsageError } from '../errors.js';
 import type { Scheduler } from '../../schedulers/scheduler.js';
 import { Args } from './args.js';
 import { contextStorage } from './context.js';
@@ -17,7 +17,9 @@ import { HandlerRegistry } from './registry.js';
 import type { BoundHandler } from './registry.js';
 import type { ResolvedSocketIOOptions } from './options.js';
 import { RoomRegistry } from './rooms.js';
-import { httpSessionOf, sessionEntries } from './socket.js';
+import { jsonOf, sessionData } from './http-session.js';
+import type { SharedHttpSession } from './http-session.js';
+import { handshakeOf } from './socket.js';
 import type { HandshakeRequest, NamespaceSocket } from './socket.js';
 import { settleOutcome, wireError } from './remote.js';
 import type { RemoteKind, RemoteOutcome, RemoteRequest } from './remote.js';
@@ -30,37 +32,16 @@ export function newSocketSid(): string {
   return randomToken(15);
 }
 
-/** A copy that survives structured clone (plain data; what JSON cannot carry is dropped). */
-function plainCopy(value: unknown): unknown {
-  if (value === undefined) return undefined;
-  try {
-    return JSON.parse(JSON.stringify(value)) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 /** What a pool thread's handler sees of the handshake request: a plain copy of its useful parts. */
 function httpSnapshot(http: HandshakeRequest): HandshakeRequest {
+  const user = jsonOf(http.user);
   return {
     method: http.method,
     url: http.url,
     headers: http.headers,
-    session:
-      http.session === undefined
-        ? undefined
-        : plainCopy(Object.fromEntries(sessionEntries(http.session as object))),
-    user: plainCopy(http.user),
+    session: http.session === undefined ? undefined : sessionData(http.session),
+    user: user === undefined ? undefined : (JSON.parse(user) as unknown),
   } as HandshakeRequest;
-}
-
-/** Calls the shared HTTP session's `reload` or `save`; resolves with the store's error, if any. */
-function storeCall(socket: NamespaceSocket, method: 'reload' | 'save'): Promise<unknown> {
-  const session = httpSessionOf(socket.request);
-  if (session === undefined) return Promise.resolve(undefined);
-  return new Promise((resolve) =>
-    session[method]((error?: unknown) => resolve(error ?? undefined)),
-  );
 }
 
 /** The ack arguments for a handler's return value. */
@@ -111,8 +92,9 @@ export class Hub implements HubOps, LocalServer {
     kind?: RemoteKind,
     error?: unknown,
   ): Promise<unknown> {
-    if (socket.sharesHttpSession) {
-      return this.#aroundHttpSession(socket, kind, () =>
+    const shared = socket.shared;
+    if (shared !== undefined) {
+      return this.#aroundHttpSession(shared, kind, () =>
         this.#dispatch(socket, message, args, body, kind, error),
       );
     }
@@ -120,26 +102,22 @@ export class Hub implements HubOps, LocalServer {
   }
 
   /**
-   * `manageSession: false` with an HTTP session: what HTTP routes wrote to it is seen by
-   * the next event (reloaded from its store first), and what handlers write reaches the
-   * routes (saved after). A session that cannot be reloaded (logged out, expired) fails
-   * the event, so a handler never acts on a session that is gone.
+   * `manageSession: false` with an HTTP session: an event sees what HTTP routes wrote (the
+   * session is reloaded first; one that is gone, logged out or expired, fails the event),
+   * and what a handler changed is saved after it (see SharedHttpSession). A disconnect
+   * handler runs even when the session is gone.
    */
   async #aroundHttpSession(
-    socket: NamespaceSocket,
+    shared: SharedHttpSession,
     kind: RemoteKind | undefined,
     run: () => Promise<unknown>,
   ): Promise<unknown> {
-    if (kind === 'event' || kind === 'disconnect') {
-      const failed = await storeCall(socket, 'reload');
-      if (failed !== undefined) throw new SessionStoreError('reloaded', failed);
-    }
+    if (kind === 'event' || kind === 'disconnect') await shared.refresh(kind === 'event');
     try {
       return await run();
     } finally {
-      const failed = await storeCall(socket, 'save');
-      if (failed !== undefined)
-        this.options.logger.error(new SessionStoreError('saved', failed).message);
+      const failed = await shared.commit();
+      if (failed !== undefined) this.options.logger.error(failed.message);
     }
   }
 
@@ -166,7 +144,7 @@ export class Hub implements HubOps, LocalServer {
       sid: socket.sid,
       auth: socket.auth,
       info: {
-        http: httpSnapshot(socket.request.http),
+        http: httpSnapshot(handshakeOf(socket.request)),
         headers: socket.request.headers,
         query: socket.request.query,
         remoteAddress: socket.request.remoteAddress,
@@ -202,7 +180,7 @@ export class Hub implements HubOps, LocalServer {
     kind?: RemoteKind,
   ): unknown {
     const scheduler = this.scheduler;
-    if (scheduler.dispatchNow === undefined || socket.sharesHttpSession)
+    if (scheduler.dispatchNow === undefined || socket.shared !== undefined)
       return this.run(socket, message, args, body, kind);
     const ctx: HandlerContext = { hub: this, socket, event: { message, args } };
     let result: unknown;

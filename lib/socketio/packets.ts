@@ -96,6 +96,19 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
 }
 
 /**
+ * A session: no prototype, so a key such as `__proto__` from client data stays plain data.
+ *
+ * @example
+ * ```ts
+ * const session = newSession();
+ * session.__proto__ = { admin: true }; // an own key, not a prototype change
+ * ```
+ */
+export function newSession(): Record<string, unknown> {
+  return Object.create(null) as Record<string, unknown>;
+}
+
+/**
  * A plain object with `value`'s own enumerable entries, each value passed through `map`
  * (keys set with {@link setOwn}).
  *

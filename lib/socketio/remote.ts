@@ -14,8 +14,7 @@ import type { HandlerContext, HubOps, SocketView } from './context.js';
 import type { CallRequest, EmitRequest } from './emitter.js';
 import type { Hub } from './hub.js';
 import type { BoundHandler, HandlerRegistry } from './registry.js';
-import { mapEntries, setOwn } from './packets.js';
-import { isHttpSession, newSession } from './socket.js';
+import { mapEntries, newSession, setOwn } from './packets.js';
 import type { RequestInfo } from './socket.js';
 
 /** Which kind of handler a job runs. */
@@ -127,11 +126,8 @@ export function reviveError(wire: WireError): Error {
 
 /** Replaces a session's contents with what the handler left (own keys only). */
 function replaceSession(target: Record<string, unknown>, incoming: Record<string, unknown>): void {
-  // An HTTP session (manageSession: false) keeps its cookie: the store's, not the handler's.
-  const kept = isHttpSession(target) ? 'cookie' : undefined;
-  for (const key of Object.keys(target)) if (key !== kept) delete target[key];
-  for (const [key, value] of Object.entries(revive(incoming)))
-    if (key !== kept) setOwn(target, key, value);
+  for (const key of Object.keys(target)) delete target[key];
+  for (const [key, value] of Object.entries(revive(incoming))) setOwn(target, key, value);
 }
 
 /** Main thread: the job's final message becomes its result (or its error). */

@@ -233,6 +233,9 @@ export class SocketIO {
       conn.on('close', onClose);
     });
     this.engine.on('error', (error) => resolved.logger.error('listener error:', error));
+    this.engine.on('middlewareError', (error) =>
+      resolved.logger.error('an io.engine.use() middleware failed (the client got 403):', error),
+    );
     if ((options.serveClient ?? true) && !this.#inPool)
       serveClientBundle(this.engine, (line) =>
         // Printed even with the default (quiet) logger: a missing bundle is otherwise silent.
@@ -246,7 +249,7 @@ export class SocketIO {
       this.engine.route(status.path, (req, res) => void status.answer(req, res, path));
       this.#status = status;
     }
-    this.initApp(app);
+    this.#useApp(app, 'new SocketIO(app)');
   }
 
   /** The async mode in use. */
@@ -266,7 +269,11 @@ export class SocketIO {
    * ```
    */
   initApp(app: AppLike): this {
-    this.#app = resolveApp(app, 'initApp(app)');
+    return this.#useApp(app, 'initApp(app)');
+  }
+
+  #useApp(app: unknown, where: string): this {
+    this.#app = resolveApp(app, where);
     if (this.#app.server !== undefined) this.attach(this.#app.server);
     return this;
   }
@@ -308,6 +315,10 @@ export class SocketIO {
    * ```
    */
   listen(port: number, host?: string): Promise<ListenAddress> {
+    if (typeof port !== 'number')
+      throw new UsageError(
+        'io.listen(port, host?) takes a port; to serve on your own server, use io.attach(server) or new SocketIO(server)',
+      );
     return this.#serve({ listener: undefined }, host, port);
   }
 

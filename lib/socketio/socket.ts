@@ -3,8 +3,9 @@
  * acknowledgements it owes the server.
  */
 import type { IncomingMessage } from 'node:http';
+import { standInRequest } from '../engine/stand-in.js';
+import { isHttpSession, sessionData, SharedHttpSession } from './http-session.js';
 import type { EncodedParts } from './packets.js';
-import { setOwn } from './packets.js';
 
 /** Packets in (from clients) and out (to clients) since the process started, for the status page. */
 export const traffic = { in: 0, out: 0 };
@@ -22,11 +23,6 @@ export interface SocketLink {
   sharedSession(): Record<string, unknown>;
 }
 
-/** A session: no prototype, so a key such as `__proto__` from client data stays plain data. */
-export function newSession(): Record<string, unknown> {
-  return Object.create(null) as Record<string, unknown>;
-}
-
 /**
  * The handshake's HTTP request as the `io.engine.use()` middlewares left it:
  * express-session's `session`, passport's `user`. In a worker-pool thread it is a
@@ -37,57 +33,40 @@ export type HandshakeRequest = IncomingMessage & {
   readonly user?: unknown;
 };
 
-/** A server-side HTTP session that can be reloaded from and saved to its store (express-session's). */
-export interface HttpSession {
-  reload(callback: (error?: unknown) => void): unknown;
-  save(callback: (error?: unknown) => void): unknown;
-}
-
-/** Whether a session is an HTTP session with a store behind it (express-session's). */
-export function isHttpSession(value: unknown): value is Record<string, unknown> & HttpSession {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Partial<HttpSession>).reload === 'function' &&
-    typeof (value as Partial<HttpSession>).save === 'function'
-  );
-}
-
-/** The HTTP session of a handshake (express-session's `req.session`), if it has one. */
-export function httpSessionOf(
-  request: RequestInfo,
-): (Record<string, unknown> & HttpSession) | undefined {
-  const session = request.http.session;
-  return isHttpSession(session) ? session : undefined;
-}
-
-/** A session's data: its own entries, but not express-session's `cookie` (the store's, not the app's). */
-export function sessionEntries(session: object): [string, unknown][] {
-  const entries = Object.entries(session);
-  return isHttpSession(session) ? entries.filter(([key]) => key !== 'cookie') : entries;
-}
-
-/**
- * A new session (prototype-less) that starts as a deep copy of the HTTP session's
- * data, if there is one: Flask-SocketIO's `manage_session`, where the Socket.IO
- * session forks from the web session at connect time.
- */
-function forkSession(request: RequestInfo): Record<string, unknown> {
-  const session = newSession();
-  const http = request.http.session;
-  if (typeof http !== 'object' || http === null) return session;
-  const data = JSON.parse(JSON.stringify(Object.fromEntries(sessionEntries(http)))) as object;
-  for (const [key, value] of Object.entries(data)) setOwn(session, key, value);
-  return session;
-}
-
 /** The request data a handler can read with `request()`. */
 export interface RequestInfo {
-  /** The handshake's HTTP request (see {@link HandshakeRequest}). */
-  readonly http: HandshakeRequest;
+  /**
+   * The handshake's HTTP request, when the engine kept it: it does when `io.engine.use()`
+   * middlewares ran on it (keeping it costs 1 to 2.6 KB per connection).
+   */
+  readonly http?: HandshakeRequest;
+  /** The handshake's path and query. */
+  readonly url?: string;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly query: Readonly<Record<string, string>>;
   readonly remoteAddress: string;
+}
+
+/** Stand-ins for handshakes the engine did not keep, made when a handler first asks. */
+const standIns = new WeakMap<RequestInfo, HandshakeRequest>();
+
+/**
+ * The handshake request of a connection: the one the engine kept, else a stand-in
+ * with its method, URL and headers (made once, on first use).
+ *
+ * @example
+ * ```ts
+ * handshakeOf(socket.request).headers.cookie;
+ * ```
+ */
+export function handshakeOf(request: RequestInfo): HandshakeRequest {
+  if (request.http !== undefined) return request.http;
+  let standIn = standIns.get(request);
+  if (standIn === undefined) {
+    standIn = standInRequest(request.url ?? '/', request.headers);
+    standIns.set(request, standIn);
+  }
+  return standIn;
 }
 
 /**
@@ -111,8 +90,8 @@ export class NamespaceSocket {
    * first; dropped if the connection is refused.
    */
   #held: EncodedParts[] | undefined;
-  /** `manageSession: false` with an HTTP session: handlers use it, reloaded and saved around them. */
-  readonly sharesHttpSession: boolean;
+  /** `manageSession: false` with an HTTP session: handlers share it through this. */
+  readonly shared: SharedHttpSession | undefined;
 
   constructor(
     readonly sid: string,
@@ -126,13 +105,18 @@ export class NamespaceSocket {
      */
     private readonly ownSession: boolean,
   ) {
-    this.sharesHttpSession = !ownSession && httpSessionOf(request) !== undefined;
+    this.shared =
+      !ownSession && isHttpSession(handshakeOf(request).session)
+        ? new SharedHttpSession(() => handshakeOf(request).session)
+        : undefined;
   }
 
   /** The user session (`session()` in handlers). */
   get session(): Record<string, unknown> {
-    if (!this.ownSession) return httpSessionOf(this.request) ?? this.link.sharedSession();
-    return (this.#session ??= forkSession(this.request));
+    if (!this.ownSession) return this.shared?.view ?? this.link.sharedSession();
+    // Flask-SocketIO's manage_session: a copy of the web session's data, forked at first use
+    // (the handshake's session object does not change after the connection opened).
+    return (this.#session ??= sessionData(handshakeOf(this.request).session));
   }
 
   get phase(): 'connecting' | 'connected' | 'disconnected' {

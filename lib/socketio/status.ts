@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UsageError } from '../errors.js';
+import { checkOptionNames } from '../option-names.js';
 import type { PhaseCounts } from '../engine/server.js';
 import type { AsyncMode, Scheduler } from '../../schedulers/scheduler.js';
 import { request } from './context.js';
@@ -29,6 +30,13 @@ export interface StatusPageOptions {
   auth?: (req: StatusRequest) => boolean | Promise<boolean>;
 }
 
+const STATUS_OPTIONS: ReadonlySet<string> = new Set(
+  Object.keys({ path: true, namespace: true, auth: true } satisfies Record<
+    keyof StatusPageOptions,
+    true
+  >),
+);
+
 /** One update of the page. */
 export interface StatusSnapshot {
   readonly asyncMode: AsyncMode;
@@ -42,6 +50,9 @@ export interface StatusSnapshot {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Headers a reverse proxy adds: their presence means the request came through one. */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'];
 
 /** A peer address on this machine (127.0.0.0/8, ::1, or 127.x mapped into IPv6). */
 function isLoopbackAddress(address: string): boolean {
@@ -68,6 +79,7 @@ export class StatusPage {
     private readonly scheduler: Scheduler,
     private readonly engine: { phaseCounts(): PhaseCounts; closedLastMinute(): number },
   ) {
+    checkOptionNames('statusPage', options, STATUS_OPTIONS);
     this.path = options.path ?? '/status';
     this.namespace = options.namespace ?? '/socketio-status';
     if (!this.path.startsWith('/')) throw new UsageError("statusPage.path must start with '/'");
@@ -90,8 +102,10 @@ export class StatusPage {
   }
 
   async #allowed(req: StatusRequest): Promise<boolean> {
-    // Unguarded, the page is for this machine only, whichever server it was attached to.
-    if (this.options.auth === undefined) return isLoopbackAddress(req.remoteAddress);
+    // Unguarded, the page is for this machine only, whichever server it was attached to; a
+    // request a proxy forwarded comes from elsewhere even when the proxy is on this machine.
+    if (this.options.auth === undefined)
+      return isLoopbackAddress(req.remoteAddress) && !PROXY_HEADERS.some((h) => h in req.headers);
     try {
       return (await this.options.auth(req)) === true;
     } catch {

@@ -7,9 +7,10 @@ import type { Packet } from 'socket.io-parser';
 import { UsageError } from '../errors.js';
 import { toArgs } from './args.js';
 import { SioClient } from './client.js';
-import { IncomingMessage } from 'node:http';
-import { Socket } from 'node:net';
+import { standInRequest } from '../engine/stand-in.js';
 import type { EngineLink } from './client.js';
+import type { HttpSession } from './http-session.js';
+import { setOwn } from './packets.js';
 import type { HandshakeRequest } from './socket.js';
 import type { Hub } from './hub.js';
 import { namespaceName } from './registry.js';
@@ -22,18 +23,50 @@ export interface TestClientOptions {
   headers?: Record<string, string>;
   /**
    * What the handshake request carries for `request().http`, as HTTP middlewares would
-   * have left it: `{ session, user }` (the session is also what `session()` forks from).
+   * have left it: `{ session, user }`. The session is what `session()` forks from
+   * (`manageSession`) or shares (`manageSession: false`: the object passed plays the
+   * session store, so handlers' saved writes show up in it).
    */
   http?: { session?: Record<string, unknown>; user?: unknown };
 }
 
+/**
+ * A web session for a test client, with the store semantics `manageSession: false`
+ * relies on: the object the test passed is the store (`reload` reads it, `save`
+ * writes it back), so a test sees what handlers saved.
+ */
+class TestHttpSession implements HttpSession {
+  [key: string]: unknown;
+  constructor(private readonly store: Record<string, unknown>) {
+    Object.defineProperty(this, 'store', { enumerable: false });
+    this.#copy(store, this);
+  }
+
+  reload(callback: (error?: unknown) => void): void {
+    this.#copy(this.store, this);
+    callback();
+  }
+
+  save(callback: (error?: unknown) => void): void {
+    this.#copy(this, this.store);
+    callback();
+  }
+
+  #copy(from: object, to: object): void {
+    for (const key of Object.keys(to)) delete (to as Record<string, unknown>)[key];
+    for (const [key, value] of Object.entries(from))
+      setOwn(to as Record<string, unknown>, key, value);
+  }
+}
+
 /** A handshake request for a client that has no HTTP connection. */
 function fakeHandshake(options: TestClientOptions): HandshakeRequest {
-  const http = new IncomingMessage(new Socket());
-  http.method = 'GET';
-  http.url = '/socket.io/?EIO=4&transport=test';
-  http.headers = options.headers ?? {};
-  return Object.assign(http, options.http ?? {});
+  const http = standInRequest('/socket.io/?EIO=4&transport=test', options.headers ?? {});
+  const { session, user } = options.http ?? {};
+  return Object.assign(http, {
+    user,
+    session: session === undefined ? undefined : new TestHttpSession(session),
+  });
 }
 
 /** One event the test client received. */

@@ -6,13 +6,16 @@
  * (the 101 of an upgrade too); `handshakeOnly` skips requests that carry a sid;
  * the connection keeps the handshake request as the middlewares left it.
  */
+import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
+import session from 'express-session';
 import { WebSocket } from 'ws';
 import { handshakeOnly } from '../../lib/index.js';
 import type { EngineMiddleware, EngineRequest } from '../../lib/index.js';
 import { EngineHarness, withEngine } from '../helpers/engine.js';
 import {
   RawPolling,
+  delay,
   jsonBody,
   parseOpenPacket,
   rawRequest,
@@ -85,24 +88,33 @@ describe('engine middlewares (engine.use)', function () {
   );
 
   it(
-    'refuse a polling request with next(error): the error’s status (403 without one) and message',
+    'refuse a polling request with next(error): a 4xx status or expose shows its message, anything else is a plain 403 reported to middlewareError',
     withEngine({}, async (h) => {
+      const reported: unknown[] = [];
+      h.engine.on('middlewareError', (error) => reported.push(error));
       h.engine.use((req, _res, next) => {
         const token = req.headers['x-token'];
         if (token === 'ok') return next();
-        if (token === undefined) return next(new Error('who are you?'));
-        next(Object.assign(new Error('token expired'), { status: 401 }));
+        if (token === 'old')
+          return next(Object.assign(new Error('token expired'), { status: 401 }));
+        if (token === 'told')
+          return next(Object.assign(new Error('ask an admin'), { expose: true }));
+        next(new Error('ECONNREFUSED redis://admin:secret@10.0.3.4:6379'));
       });
-      const anonymous = await rawRequest(`${h.base}?EIO=4&transport=polling`);
-      expect(anonymous.status).to.equal(403);
-      expect(jsonBody(anonymous)).to.deep.equal({ code: 4, message: 'who are you?' });
-      const expired = await rawRequest(`${h.base}?EIO=4&transport=polling`, {
-        headers: { 'x-token': 'old' },
-      });
-      expect(expired.status).to.equal(401);
-      expect(jsonBody(expired)).to.deep.equal({ code: 4, message: 'token expired' });
+      const refused = async (token?: string): Promise<[number, unknown]> => {
+        const res = await rawRequest(`${h.base}?EIO=4&transport=polling`, {
+          headers: token === undefined ? {} : { 'x-token': token },
+        });
+        return [res.status, jsonBody(res)];
+      };
+      expect(await refused()).to.deep.equal([403, { code: 4, message: 'Forbidden' }]);
+      expect(reported.map((e) => (e as Error).message)).to.deep.equal([
+        'ECONNREFUSED redis://admin:secret@10.0.3.4:6379',
+      ]);
+      expect(await refused('old')).to.deep.equal([401, { code: 4, message: 'token expired' }]);
+      expect(await refused('told')).to.deep.equal([403, { code: 4, message: 'ask an admin' }]);
+      expect(reported).to.have.length(1);
       const ok = await RawPolling.open(h.base, { 'x-token': 'ok' });
-      expect(ok.sid).to.be.a('string');
       expect(h.engine.clientsCount).to.equal(1);
       await rawRequest(ok.url, { method: 'POST', headers: { 'x-token': 'ok' }, body: '1' });
     }),
@@ -111,8 +123,8 @@ describe('engine middlewares (engine.use)', function () {
   it(
     'refuse an upgrade with next(error), a throw or a rejected promise, and keep serving',
     withEngine({}, async (h) => {
+      h.engine.on('middlewareError', () => undefined);
       const reasons: Record<string, () => unknown> = {
-        next: () => Promise.resolve(),
         throw: () => {
           throw Object.assign(new Error('thrown'), { statusCode: 400 });
         },
@@ -120,13 +132,13 @@ describe('engine middlewares (engine.use)', function () {
       };
       h.engine.use((req, _res, next) => {
         const how = req._query?.how;
-        if (how === 'next') return next(new Error('no websockets for you'));
+        if (how === 'next') return next(Object.assign(new Error('no websockets'), { status: 403 }));
         if (how !== undefined) return (reasons[how] as () => unknown)();
         next();
       });
       expect(await refusedUpgrade(h.wsUrl('&how=next'))).to.deep.equal({
         status: 403,
-        body: { code: 4, message: 'no websockets for you' },
+        body: { code: 4, message: 'no websockets' },
       });
       expect(await refusedUpgrade(h.wsUrl('&how=throw'))).to.deep.equal({
         status: 400,
@@ -134,10 +146,80 @@ describe('engine middlewares (engine.use)', function () {
       });
       expect(await refusedUpgrade(h.wsUrl('&how=reject'))).to.deep.equal({
         status: 403,
-        body: { code: 4, message: 'rejected' },
+        body: { code: 4, message: 'Forbidden' },
       });
       const { ws } = await openWs(h.wsUrl());
       ws.close();
+    }),
+  );
+
+  it(
+    'drop a polling request whose client went away while an async middleware ran, and keep the session whole',
+    withEngine({}, async (h) => {
+      let slow = false;
+      h.engine.use((_req, _res, next) => {
+        if (slow) setTimeout(next, 150);
+        else next();
+      });
+      const polling = await RawPolling.open(h.base);
+      const conn = await h.connections.next('the connection');
+      slow = true;
+      for (const method of ['GET', 'POST']) {
+        const aborted = httpRequest(polling.url, { method, agent: false });
+        aborted.on('error', () => undefined);
+        aborted.end(method === 'POST' ? '4lost' : undefined);
+        await delay(30);
+        aborted.destroy();
+      }
+      await delay(250);
+      slow = false;
+      conn.send('after the aborts');
+      expect(await polling.packets()).to.deep.equal(['4after the aborts']);
+      expect((await polling.post('4next')).status).to.equal(200);
+      expect(conn.phase).to.equal('connected');
+      await polling.post('1');
+    }),
+  );
+
+  it(
+    'put a session cookie express-session sets as the answer starts into the 101',
+    withEngine({}, async (h) => {
+      h.engine.use(session({ secret: 's', resave: false, saveUninitialized: true }));
+      const { headers, ws } = await openWs(h.wsUrl());
+      ws.close();
+      expect(String(headers['set-cookie'])).to.match(/^connect\.sid=s%3A/);
+    }),
+  );
+
+  it(
+    'keep a middleware’s cookie beside the engine’s own session cookie',
+    withEngine({ cookie: 'io' }, async (h) => {
+      h.engine.use((_req, res, next) => {
+        res.setHeader('Set-Cookie', 'session=abc; Path=/');
+        next();
+      });
+      const polling = await RawPolling.open(h.base);
+      const cookies = polling.handshakeResponse.headers['set-cookie'] ?? [];
+      expect(cookies[0]).to.equal('session=abc; Path=/');
+      expect(cookies[1]).to.match(/^io=/);
+      await polling.post('1');
+    }),
+  );
+
+  it(
+    'upgrade only on the endpoint itself, not on the served files or routes beside it',
+    withEngine({}, async (h) => {
+      h.engine.route('/status', (_req, res) => res.end('page'));
+      for (const path of ['/status', '/engine.io/elsewhere']) {
+        const url = `ws://127.0.0.1:${h.port}${path}?EIO=4&transport=websocket`;
+        const error = await new Promise<Error>((resolve) => {
+          const ws = new WebSocket(url);
+          ws.on('error', resolve);
+          ws.on('open', () => resolve(new Error('opened')));
+        });
+        expect(error.message, path).to.not.equal('opened');
+      }
+      expect(h.engine.clientsCount).to.equal(0);
     }),
   );
 
@@ -203,7 +285,7 @@ describe('engine middlewares (engine.use)', function () {
       const conn = await h.connections.next('the connection');
       expect(conn.id).to.equal(polling.sid);
       expect((conn.request.http as { user?: unknown }).user).to.deep.equal({ name: 'alice' });
-      expect(conn.request.http.url).to.match(/transport=polling/);
+      expect(conn.request.http?.url).to.match(/transport=polling/);
     } finally {
       await h.stop();
     }

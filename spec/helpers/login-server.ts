@@ -47,6 +47,8 @@ const CHAT_PAGE = `<!doctype html><title>Chat</title>
 export interface LoginServer {
   readonly io: SocketIO;
   readonly origin: string;
+  /** How many sessions the session store holds. */
+  storedSessions(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -75,7 +77,13 @@ export async function startLoginServer(
     const user = USERS.find((u) => u.id === id);
     done(null, user === undefined ? false : { id, username: user.username, name: user.name });
   });
-  const sessions = session({ secret: 'spec secret', resave: false, saveUninitialized: false });
+  const store = new session.MemoryStore();
+  const sessions = session({
+    secret: 'spec secret',
+    resave: false,
+    saveUninitialized: false,
+    store,
+  });
   // @types/passport types these two as any.
   const passportSession = passport.session() as RequestHandler;
   const logInForm = passport.authenticate('local', {
@@ -92,7 +100,11 @@ export async function startLoginServer(
     req.logout((error) => (error ? next(error) : req.session.destroy(() => res.end('bye')))),
   );
   app.get('/prefs', (req, res) => {
-    res.json({ theme: req.session.theme ?? null, visits: req.session.visits ?? null });
+    res.json({
+      theme: req.session.theme ?? null,
+      visits: req.session.visits ?? null,
+      user: (req.user as User | undefined)?.username ?? null,
+    });
   });
   app.post('/prefs', (req, res) => {
     req.session.theme = (req.body as { theme?: string }).theme;
@@ -112,6 +124,10 @@ export async function startLoginServer(
   return {
     io,
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    storedSessions: () =>
+      new Promise((resolve, reject) =>
+        store.length((error, length) => (error ? reject(error as Error) : resolve(length ?? 0))),
+      ),
     stop: () => io.stop(),
   };
 }

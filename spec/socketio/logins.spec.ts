@@ -14,6 +14,7 @@ import { expectPoolThread } from '../helpers/schedulers.js';
 import { runPython } from '../helpers/queues.js';
 import { startLoginServer } from '../helpers/login-server.js';
 import type { LoginServer } from '../helpers/login-server.js';
+import { delay } from '../helpers/raw-engine.js';
 import { CLIENT_TRANSPORTS, within } from '../helpers/socketio.js';
 import type { ClientOptions, ConnectError } from '../helpers/socketio.js';
 
@@ -186,10 +187,39 @@ for (const asyncMode of ASYNC_MODES_UNDER_TEST) {
         expect(await web(app.origin, cookie, '/prefs')).to.deep.equal({
           theme: 'blue',
           visits: null,
+          user: 'alice',
         });
       });
     });
   }
+
+  describe(`overlapping events sharing the web session (asyncHandlers) [${asyncMode}]`, function () {
+    let app: LoginServer;
+    before(async function () {
+      app = await startLoginServer(asyncMode, { manageSession: false, asyncHandlers: true });
+    });
+    after(() => app.stop());
+
+    it('saves what each overlapping handler wrote', async function () {
+      const cookie = await logIn(app.origin, 'alice', 'wonderland');
+      const alice = new Client(app.origin, cookie, {});
+      try {
+        await alice.opened();
+        const writes = [
+          alice.ask('slowSet', 'theme', 'night', 120),
+          alice.ask('slowSet', 'visits', 7, 40),
+        ];
+        expect(await Promise.all(writes)).to.deep.equal([true, true]);
+        expect(await web(app.origin, cookie, '/prefs')).to.deep.equal({
+          theme: 'night',
+          visits: 7,
+          user: 'alice',
+        });
+      } finally {
+        alice.socket.disconnect();
+      }
+    });
+  });
 
   describe(`sharing the web session with manageSession: false [${asyncMode}]`, function () {
     let app: LoginServer;
@@ -209,17 +239,84 @@ for (const asyncMode of ASYNC_MODES_UNDER_TEST) {
       await web(app.origin, cookie, '/prefs', { theme: 'light' });
       expect(await alice.ask('session')).to.deep.equal({ theme: 'light', visits: null });
       expect(await alice.ask('set', 'visits', 3)).to.equal(true);
-      expect(await web(app.origin, cookie, '/prefs')).to.deep.equal({ theme: 'light', visits: 3 });
+      expect(await web(app.origin, cookie, '/prefs')).to.deep.equal({
+        theme: 'light',
+        visits: 3,
+        user: 'alice',
+      });
       expect(await alice.ask('whoami')).to.equal('alice');
     });
 
-    it('fails events once the web session is gone (logout), through the error handler', async function () {
+    it('fails events once the web session is gone (logout), and never writes it back', async function () {
       const cookie = await logIn(app.origin, 'alice', 'wonderland');
       alice = new Client(app.origin, cookie, {});
       await alice.opened();
       expect(await alice.ask('session')).to.deep.equal({ theme: null, visits: null });
+      const stored = await app.storedSessions();
       expect(await web(app.origin, cookie, '/logout', {})).to.equal('bye');
       expect(await alice.ask('session')).to.equal('session gone');
+      expect(await alice.ask('set', 'visits', 9)).to.equal('session gone');
+      expect(await web(app.origin, cookie, '/prefs')).to.deep.equal({
+        theme: null,
+        visits: null,
+        user: null,
+      });
+      expect(await app.storedSessions()).to.equal(stored - 1);
+    });
+
+    it('runs the disconnect handler of a client whose web session is gone', async function () {
+      const observer = new Client(app.origin, undefined, {}, '/public');
+      await observer.opened();
+      const left = new Promise((resolve) => observer.socket.once('left', resolve));
+      const cookie = await logIn(app.origin, 'alice', 'wonderland');
+      alice = new Client(app.origin, cookie, {});
+      await alice.opened();
+      await web(app.origin, cookie, '/logout', {});
+      alice.socket.disconnect();
+      expect(await within(left, 'the left event')).to.equal('alice');
+      observer.socket.disconnect();
+    });
+
+    it('survives handlers that write the store’s own keys (cookie, save, id, __proto__)', async function () {
+      const cookie = await logIn(app.origin, 'alice', 'wonderland');
+      alice = new Client(app.origin, cookie, {});
+      await alice.opened();
+      for (const key of ['cookie', 'save', 'reload', 'id', 'req', 'regenerate', '__proto__'])
+        expect(await alice.ask('set', key, 'x'), key).to.equal(true);
+      expect(await alice.ask('set', 'theme', 'green')).to.equal(true);
+      expect(await alice.ask('session')).to.deep.equal({ theme: 'green', visits: null });
+      expect(await web(app.origin, cookie, '/prefs')).to.deep.equal({
+        theme: 'green',
+        visits: null,
+        user: 'alice',
+      });
+    });
+
+    it('keeps what a route wrote during an event whose handler did not touch it', async function () {
+      const cookie = await logIn(app.origin, 'alice', 'wonderland');
+      alice = new Client(app.origin, cookie, {});
+      await alice.opened();
+      const slow = alice.ask('slowSet', 'visits', 1, 150);
+      await delay(50);
+      await web(app.origin, cookie, '/prefs', { theme: 'dark' });
+      expect(await slow).to.equal(true);
+      expect(await web(app.origin, cookie, '/prefs')).to.deep.equal({
+        theme: 'dark',
+        visits: 1,
+        user: 'alice',
+      });
+    });
+
+    it('adds nothing to the session store for anonymous visitors who write nothing', async function () {
+      const before = await app.storedSessions();
+      const visitors = Array.from(
+        { length: 5 },
+        () => new Client(app.origin, undefined, {}, '/public'),
+      );
+      await Promise.all(visitors.map((v) => v.opened()));
+      for (const v of visitors) v.socket.disconnect();
+      await delay(50);
+      expect(await app.storedSessions()).to.equal(before);
     });
   });
 }

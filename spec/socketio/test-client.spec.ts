@@ -84,6 +84,26 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
       expect(web).to.deep.equal({ theme: 'dark' });
     });
 
+    it('shares the http session it was given with manageSession: false (the object plays the store)', async () => {
+      const shared = new SocketIO({ ...modeOptions(mode), manageSession: false });
+      try {
+        shared.on('set', (key: string, value: unknown) => {
+          session()[key] = value;
+          return true;
+        });
+        shared.on('get', (key: string) => session()[key] ?? null);
+        const store: Record<string, unknown> = { theme: 'dark' };
+        const client = await shared.testClient({ http: { session: store } });
+        expect(await client.emit('get', 'theme', { callback: true })).to.deep.equal(['dark']);
+        await client.emit('set', args('visits', 2), { callback: true });
+        expect(store).to.deep.equal({ theme: 'dark', visits: 2 });
+        store.theme = 'light';
+        expect(await client.emit('get', 'theme', { callback: true })).to.deep.equal(['light']);
+      } finally {
+        await shared.stop();
+      }
+    });
+
     it('connects without auth: the handler gets undefined', async () => {
       const seen: unknown[] = [];
       io.on('connect', (auth: unknown) => {

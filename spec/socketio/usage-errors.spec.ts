@@ -87,7 +87,15 @@ describe('usage errors that name the fix', function () {
     const io = new SocketIO();
     expectFix(
       thrown(() => new SocketIO(42 as never)),
+      'new SocketIO(app): 42 is a port; write io.listen(42)',
+    );
+    expectFix(
+      thrown(() => new SocketIO(true as never)),
       'the app must be an http.Server',
+    );
+    expectFix(
+      thrown(() => void io.listen(io.engine as never)),
+      'io.listen(port, host?) takes a port; to serve on your own server, use io.attach(server)',
     );
     const fastify = Fastify();
     expectFix(
