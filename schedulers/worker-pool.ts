@@ -27,6 +27,11 @@ export interface WorkerPoolSchedulerOptions {
   onTaskError?: TaskErrorReporter;
   /** Debug logging (where a task ran). */
   debug?: (message: string) => void;
+  /**
+   * Problems with the pool itself (its threads cannot load the app module), with the error
+   * behind them. Default: `console.error`, with the prefix the default logger uses.
+   */
+  onPoolError?: (message: string, cause: unknown) => void;
 }
 
 /** Applies one effect a pool thread sent; returns the answer for effects that wait for one. */
@@ -35,6 +40,11 @@ export type EffectHandler = (effect: unknown) => unknown;
 interface PendingJob {
   resolve(outcome: unknown): void;
   reject(error: unknown): void;
+}
+
+interface ReadyWaiter {
+  resolve(): void;
+  reject(error: Error): void;
 }
 
 /**
@@ -73,11 +83,17 @@ export class WorkerPoolScheduler implements Scheduler {
   #channel: BroadcastChannel;
   readonly #appModule: string;
   readonly #onTaskError: TaskErrorReporter;
+  readonly #onPoolError: (message: string, cause: unknown) => void;
   readonly #debug: (message: string) => void;
   readonly #jobs = new Map<number, PendingJob>();
   readonly #keys = new Set<string>();
   readonly #readyThreads = new Set<number>();
-  #readyWaiters: (() => void)[] = [];
+  #readyWaiters: ReadyWaiter[] = [];
+  /**
+   * Set when a thread fails before any is ready: every thread loads the same module, so the
+   * pool cannot run anything, and handlers and tasks run on the main thread until reopen().
+   */
+  #loadFailure: Error | undefined;
   /** Jobs that arrived before any thread had loaded the app module (a server attached without run()). */
   #earlyJobs: (() => void)[] = [];
   #nextJobId = 0;
@@ -98,6 +114,9 @@ export class WorkerPoolScheduler implements Scheduler {
     this.#appModule = options.appModule;
     this.#onTaskError =
       options.onTaskError ?? ((error) => console.error('background task failed:', error));
+    this.#onPoolError =
+      options.onPoolError ??
+      ((message, cause) => console.error('socketio-actors:', message, cause));
     this.#debug = options.debug ?? (() => undefined);
     this.#local = new EventLoopScheduler({ clock: this.clock, onTaskError: this.#onTaskError });
     [this.#channel, this.#pool] = this.#open();
@@ -119,9 +138,8 @@ export class WorkerPoolScheduler implements Scheduler {
       atomics: 'disabled',
     });
     pool.on('error', (error: unknown) => {
-      this.#onTaskError(error);
-      // A thread that cannot load the app module never reports ready: early jobs run here.
-      this.#releaseEarlyJobs();
+      if (this.#readyThreads.size === 0) this.#failToLoad(error);
+      else this.#onTaskError(error);
     });
     return [channel, pool];
   }
@@ -130,6 +148,7 @@ export class WorkerPoolScheduler implements Scheduler {
   reopen(): void {
     if (!this.#closed) return;
     this.#closed = false;
+    this.#loadFailure = undefined;
     this.#readyThreads.clear();
     this.#keys.clear();
     [this.#channel, this.#pool] = this.#open();
@@ -140,10 +159,37 @@ export class WorkerPoolScheduler implements Scheduler {
     this.#effects = handler;
   }
 
-  /** Resolves once every thread has loaded the app module. */
+  /**
+   * Resolves once every thread has loaded the app module; rejects when the threads cannot
+   * load it (the error names the module and says why).
+   */
   ready(): Promise<void> {
+    if (this.#loadFailure !== undefined) return Promise.reject(this.#loadFailure);
     if (this.#readyThreads.size >= this.workers) return Promise.resolve();
-    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+  }
+
+  #takeReadyWaiters(): ReadyWaiter[] {
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    return waiters;
+  }
+
+  /**
+   * The pool's threads cannot load the app module (piscina replaces a failing thread once
+   * more before it gives up): said once, and from then on everything runs on the main
+   * thread, as a handler the pool does not have would.
+   */
+  #failToLoad(cause: unknown): void {
+    if (this.#loadFailure !== undefined) return;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    this.#loadFailure = new Error(
+      `worker-pool: the pool threads could not load the app module ${this.#appModule} (${why}); handlers and background tasks run on the main thread`,
+      { cause },
+    );
+    this.#onPoolError(this.#loadFailure.message, cause);
+    this.#releaseEarlyJobs();
+    for (const waiter of this.#takeReadyWaiters()) waiter.reject(this.#loadFailure);
   }
 
   /** Jobs queued or running in the pool. */
@@ -172,11 +218,8 @@ export class WorkerPoolScheduler implements Scheduler {
         this.#exportedNames ??= new Set(message.functions);
         this.#readyThreads.add(message.thread);
         this.#releaseEarlyJobs();
-        if (this.#readyThreads.size >= this.workers) {
-          const waiters = this.#readyWaiters;
-          this.#readyWaiters = [];
-          for (const w of waiters) w();
-        }
+        if (this.#readyThreads.size >= this.workers && this.#loadFailure === undefined)
+          for (const waiter of this.#takeReadyWaiters()) waiter.resolve();
         return;
       case 'effect':
         return this.#applyEffect(message.thread, message.replyId, message.effect);
@@ -229,13 +272,16 @@ export class WorkerPoolScheduler implements Scheduler {
 
   dispatch<T>(job: HandlerJob<T>): Promise<T> {
     const remote = job.remote;
-    if (remote !== undefined && !this.#closed && this.#readyThreads.size === 0) {
+    if (remote === undefined || this.#closed || this.#loadFailure !== undefined) {
+      return this.#local.dispatch(job);
+    }
+    if (this.#readyThreads.size === 0) {
       // Which handlers the threads have is not known yet: wait for the first one to say.
       return new Promise<void>((resolve) => this.#earlyJobs.push(resolve)).then(() =>
         this.dispatch(job),
       );
     }
-    if (remote === undefined || this.#closed || !this.handles(remote.key)) {
+    if (!this.handles(remote.key)) {
       return this.#local.dispatch(job);
     }
     const id = ++this.#nextJobId;
@@ -267,7 +313,7 @@ export class WorkerPoolScheduler implements Scheduler {
     target: (...args: A) => T | Promise<T>,
     ...args: A
   ): Task<Awaited<T>> {
-    if (this.#exports !== undefined || this.#closed || !this.#mayBeExported(target)) {
+    if (this.#exports !== undefined || this.#poolUnusable() || !this.#mayBeExported(target)) {
       return this.#place(target, args).task;
     }
     this.#debug(
@@ -292,9 +338,10 @@ export class WorkerPoolScheduler implements Scheduler {
     args: A,
   ): { mode: AsyncMode; task: Task<Awaited<T>> } {
     const exportName = this.#exportName(target);
-    if (exportName === undefined || this.#closed) {
+    const unusable = this.#poolUnusable();
+    if (exportName === undefined || unusable !== undefined) {
       this.#debug(
-        `background task ${taskName(target)} ${this.#closed ? 'started after the worker pool closed' : 'is not exported by the app module'}: it runs on the main thread`,
+        `background task ${taskName(target)} ${unusable ?? 'is not exported by the app module'}: it runs on the main thread`,
       );
       return { mode: this.#local.mode, task: this.#local.startBackgroundTask(target, ...args) };
     }
@@ -303,6 +350,14 @@ export class WorkerPoolScheduler implements Scheduler {
       this.#pool.run({ kind: 'task', exportName, args }) as Promise<Awaited<T>>,
     );
     return { mode: this.mode, task: new PromiseTask(this.mode, running, this.#onTaskError) };
+  }
+
+  /** Why nothing can run in the pool (closed, or its threads cannot load the app module), if so. */
+  #poolUnusable(): string | undefined {
+    if (this.#closed) return 'started after the worker pool closed';
+    if (this.#loadFailure !== undefined)
+      return 'started where the pool threads cannot load the app module';
+    return undefined;
   }
 
   /**
