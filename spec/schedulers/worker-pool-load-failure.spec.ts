@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { SocketIO } from '../../lib/index.js';
+import type { Task, TaskMode } from '../../lib/index.js';
 import { WorkerPoolScheduler, routeKey } from '../../schedulers/worker-pool.js';
 import { REPO_ROOT } from '../helpers/browser.js';
 import { CliClients, CliServer } from '../helpers/cli.js';
@@ -37,6 +38,9 @@ describe('worker-pool mode: pool threads that cannot load the app module (spec/f
   const logged: string[] = [];
   /** A handler job dispatched before any thread had loaded (or failed to load) the module. */
   let early: Promise<number>;
+  /** An exported task started then, and its mode right then. */
+  let earlyTask: Task<number>;
+  let earlyMode: TaskMode;
 
   /** A handler job the pool threads would run, if they had the app module. */
   function job(value: number): Promise<number> {
@@ -47,13 +51,16 @@ describe('worker-pool mode: pool threads that cannot load the app module (spec/f
     });
   }
 
-  before(function () {
+  before(async function () {
+    const tasks = await import('../fixtures/worker-app-unloadable.js');
     scheduler = new WorkerPoolScheduler({
       appModule: unloadable,
       workers: 2,
       onPoolError: (message) => logged.push(message),
     });
     early = job(1);
+    earlyTask = scheduler.startBackgroundTask(tasks.whereAmI);
+    earlyMode = earlyTask.mode;
   });
 
   after(async function () {
@@ -68,6 +75,12 @@ describe('worker-pool mode: pool threads that cannot load the app module (spec/f
   it('a handler job that waited for the first thread, and any later one, runs on the main thread', async function () {
     expect(await within(early, 'the early job', 10_000)).to.equal(1);
     expect(await within(job(2), 'a later job')).to.equal(2);
+  });
+
+  it('an exported background task started before any thread was ready runs on the main thread', async function () {
+    expect(earlyMode).to.equal('pending');
+    expect(await within(earlyTask.join(), 'the early task', 10_000)).to.equal(0);
+    expect(earlyTask.mode).to.equal('event-loop');
   });
 
   it('an exported background task runs on the main thread', async function () {
