@@ -63,6 +63,31 @@ export class PromiseTask<T> implements Task<T> {
 }
 
 /**
+ * A task whose place is decided later (`mode` is `pending` until `place()`); `onJoin`
+ * runs on every `join()`, telling whoever places it that something waits for it now.
+ *
+ * @example
+ * ```ts
+ * const task = new PendingTask(placing, () => placeNow());
+ * await task.join(); // calls placeNow(), then waits for the placed task
+ * ```
+ */
+export class PendingTask<T> extends PromiseTask<T> {
+  readonly #onJoin: () => void;
+
+  constructor(placing: Promise<T>, onJoin: () => void) {
+    // The placed task reports its own failure.
+    super('pending', placing, () => undefined);
+    this.#onJoin = onJoin;
+  }
+
+  override join(): Promise<T> {
+    this.#onJoin();
+    return super.join();
+  }
+}
+
+/**
  * An unbounded FIFO whose `get()` waits for the next item.
  *
  * @example

@@ -12,7 +12,7 @@ import type { Piscina } from 'piscina';
 import { realClock } from './clock.js';
 import { EventLoopScheduler } from './event-loop.js';
 import { requireOptional } from './optional-dependency.js';
-import { invoke, PromiseTask } from './primitives.js';
+import { invoke, PendingTask, PromiseTask } from './primitives.js';
 import type { TaskErrorReporter } from './primitives.js';
 import type { AsyncMode, Clock, Event, HandlerJob, Queue, Scheduler, Task } from './scheduler.js';
 import type { PoolMessage } from './worker-runtime.js';
@@ -27,12 +27,19 @@ export interface WorkerPoolSchedulerOptions {
   onTaskError?: TaskErrorReporter;
   /** Debug logging (where a task ran). */
   debug?: (message: string) => void;
+  /**
+   * Problems with the pool itself (its threads cannot load the app module, with the error;
+   * a task that ran as an export it was not). Default: `console.error`, with the prefix the
+   * default logger uses.
+   */
+  onPoolError?: (message: string, cause?: unknown) => void;
 }
 
 /** Applies one effect a pool thread sent; returns the answer for effects that wait for one. */
 export type EffectHandler = (effect: unknown) => unknown;
 
-interface PendingJob {
+/** Settles a promise someone waits on (a job's outcome, or `ready()`). */
+interface Waiter {
   resolve(outcome: unknown): void;
   reject(error: unknown): void;
 }
@@ -73,19 +80,29 @@ export class WorkerPoolScheduler implements Scheduler {
   #channel: BroadcastChannel;
   readonly #appModule: string;
   readonly #onTaskError: TaskErrorReporter;
+  readonly #onPoolError: (message: string, cause?: unknown) => void;
   readonly #debug: (message: string) => void;
-  readonly #jobs = new Map<number, PendingJob>();
+  readonly #jobs = new Map<number, Waiter>();
   readonly #keys = new Set<string>();
   readonly #readyThreads = new Set<number>();
-  #readyWaiters: (() => void)[] = [];
-  /** Jobs that arrived before any thread had loaded the app module (a server attached without run()). */
-  #earlyJobs: (() => void)[] = [];
+  #readyWaiters: Waiter[] = [];
+  /**
+   * Set when a thread fails before any is ready: every thread loads the same module, so the
+   * pool cannot run anything, and handlers and tasks run on the main thread until reopen().
+   */
+  #loadFailure: Error | undefined;
+  /**
+   * Work that waits for the first thread to load the app module (or fail to): jobs that
+   * arrived before (a server attached without run()), and tasks to place.
+   */
+  #firstThreadWaiters: (() => void)[] = [];
   #nextJobId = 0;
   #running = 0;
   #effects: EffectHandler = () => undefined;
   /** The app module's namespace on the main thread, once it has finished evaluating. */
   #exports: Record<string, unknown> | undefined;
-  #exportsLoading: Promise<void> | undefined;
+  /** Resolves whether the main thread could import the app module. */
+  #exportsLoading: Promise<boolean> | undefined;
   /** The `name` of every function the app module exports, as the pool threads report it. */
   #exportedNames: ReadonlySet<string> | undefined;
   #closed = false;
@@ -98,6 +115,8 @@ export class WorkerPoolScheduler implements Scheduler {
     this.#appModule = options.appModule;
     this.#onTaskError =
       options.onTaskError ?? ((error) => console.error('background task failed:', error));
+    this.#onPoolError =
+      options.onPoolError ?? ((...problem) => console.error('socketio-actors:', ...problem));
     this.#debug = options.debug ?? (() => undefined);
     this.#local = new EventLoopScheduler({ clock: this.clock, onTaskError: this.#onTaskError });
     [this.#channel, this.#pool] = this.#open();
@@ -119,9 +138,8 @@ export class WorkerPoolScheduler implements Scheduler {
       atomics: 'disabled',
     });
     pool.on('error', (error: unknown) => {
-      this.#onTaskError(error);
-      // A thread that cannot load the app module never reports ready: early jobs run here.
-      this.#releaseEarlyJobs();
+      if (this.#readyThreads.size === 0) this.#failToLoad(error);
+      else this.#onTaskError(error);
     });
     return [channel, pool];
   }
@@ -130,6 +148,7 @@ export class WorkerPoolScheduler implements Scheduler {
   reopen(): void {
     if (!this.#closed) return;
     this.#closed = false;
+    this.#loadFailure = undefined;
     this.#readyThreads.clear();
     this.#keys.clear();
     [this.#channel, this.#pool] = this.#open();
@@ -140,10 +159,37 @@ export class WorkerPoolScheduler implements Scheduler {
     this.#effects = handler;
   }
 
-  /** Resolves once every thread has loaded the app module. */
+  /**
+   * Resolves once every thread has loaded the app module; rejects when the threads cannot
+   * load it (the error names the module and says why).
+   */
   ready(): Promise<void> {
+    if (this.#loadFailure !== undefined) return Promise.reject(this.#loadFailure);
     if (this.#readyThreads.size >= this.workers) return Promise.resolve();
-    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+  }
+
+  #takeReadyWaiters(): Waiter[] {
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    return waiters;
+  }
+
+  /**
+   * The pool's threads cannot load the app module (piscina replaces a failing thread once
+   * more before it gives up): said once, and from then on everything runs on the main
+   * thread, as a handler the pool does not have would.
+   */
+  #failToLoad(cause: unknown): void {
+    if (this.#loadFailure !== undefined) return;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    this.#loadFailure = new Error(
+      `worker-pool: the pool threads could not load the app module ${this.#appModule} (${why}); handlers and background tasks run on the main thread`,
+      { cause },
+    );
+    this.#onPoolError(this.#loadFailure.message, cause);
+    this.#releaseFirstThreadWaiters();
+    for (const waiter of this.#takeReadyWaiters()) waiter.reject(this.#loadFailure);
   }
 
   /** Jobs queued or running in the pool. */
@@ -171,12 +217,9 @@ export class WorkerPoolScheduler implements Scheduler {
         for (const key of message.keys) this.#keys.add(key);
         this.#exportedNames ??= new Set(message.functions);
         this.#readyThreads.add(message.thread);
-        this.#releaseEarlyJobs();
-        if (this.#readyThreads.size >= this.workers) {
-          const waiters = this.#readyWaiters;
-          this.#readyWaiters = [];
-          for (const w of waiters) w();
-        }
+        this.#releaseFirstThreadWaiters();
+        if (this.#readyThreads.size >= this.workers && this.#loadFailure === undefined)
+          for (const waiter of this.#takeReadyWaiters()) waiter.resolve(undefined);
         return;
       case 'effect':
         return this.#applyEffect(message.thread, message.replyId, message.effect);
@@ -221,21 +264,28 @@ export class WorkerPoolScheduler implements Scheduler {
     return this.#keys.has(key) || this.#keys.has(routeKey(nsp, '*'));
   }
 
-  #releaseEarlyJobs(): void {
-    const jobs = this.#earlyJobs;
-    this.#earlyJobs = [];
+  /** Resolves once a thread has loaded the app module, or the pool cannot run anything. */
+  #firstThread(): Promise<void> {
+    if (this.#readyThreads.size > 0 || this.#poolUnusable() !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.#firstThreadWaiters.push(resolve));
+  }
+
+  #releaseFirstThreadWaiters(): void {
+    const jobs = this.#firstThreadWaiters;
+    this.#firstThreadWaiters = [];
     for (const run of jobs) run();
   }
 
   dispatch<T>(job: HandlerJob<T>): Promise<T> {
     const remote = job.remote;
-    if (remote !== undefined && !this.#closed && this.#readyThreads.size === 0) {
-      // Which handlers the threads have is not known yet: wait for the first one to say.
-      return new Promise<void>((resolve) => this.#earlyJobs.push(resolve)).then(() =>
-        this.dispatch(job),
-      );
+    if (remote === undefined || this.#closed || this.#loadFailure !== undefined) {
+      return this.#local.dispatch(job);
     }
-    if (remote === undefined || this.#closed || !this.handles(remote.key)) {
+    if (this.#readyThreads.size === 0) {
+      // Which handlers the threads have is not known yet: wait for the first one to say.
+      return this.#firstThread().then(() => this.dispatch(job));
+    }
+    if (!this.handles(remote.key)) {
       return this.#local.dispatch(job);
     }
     const id = ++this.#nextJobId;
@@ -259,31 +309,71 @@ export class WorkerPoolScheduler implements Scheduler {
 
   /**
    * Starts a background task: an exported function of the app module in the pool, any
-   * other function on the main thread. While the app module is still evaluating (a task
-   * its own top-level code starts, e.g. after `await io.run()`), a function that may be
-   * one of its exports waits for it to finish (`task.mode` is `pending` until then).
+   * other function on the main thread. What the module exports is known in two steps: the
+   * names of its exported functions, from the first pool thread that has loaded it (which
+   * never depends on the main thread); their identity, from the module's namespace on the
+   * main thread, only once the module has finished evaluating. So a function:
+   *
+   *   anonymous, or named like no export  → main thread at once (or once the first
+   *                                         thread has said which names it exports)
+   *   the module has evaluated            → by identity, at once
+   *   named like an export, meanwhile     → `pending` until the module has evaluated,
+   *                                         then by identity; but once its join() is
+   *                                         called, in the pool by that name at once
+   *
+   * Why by name on join(): the module's own top-level code may be what awaits the task,
+   * and the module cannot finish evaluating before it does (waiting for its namespace
+   * would deadlock). The export of that name is the function passed in every case but
+   * one, a local function sharing an export's name; that case is found out and logged
+   * once the module has evaluated, never silent.
    */
   startBackgroundTask<A extends unknown[], T>(
     target: (...args: A) => T | Promise<T>,
     ...args: A
   ): Task<Awaited<T>> {
-    if (this.#exports !== undefined || this.#closed || !this.#mayBeExported(target)) {
+    const evaluated = this.#exports !== undefined && this.#readyThreads.size > 0;
+    if (evaluated || this.#poolUnusable() !== undefined || !this.#mayBeExported(target)) {
       return this.#place(target, args).task;
     }
-    this.#debug(
-      `background task ${taskName(target)} waits for the app module to finish evaluating, to tell whether the module exports it`,
-    );
-    const task: PromiseTask<Awaited<T>> = new PromiseTask(
-      'pending',
-      this.loadExports().then(() => {
-        const placed = this.#place(target, args);
+    return this.#placeLater(target, args);
+  }
+
+  /** A task placed once the pool, then the module's namespace or a join(), say where. */
+  #placeLater<A extends unknown[], T>(
+    target: (...args: A) => T | Promise<T>,
+    args: A,
+  ): Task<Awaited<T>> {
+    let joined!: () => void;
+    const joining = new Promise<void>((resolve) => (joined = resolve));
+    const task = new PendingTask<Awaited<T>>(
+      this.#untilPlaceable(target, joining).then((byName) => {
+        const placed = byName ? this.#placeByName(target, args) : this.#place(target, args);
         task.place(placed.mode);
         return placed.task.join();
       }),
-      // The placed task reports its own failure.
-      () => undefined,
+      joined,
     );
     return task;
+  }
+
+  /** Waits until a task can be placed; resolves true to place it by its name (see above). */
+  async #untilPlaceable(
+    target: { readonly name: string },
+    joining: Promise<void>,
+  ): Promise<boolean> {
+    const name = taskName(target);
+    if (this.#readyThreads.size === 0) {
+      this.#debug(`background task ${name} waits for a pool thread to load the app module`);
+      await this.#firstThread();
+    }
+    if (this.#poolUnusable() !== undefined || !this.#mayBeExported(target)) return false;
+    if (this.#exports === undefined) {
+      this.#debug(
+        `background task ${name} waits for the app module to finish evaluating, to tell whether the module exports it`,
+      );
+      await Promise.race([this.#loadNamespace(), joining]);
+    }
+    return this.#exports === undefined && this.#poolUnusable() === undefined;
   }
 
   /** Starts a task where it belongs, as far as the exports loaded so far tell. */
@@ -292,24 +382,59 @@ export class WorkerPoolScheduler implements Scheduler {
     args: A,
   ): { mode: AsyncMode; task: Task<Awaited<T>> } {
     const exportName = this.#exportName(target);
-    if (exportName === undefined || this.#closed) {
+    const unusable = this.#poolUnusable();
+    if (exportName === undefined || unusable !== undefined) {
       this.#debug(
-        `background task ${taskName(target)} ${this.#closed ? 'started after the worker pool closed' : 'is not exported by the app module'}: it runs on the main thread`,
+        `background task ${taskName(target)} ${unusable ?? 'is not exported by the app module'}: it runs on the main thread`,
       );
       return { mode: this.#local.mode, task: this.#local.startBackgroundTask(target, ...args) };
     }
     this.#debug(`background task ${exportName} runs in the worker pool`);
-    const running = this.#track(
-      this.#pool.run({ kind: 'task', exportName, args }) as Promise<Awaited<T>>,
-    );
-    return { mode: this.mode, task: new PromiseTask(this.mode, running, this.#onTaskError) };
+    return this.#runInPool(exportName, args);
   }
 
   /**
-   * Whether a function may be one of the app module's exports: unknown until a pool
-   * thread has reported the names of the functions the module exports.
+   * Starts a task that someone awaits before the module has evaluated as the export that
+   * has its name, then checks, once the module has evaluated, that it was that export.
+   */
+  #placeByName<A extends unknown[], T>(
+    target: (...args: A) => T | Promise<T>,
+    args: A,
+  ): { mode: AsyncMode; task: Task<Awaited<T>> } {
+    const name = target.name;
+    this.#debug(
+      `background task ${name} is awaited while the app module is still evaluating: it runs in the worker pool as the export named ${name}`,
+    );
+    void this.#loadNamespace().then((loaded) => {
+      if (loaded && this.#exports?.[name] !== target)
+        this.#onPoolError(
+          `background task ${name} ran in the worker pool as the app module's export ${name}, but the function started was not that export: awaited while the module was still evaluating, a task can only be told by its name. Give a local function a name no export has, or export the function under its own name.`,
+        );
+    });
+    return this.#runInPool(name, args);
+  }
+
+  #runInPool<T>(exportName: string, args: unknown[]): { mode: AsyncMode; task: Task<T> } {
+    const running = this.#track(this.#pool.run({ kind: 'task', exportName, args }) as Promise<T>);
+    return { mode: this.mode, task: new PromiseTask(this.mode, running, this.#onTaskError) };
+  }
+
+  /** Why nothing can run in the pool (closed, or its threads cannot load the app module), if so. */
+  #poolUnusable(): string | undefined {
+    if (this.#closed) return 'started after the worker pool closed';
+    if (this.#loadFailure !== undefined)
+      return 'started where the pool threads cannot load the app module';
+    return undefined;
+  }
+
+  /**
+   * Whether a function may be one of the app module's exports: told by identity once the
+   * module has evaluated; before, an anonymous function is not one, and a named one may be
+   * until a pool thread has reported the names of the functions the module exports.
    */
   #mayBeExported(target: { readonly name: string }): boolean {
+    if (this.#exports !== undefined) return this.#exportName(target) !== undefined;
+    if (target.name === '') return false;
     return this.#exportedNames?.has(target.name) ?? true;
   }
 
@@ -320,14 +445,21 @@ export class WorkerPoolScheduler implements Scheduler {
    * to finish. A module that cannot be loaded exports nothing here (tasks stay on the
    * main thread); the pool threads report why it fails.
    */
-  loadExports(): Promise<void> {
+  async loadExports(): Promise<void> {
+    await this.#loadNamespace();
+  }
+
+  /** Resolves whether the main thread could import the app module (see loadExports). */
+  #loadNamespace(): Promise<boolean> {
     this.#exportsLoading ??= import(this.#appModule).then(
       (namespace: Record<string, unknown>) => {
         this.#exports = namespace;
+        return true;
       },
       (error: unknown) => {
         this.#exports = {};
         this.#debug(`the app module could not be loaded on the main thread: ${String(error)}`);
+        return false;
       },
     );
     return this.#exportsLoading;
@@ -354,7 +486,7 @@ export class WorkerPoolScheduler implements Scheduler {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#releaseEarlyJobs();
+    this.#releaseFirstThreadWaiters();
     this.#channel.close();
     for (const job of this.#jobs.values()) job.reject(new Error('the worker pool was closed'));
     this.#jobs.clear();

@@ -16,14 +16,15 @@ import type { Started } from '../fixtures/worker-app-placement.js';
 
 type PlacementApp = typeof import('../fixtures/worker-app-placement.js');
 
-/** Starts a compiled fixture with plain node; resolves once it prints `listening on <port>`. */
-async function startScript(
-  fixture: string,
-  env: Record<string, string> = {},
-): Promise<{ server: CliServer; port: number }> {
-  const server = CliServer.script(join(REPO_ROOT, 'dist', 'spec', 'fixtures', fixture), env);
+/** Starts a compiled fixture with plain node. */
+function startScript(fixture: string, env: Record<string, string> = {}): CliServer {
+  return CliServer.script(join(REPO_ROOT, 'dist', 'spec', 'fixtures', fixture), env);
+}
+
+/** The port a fixture listens on, once it prints `listening on <port>`. */
+async function listeningPort(server: CliServer): Promise<number> {
   const [, listening] = await server.waitForOutput(/listening on (\d+)/);
-  return { server, port: Number(listening) };
+  return Number(listening);
 }
 
 describe('worker-pool mode: an app module started with plain node, serving from its top-level await (spec/fixtures/worker-app-script)', function () {
@@ -32,7 +33,8 @@ describe('worker-pool mode: an app module started with plain node, serving from 
   let port: number;
 
   before(async function () {
-    ({ server, port } = await startScript('worker-app-script.js', { WORKER_APP_PORT: '0' }));
+    server = startScript('worker-app-script.js', { WORKER_APP_PORT: '0' });
+    port = await listeningPort(server);
   });
 
   after(async function () {
@@ -65,7 +67,8 @@ describe('worker-pool mode: an app that attaches to its own http.Server and list
   let port: number;
 
   before(async function () {
-    ({ server, port } = await startScript('worker-app-attached.js'));
+    server = startScript('worker-app-attached.js');
+    port = await listeningPort(server);
   });
 
   after(async function () {
@@ -137,3 +140,69 @@ describe('worker-pool mode: background tasks the app module starts from its own 
     expectPoolThread(await task.join());
   });
 });
+
+/** What the awaits-tasks fixture printed for `label`: the task's mode at start and its result. */
+async function awaitedTask(
+  server: CliServer,
+  label: string,
+): Promise<{ modeAtStart: string; thread: number }> {
+  const [, modeAtStart = '', thread] = await server.waitForOutput(
+    new RegExp(`task ${label} (\\S+) (-?\\d+)`),
+  );
+  return { modeAtStart, thread: Number(thread) };
+}
+
+for (const serve of ['run', 'attach'] as const) {
+  describe(`worker-pool mode: an app module that awaits task.join() at its top level, ${serve === 'run' ? 'after await io.run()' : 'attached without run(), before any pool thread is ready'} (spec/fixtures/worker-app-awaits-tasks)`, function () {
+    const clients = new CliClients();
+    let server: CliServer;
+    let port: number;
+
+    before(async function () {
+      server = startScript('worker-app-awaits-tasks.js', { WORKER_APP_SERVE: serve });
+      port = await listeningPort(server);
+    });
+
+    after(async function () {
+      clients.close();
+      await server.stop();
+    });
+
+    it('an anonymous closure runs on the main thread at once', async function () {
+      expect(await awaitedTask(server, 'closure')).to.deep.equal({
+        modeAtStart: 'event-loop',
+        thread: 0,
+      });
+    });
+
+    it(`a function named like no export runs on the main thread${serve === 'run' ? ' at once' : ', once the first pool thread has said what the module exports'}`, async function () {
+      expect(await awaitedTask(server, 'unexported')).to.deep.equal({
+        modeAtStart: serve === 'run' ? 'event-loop' : 'pending',
+        thread: 0,
+      });
+    });
+
+    it('an exported function runs in the pool, though the module is still evaluating', async function () {
+      const { modeAtStart, thread } = await awaitedTask(server, 'exported');
+      expect(modeAtStart).to.equal('pending');
+      expectPoolThread(thread);
+    });
+
+    it('a local function awaited under an export’s name runs as that export, and a warning says so once the module has evaluated', async function () {
+      const { thread } = await awaitedTask(server, 'same-name');
+      expectPoolThread(thread);
+      await server.waitForOutput(/background task warmCache ran in the worker pool/);
+      const output = server.stdout + server.stderr;
+      expect(output.match(/background task \w+ ran in the worker pool/g)).to.have.length(1);
+      expect(output).to.match(
+        /background task warmCache ran in the worker pool as the app module's export warmCache, but the function started was not that export/,
+      );
+    });
+
+    it('finishes evaluating and serves: a handler runs in a pool thread', async function () {
+      expect(port).to.be.greaterThan(0);
+      const peer = await clients.connect(port, { transports: ['websocket'] });
+      expectPoolThread((await peer.emitAck('thread'))[0]);
+    });
+  });
+}
