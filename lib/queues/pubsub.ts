@@ -174,9 +174,7 @@ export class PubSub {
 
   /**
    * Resolves once the broker took everything published before the call; rejects with
-   * {@link NotDeliveredError} counting what it did not take, within FLUSH_BOUND_SECONDS:
-   * what was published since the previous flush, minus losses the broker has recovered
-   * from (it took a message published after them; they were logged and counted then).
+   * {@link NotDeliveredError} counting what it did not take, within FLUSH_BOUND_SECONDS.
    */
   async flush(): Promise<void> {
     const undelivered = await this.#deliveries.flush(FLUSH_BOUND_SECONDS * 1000);

@@ -95,49 +95,4 @@ describe('deliveries (what flush() waits for)', function () {
     expect(reportedLater, 'the flush that saw both').to.be.at.least(1);
     expect(reportedEarlier + reportedLater).to.equal(2);
   });
-
-  describe('a broker outage the queue has recovered from', function () {
-    const HOURS = 3 * 60 * 60 * 1000;
-
-    it('is not reported by a flush hours later: the broker took a message emitted after the loss', async function () {
-      const [blip] = track(deliveries, 1) as [Deferred<boolean>];
-      blip.resolve(false);
-      await hasSettled(blip.promise);
-      clock.advance(HOURS);
-      const [later] = track(deliveries, 1) as [Deferred<boolean>];
-      later.resolve(true);
-      await hasSettled(later.promise);
-      expect(await deliveries.flush(5000), 'a clean stop() hours after the blip').to.equal(0);
-    });
-
-    it('is reported when nothing emitted after the loss was taken, however long ago it was', async function () {
-      const [blip] = track(deliveries, 1) as [Deferred<boolean>];
-      blip.resolve(false);
-      await hasSettled(blip.promise);
-      clock.advance(HOURS);
-      expect(await deliveries.flush(5000)).to.equal(1);
-    });
-
-    it('is reported when the only message taken after it was emitted before the loss was known', async function () {
-      const [lost, inFlight] = track(deliveries, 2) as [Deferred<boolean>, Deferred<boolean>];
-      lost.resolve(false);
-      await hasSettled(lost.promise);
-      inFlight.resolve(true);
-      expect(await deliveries.flush(5000)).to.equal(1);
-    });
-
-    it('does not hide a later loss: what the broker lost after it recovered is reported', async function () {
-      const [blip] = track(deliveries, 1) as [Deferred<boolean>];
-      blip.resolve(false);
-      await hasSettled(blip.promise);
-      const [taken] = track(deliveries, 1) as [Deferred<boolean>];
-      taken.resolve(true);
-      await hasSettled(taken.promise);
-      const [again, pending] = track(deliveries, 2) as [Deferred<boolean>, Deferred<boolean>];
-      again.resolve(false);
-      const flushed = deliveries.flush(5000);
-      pending.resolve(false);
-      expect(await flushed).to.equal(2);
-    });
-  });
 });
