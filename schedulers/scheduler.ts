@@ -67,7 +67,8 @@ export interface Task<T = unknown> {
   /**
    * Where the task runs: the scheduler's mode, or `event-loop` for a closure kept on the
    * main thread; `pending` until a worker-pool task started by the app module's own
-   * top-level code is placed, once that code has finished running.
+   * top-level code is placed: once that code has finished running, or at once when
+   * something calls `join()` on it first (it then runs in the pool by its export name).
    */
   readonly mode: TaskMode;
   /** True until the task has returned or thrown. */

@@ -65,6 +65,8 @@ export function resolveAsyncMode(
 /** What a scheduler is built with (the mode-specific options of `SocketIO`). */
 export interface SchedulerSettings {
   readonly onTaskError: (error: unknown) => void;
+  /** worker-pool: the pool itself failed (its threads cannot load the app module). */
+  readonly onPoolError?: (message: string, cause?: unknown) => void;
   readonly debug?: (message: string) => void;
   /** cooperative: `'real'` (default) or `'virtual'`. */
   readonly clock?: 'real' | 'virtual';
@@ -127,6 +129,7 @@ export function createScheduler(mode: AsyncMode, settings: SchedulerSettings): S
           appModule,
           workers,
           onTaskError: settings.onTaskError,
+          onPoolError: settings.onPoolError,
           debug: settings.debug,
         });
       } catch (error) {

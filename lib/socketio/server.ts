@@ -167,6 +167,10 @@ export class SocketIO {
       options.scheduler ??
       createScheduler(resolveAsyncMode(options.asyncMode), {
         onTaskError: (error) => resolved.logger.error('background task failed:', error),
+        onPoolError: (message, cause) =>
+          cause === undefined
+            ? resolved.logger.error(message)
+            : resolved.logger.error(message, cause),
         debug: (message) => resolved.logger.debug(message),
         clock: options.clock,
         seed: options.seed,
