@@ -6,7 +6,7 @@
  * passport and helmet work unchanged. `next(error)` refuses the request.
  */
 import { ServerResponse } from 'node:http';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { EngineRequestError } from '../errors.js';
@@ -128,4 +128,114 @@ export function upgradeResponse(req: IncomingMessage, socket: Duplex): ServerRes
   res.assignSocket(socket as Socket);
   res.once('finish', () => socket.end());
   return res;
+}
+
+/** Gives a request the `_query` middlewares expect (engine.io's name for the parsed query). */
+function withQuery(req: IncomingMessage, url: URL): EngineRequest {
+  return Object.assign(req, { _query: Object.fromEntries(url.searchParams) });
+}
+
+/**
+ * The middlewares of one engine, run on its polling requests and its upgrades.
+ *
+ * @example
+ * ```ts
+ * const chain = new MiddlewareChain((error) => console.error(error));
+ * chain.add(sessionMiddleware);
+ * chain.request(req, res, url, () => handle(req, res), (answer) => answerError(req, res, answer, options));
+ * ```
+ */
+export class MiddlewareChain {
+  readonly #list: EngineMiddleware[] = [];
+  /** Headers middlewares set on an upgrade request (a session cookie), for its 101 answer. */
+  readonly #upgradeHeaders = new WeakMap<IncomingMessage, OutgoingHttpHeaders>();
+
+  /** `report` gets the errors not meant for the client (their client got a plain 403). */
+  constructor(private readonly report: (error: unknown) => void) {}
+
+  add(middleware: EngineMiddleware): void {
+    this.#list.push(middleware);
+  }
+
+  get empty(): boolean {
+    return this.#list.length === 0;
+  }
+
+  /** Runs the chain on a polling request: `pass` when it went through, `refuse` with the answer. */
+  request(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    pass: () => void,
+    refuse: (answer: EngineRequestError) => void,
+  ): void {
+    this.#run(req, res, url, () => res.socket === null || res.socket.destroyed, pass, refuse);
+  }
+
+  /** Runs the chain on an upgrade request, with a response on its socket. */
+  upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    url: URL,
+    pass: () => void,
+    refuse: (answer: EngineRequestError) => void,
+  ): void {
+    const res = upgradeResponse(req, socket);
+    const release = (): void => res.detachSocket(socket as Socket);
+    const passed = (): void => {
+      release();
+      // Middlewares that set headers as the answer starts (express-session's cookie, through
+      // on-headers) do it in writeHead; without a socket it writes nothing.
+      try {
+        res.writeHead(101);
+      } catch {
+        // a header a middleware set is invalid: the 101 goes without the middlewares' headers
+      }
+      const headers = res.getHeaders();
+      if (Object.keys(headers).length > 0) this.#upgradeHeaders.set(req, headers);
+      pass();
+    };
+    this.#run(
+      req,
+      res,
+      url,
+      () => socket.destroyed,
+      passed,
+      (answer) => {
+        release();
+        refuse(answer);
+      },
+    );
+  }
+
+  /** Runs the chain unless the client left meanwhile or a middleware answered itself. */
+  #run(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    gone: () => boolean,
+    pass: () => void,
+    refuse: (answer: EngineRequestError) => void,
+  ): void {
+    runMiddlewares(this.#list, withQuery(req, url), res, (error) => {
+      if (res.headersSent || gone()) return;
+      if (error === undefined) pass();
+      else refuse(this.#refusal(error));
+    });
+  }
+
+  /** Adds what the middlewares set on an upgrade request to its 101 answer (ws's `headers` event). */
+  addUpgradeHeaders(headers: string[], req: IncomingMessage): void {
+    const extra = this.#upgradeHeaders.get(req);
+    if (extra === undefined) return;
+    this.#upgradeHeaders.delete(req);
+    for (const [name, value] of Object.entries(extra))
+      for (const one of [value ?? []].flat()) headers.push(`${name}: ${String(one)}`);
+  }
+
+  #refusal(error: unknown): EngineRequestError {
+    const { answer, exposed } = refusal(error);
+    if (!exposed) this.report(error);
+    return answer;
+  }
 }

@@ -4,15 +4,7 @@
  * Knows nothing of Socket.IO; usable on its own like the `engine.io` package.
  */
 import { EventEmitter } from 'node:events';
-import type {
-  IncomingMessage,
-  OutgoingHttpHeaders,
-  RequestListener,
-  ServerResponse,
-} from 'node:http';
-import type { Server as HttpServer } from 'node:http';
-import type { Server as HttpsServer } from 'node:https';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { createActor, setup } from 'xstate';
@@ -32,8 +24,10 @@ import {
   originAllowed,
   sessionCookie,
 } from './http.js';
-import { refusal, runMiddlewares, upgradeResponse } from './middleware.js';
-import type { EngineMiddleware, EngineRequest } from './middleware.js';
+import { MiddlewareChain } from './middleware.js';
+import { Mounts } from './mount.js';
+import type { Mountable, WebServer } from './mount.js';
+import type { EngineMiddleware } from './middleware.js';
 import { ENGINE_OPTION_NAMES, resolveEngineOptions } from './options.js';
 import { checkOptionNames } from '../option-names.js';
 import type { EngineOptions, ResolvedEngineOptions, TransportName } from './options.js';
@@ -55,8 +49,7 @@ export interface EngineServerEvents {
   error: [error: unknown];
 }
 
-/** A Node web server the engine can attach to. */
-export type WebServer = HttpServer | HttpsServer;
+export type { WebServer } from './mount.js';
 
 /** How many connections are in each lifecycle phase (`closed`: since the server started). */
 export type PhaseCounts = Record<Phase, number>;
@@ -86,11 +79,6 @@ function destroySocket(this: Duplex): void {
 /** A session id: 128 bits from the CSPRNG, base64url. */
 function newSid(prefix: string): string {
   return prefix + randomToken(16);
-}
-
-/** Gives a request the `_query` middlewares expect (engine.io's name for the parsed query). */
-function withQuery(req: IncomingMessage, url: URL): EngineRequest {
-  return Object.assign(req, { _query: Object.fromEntries(url.searchParams) });
 }
 
 /**
@@ -127,7 +115,10 @@ const SYSTEM_ROOT = setup({}).createMachine({});
  * engine.on('connection', (conn) => conn.on('message', (m) => conn.send(m)));
  * ```
  */
-export class EngineServer extends EventEmitter<EngineServerEvents> implements ConnectionOwner {
+export class EngineServer
+  extends EventEmitter<EngineServerEvents>
+  implements ConnectionOwner, Mountable
+{
   readonly options: ResolvedEngineOptions;
   readonly #clock: Clock;
   readonly #clients = new Map<string, EngineConnection>();
@@ -140,22 +131,17 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
   /** False from close() until the next attach(): new sessions get HTTP 503. */
   #accepting = true;
   /** What attach() did to each server, so detach() can undo it. */
-  readonly #attached = new Map<
-    WebServer,
-    {
-      earlier: RequestListener[];
-      request: RequestListener;
-      upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
-    }
-  >();
+  readonly #mounts: Mounts = new Mounts(this);
+
   readonly #recentCloses: number[] = [];
   /** Files served at `/<path>/<name>` (the Socket.IO layer adds its client bundle here). */
   readonly files = new StaticFiles();
   /** Pages served beside the endpoint wherever it is attached (the status page). */
   readonly #routes = new Map<string, RequestListener>();
-  readonly #middlewares: EngineMiddleware[] = [];
-  /** Headers middlewares set on an upgrade request (a session cookie), for its 101 answer. */
-  readonly #upgradeHeaders = new WeakMap<IncomingMessage, OutgoingHttpHeaders>();
+  readonly #middlewares = new MiddlewareChain((error) => {
+    if (this.listenerCount('middlewareError') > 0) this.emit('middlewareError', error);
+    else console.error('socketio-actors: an engine middleware failed:', error);
+  });
 
   constructor(options: EngineOptions = {}) {
     super();
@@ -175,12 +161,9 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
       clientTracking: false,
       WebSocket: EngineWebSocket,
     });
-    this.#wss.on('headers', (headers: string[], req: IncomingMessage) => {
-      const extra = this.#upgradeHeaders.get(req);
-      if (extra === undefined) return;
-      for (const [name, value] of Object.entries(extra))
-        for (const one of [value ?? []].flat()) headers.push(`${name}: ${String(one)}`);
-    });
+    this.#wss.on('headers', (headers: string[], req: IncomingMessage) =>
+      this.#middlewares.addUpgradeHeaders(headers, req),
+    );
   }
 
   /**
@@ -201,7 +184,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
   use(middleware: EngineMiddleware): this {
     if (typeof middleware !== 'function')
       throw new UsageError('engine.use(middleware): pass a (req, res, next) function');
-    this.#middlewares.push(middleware);
+    this.#middlewares.add(middleware);
     return this;
   }
 
@@ -243,16 +226,6 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
     return pathname === this.#pathname || pathname === this.#pathname.slice(0, -1);
   }
 
-  /** The answer to a request a middleware refused; an error not meant for the client is reported. */
-  #refused(error: unknown): EngineRequestError {
-    const { answer, exposed } = refusal(error);
-    if (!exposed) {
-      if (this.listenerCount('middlewareError') > 0) this.emit('middlewareError', error);
-      else console.error('socketio-actors: an engine middleware failed:', error);
-    }
-    return answer;
-  }
-
   /**
    * Answers requests for one more path (outside the Engine.IO path) wherever this
    * server is attached, ahead of the app's own routes.
@@ -278,27 +251,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
    */
   attach<S extends WebServer>(server: S, fallback?: RequestListener): S {
     this.#accepting = true;
-    if (this.#attached.has(server)) return server;
-    const earlier = server.listeners('request') as RequestListener[];
-    server.removeAllListeners('request');
-    const request = (req: IncomingMessage, res: ServerResponse): void => {
-      if (this.handles(req)) return this.handleRequest(req, res);
-      if (fallback) return void fallback(req, res);
-      if (earlier.length > 0) {
-        for (const listener of earlier) void listener.call(server, req, res);
-        return;
-      }
-      res.writeHead(404, { 'Content-Type': 'text/plain' });
-      res.end('Not Found');
-    };
-    const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-      // Only the endpoint upgrades: not the served files or routes, which are plain pages.
-      if (this.#isEndpoint(pathOf(req))) this.handleUpgrade(req, socket, head);
-      else if (server.listenerCount('upgrade') === 1) socket.destroy();
-    };
-    server.on('request', request);
-    server.on('upgrade', upgrade);
-    this.#attached.set(server, { earlier, request, upgrade });
+    this.#mounts.mount(server, fallback);
     return server;
   }
 
@@ -307,12 +260,12 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
    * upgrades are no longer taken. Attaching again later works as the first time.
    */
   detach(server: WebServer): void {
-    const hooks = this.#attached.get(server);
-    if (hooks === undefined) return;
-    this.#attached.delete(server);
-    server.off('request', hooks.request);
-    server.off('upgrade', hooks.upgrade);
-    for (const listener of hooks.earlier) server.on('request', listener);
+    this.#mounts.unmount(server);
+  }
+
+  /** Whether an upgrade request is for the endpoint (the only path that upgrades). */
+  upgrades(req: IncomingMessage): boolean {
+    return this.#isEndpoint(pathOf(req));
   }
 
   #check(req: IncomingMessage, url: URL, upgrade: boolean): CheckedQuery {
@@ -351,13 +304,14 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
         return answerError(req, res, new EngineRequestError('EIO_ERR_FORBIDDEN'), this.options);
       return answerPreflight(req, res, this.options);
     }
-    if (this.#middlewares.length === 0) return this.#poll(req, res, url);
-    runMiddlewares(this.#middlewares, withQuery(req, url), res, (error) => {
-      // A middleware answered, or the client went away while an async one ran.
-      if (res.headersSent || res.socket === null || res.socket.destroyed) return;
-      if (error !== undefined) return answerError(req, res, this.#refused(error), this.options);
-      this.#poll(req, res, url);
-    });
+    if (this.#middlewares.empty) return this.#poll(req, res, url);
+    this.#middlewares.request(
+      req,
+      res,
+      url,
+      () => this.#poll(req, res, url),
+      (answer) => answerError(req, res, answer, this.options),
+    );
   }
 
   /** A polling request that passed the middlewares. */
@@ -410,7 +364,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
     const connection = this.#register(
       sid,
       transport,
-      describeRequest(req, url, query, this.#middlewares.length > 0),
+      describeRequest(req, url, query, !this.#middlewares.empty),
     );
     const cookie = sessionCookie(this.options, sid);
     // Appended: a middleware's own cookie (a web session's) stays beside it.
@@ -427,24 +381,14 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
     // connection's whole life, about 1 KB each.
     socket.on('error', destroySocket);
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (this.#middlewares.length === 0) return this.#upgrade(req, socket, head, url);
-    const res = upgradeResponse(req, socket);
-    runMiddlewares(this.#middlewares, withQuery(req, url), res, (error) => {
-      // A middleware answered (on the socket, which then closes), or the client went away.
-      if (res.headersSent || socket.destroyed) return;
-      res.detachSocket(socket as Socket);
-      if (error !== undefined) return answerUpgradeError(socket, this.#refused(error));
-      // Middlewares that set headers as the answer starts (express-session's cookie, through
-      // on-headers) do it in writeHead; without a socket it writes nothing.
-      try {
-        res.writeHead(101);
-      } catch {
-        // a header a middleware set is invalid: the 101 goes without the middlewares' headers
-      }
-      const headers = res.getHeaders();
-      if (Object.keys(headers).length > 0) this.#upgradeHeaders.set(req, headers);
-      this.#upgrade(req, socket, head, url);
-    });
+    if (this.#middlewares.empty) return this.#upgrade(req, socket, head, url);
+    this.#middlewares.upgrade(
+      req,
+      socket,
+      url,
+      () => this.#upgrade(req, socket, head, url),
+      (answer) => answerUpgradeError(socket, answer),
+    );
   }
 
   /** A WebSocket upgrade that passed the middlewares. */
@@ -469,7 +413,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> implements Co
           this.#register(
             sid,
             transport,
-            describeRequest(req, url, checked.query, this.#middlewares.length > 0),
+            describeRequest(req, url, checked.query, !this.#middlewares.empty),
           ),
         );
       } else {

@@ -3,6 +3,7 @@
  * class-based namespaces, and error handlers.
  */
 import { UsageError } from '../errors.js';
+import { checkOptionNames } from '../option-names.js';
 import type { Namespace } from './namespace.js';
 import { RESERVED_EVENTS } from './packets.js';
 
@@ -124,4 +125,34 @@ export class HandlerRegistry {
   namespaces(): string[] {
     return [...new Set([...this.#handlers.keys(), ...this.#classes.keys()])];
   }
+}
+
+const NAMESPACE_OPTION: ReadonlySet<string> = new Set(['namespace']);
+
+/**
+ * Checks `io.on(event, handler, options)`'s arguments: a string where the options go
+ * is a common slip (Flask-SocketIO takes the namespace positionally).
+ *
+ * @example
+ * ```ts
+ * checkRegistration('io.on', 'chat', handler, '/chat'); // UsageError: … write { namespace: '/chat' }
+ * ```
+ */
+export function checkRegistration(
+  fn: string,
+  event: unknown,
+  handler: unknown,
+  options: unknown,
+): void {
+  if (typeof event !== 'string' || event === '')
+    throw new UsageError(`${fn}(event, handler): the event name must be a non-empty string`);
+  if (typeof handler !== 'function')
+    throw new UsageError(`${fn}('${event}', handler): the handler must be a function`);
+  if (typeof options === 'string')
+    throw new UsageError(
+      `${fn}('${event}', handler, '${options}'): the namespace goes in the options; write { namespace: '${options}' }`,
+    );
+  if (typeof options !== 'object' || options === null)
+    throw new UsageError(`${fn}('${event}', handler, options): options must be an object`);
+  checkOptionNames(`${fn}()`, options, NAMESPACE_OPTION);
 }

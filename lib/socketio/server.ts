@@ -2,13 +2,11 @@
  * `SocketIO`: the server object of Flask-SocketIO, in TypeScript. Registration,
  * emitting from anywhere, background tasks, run/stop.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { EngineServer } from '../engine/server.js';
 import type { EngineConnection } from '../engine/connection.js';
 import type { PhaseCounts } from '../engine/server.js';
-import { attachApp, isWebServer, listen, resolveApp, unlisten } from '../engine/listen.js';
-import type { AppLike, ListenAddress, ResolvedApp, WebServer } from '../engine/listen.js';
+import { isWebServer } from '../engine/listen.js';
+import type { AppLike, ListenAddress, WebServer } from '../engine/listen.js';
 import { UsageError } from '../errors.js';
 import { checkOptionNames } from '../option-names.js';
 import { createScheduler, resolveAsyncMode } from '../../schedulers/select.js';
@@ -33,8 +31,9 @@ import { Hub } from './hub.js';
 import type { Namespace } from './namespace.js';
 import { engineOptions, quietLogger, resolveSocketIOOptions } from './options.js';
 import type { SocketIOOptions } from './options.js';
-import { namespaceName } from './registry.js';
+import { checkRegistration, namespaceName } from './registry.js';
 import type { ErrorHandler, EventHandler } from './registry.js';
+import { processSidPrefix, serveClientBundle, Serving } from './serving.js';
 import { StatusPage } from './status.js';
 import { TestClient } from './test-client.js';
 import type { TestClientOptions } from './test-client.js';
@@ -59,36 +58,6 @@ export interface ServerEmitOptions {
   ignoreQueue?: boolean;
 }
 
-/** In a `--processes N` cluster, session ids start with the process index so the front can route them. */
-function processSidPrefix(): string | undefined {
-  const index = process.env.SOCKETIO_PROCESS_INDEX;
-  return index !== undefined && /^\d+$/.test(index) ? `p${index}.` : undefined;
-}
-
-/**
- * Serves the installed socket.io-client's browser bundles beside the endpoint; says so once
- * when it is not installed (the bundle's URLs would be 404s).
- */
-function serveClientBundle(engine: EngineServer, warn: (line: string) => void): void {
-  let dist: string;
-  try {
-    dist = join(
-      dirname(createRequire(import.meta.url).resolve('socket.io-client/package.json')),
-      'dist',
-    );
-  } catch {
-    const path = engine.options.path;
-    warn(
-      `serveClient: socket.io-client is not installed, so /${path}/socket.io.min.js is a 404; npm install socket.io-client, or pass serveClient: false`,
-    );
-    return;
-  }
-  for (const name of ['socket.io.js', 'socket.io.min.js', 'socket.io.esm.min.js']) {
-    engine.files.add(name, join(dist, name), 'application/javascript; charset=utf-8');
-    engine.files.add(`${name}.map`, join(dist, `${name}.map`), 'application/json; charset=utf-8');
-  }
-}
-
 /** A plain options object (not a server, a Koa or Fastify app, or a function). */
 function isOptions(value: unknown): value is SocketIOOptions {
   return (
@@ -100,23 +69,7 @@ function isOptions(value: unknown): value is SocketIOOptions {
   );
 }
 
-const NAMESPACE_OPTION = new Set(['namespace']);
 const WHERE_OPTIONS = new Set(['host', 'port']);
-
-/** Checks `io.on(event, handler, options)`'s arguments (a string where options go is a common slip). */
-function checkRegistration(fn: string, event: unknown, handler: unknown, options: unknown): void {
-  if (typeof event !== 'string' || event === '')
-    throw new UsageError(`${fn}(event, handler): the event name must be a non-empty string`);
-  if (typeof handler !== 'function')
-    throw new UsageError(`${fn}('${event}', handler): the handler must be a function`);
-  if (typeof options === 'string')
-    throw new UsageError(
-      `${fn}('${event}', handler, '${options}'): the namespace goes in the options; write { namespace: '${options}' }`,
-    );
-  if (typeof options !== 'object' || options === null)
-    throw new UsageError(`${fn}('${event}', handler, options): options must be an object`);
-  checkOptionNames(`${fn}()`, options, NAMESPACE_OPTION);
-}
 
 function list(value: string | readonly string[] | undefined): readonly string[] | undefined {
   return value === undefined ? undefined : typeof value === 'string' ? [value] : value;
@@ -143,13 +96,8 @@ export class SocketIO {
   #status: StatusPage | undefined;
   #ops: HubOps;
   #inPool = false;
-  /** What `run()` serves when it is given no app. */
-  #app: ResolvedApp = { listener: undefined };
-  /** The servers this instance is attached to (the app's own, or one `run()` made). */
-  readonly #servers = new Set<WebServer>();
-  /** The server `run()` / `listen()` started listening, and where. */
-  #listening: WebServer | undefined;
-  #address: ListenAddress | undefined;
+  /** The app and the servers it serves on. */
+  readonly #serving: Serving;
   /** The Socket.IO client of each live engine connection. */
   readonly #clients = new Map<EngineConnection, SioClient>();
 
@@ -229,7 +177,9 @@ export class SocketIO {
     }
     this.engine.on('connection', (conn) => {
       // A process that serves clients also listens on the queue (an external emitter never does).
-      void this.#bus?.listen().catch((error: unknown) => this.#queueError(error));
+      void this.#bus
+        ?.listen()
+        .catch((error: unknown) => resolved.logger.error('message queue subscribe failed:', error));
       clients.set(conn, new SioClient(this.#hub, conn));
       resolved.engineLogger.debug(`engine connection ${conn.id} opened over ${conn.transportName}`);
       conn.on('message', onMessage);
@@ -253,7 +203,19 @@ export class SocketIO {
       this.engine.route(status.path, (req, res) => void status.answer(req, res, path));
       this.#status = status;
     }
-    this.#useApp(app, 'new SocketIO(app)');
+    const hub = this.#hub;
+    this.#serving = new Serving(this.engine, {
+      startScheduler: () => this.#startScheduler(),
+      ready: async () => {
+        // Pool threads load the app module in threads of their own, so this wait does not
+        // depend on the main thread's evaluation of it.
+        if (this.scheduler instanceof WorkerPoolScheduler) await this.scheduler.ready();
+      },
+      checkHost: (host) => this.#status?.checkHost(host),
+      listenQueue: async () => this.#bus?.listen(),
+      queueError: (error) => hub.options.logger.error('message queue subscribe failed:', error),
+    });
+    if (!this.#inPool) this.#serving.useApp(app, 'new SocketIO(app)');
   }
 
   /** The async mode in use. */
@@ -273,12 +235,7 @@ export class SocketIO {
    * ```
    */
   initApp(app: AppLike): this {
-    return this.#useApp(app, 'initApp(app)');
-  }
-
-  #useApp(app: unknown, where: string): this {
-    this.#app = resolveApp(app, where);
-    if (this.#app.server !== undefined) this.attach(this.#app.server);
+    if (!this.#inPool) this.#serving.useApp(app, 'initApp(app)');
     return this;
   }
 
@@ -296,16 +253,7 @@ export class SocketIO {
    * ```
    */
   attach(server: WebServer): this {
-    if (!isWebServer(server))
-      throw new UsageError(
-        'io.attach(server): pass an http.Server or https.Server (for an Express app: http.createServer(app); or use io.run(app, { port }))',
-      );
-    if (this.#inPool) return this;
-    this.#startScheduler();
-    this.engine.attach(server);
-    this.#servers.add(server);
-    if (this.#app.server === undefined && this.#app.listener === undefined) this.#app = { server };
-    void this.#bus?.listen().catch((error: unknown) => this.#queueError(error));
+    if (!this.#inPool) this.#serving.attach(server);
     return this;
   }
 
@@ -323,7 +271,9 @@ export class SocketIO {
       throw new UsageError(
         'io.listen(port, host?) takes a port; to serve on your own server, use io.attach(server) or new SocketIO(server)',
       );
-    return this.#serve({ listener: undefined }, host, port);
+    // In a worker-pool thread the main thread serves; this does nothing here.
+    if (this.#inPool) return Promise.resolve({ host: '', port: 0 });
+    return this.#serving.listenAlone(host, port);
   }
 
   /**
@@ -466,30 +416,13 @@ export class SocketIO {
    * ```
    */
   async run(app?: AppLike, where: { host?: string; port?: number } = {}): Promise<ListenAddress> {
-    const resolved = app === undefined ? this.#app : resolveApp(app, 'io.run(app, { host, port })');
     if (typeof where !== 'object' || where === null)
       throw new UsageError('io.run(app, { host, port }): the second argument must be an object');
     checkOptionNames('io.run()', where, WHERE_OPTIONS);
-    if (app !== undefined) this.#app = resolved;
-    return this.#serve(resolved, where.host ?? '127.0.0.1', where.port ?? 5000);
-  }
-
-  async #serve(app: ResolvedApp, host: string | undefined, port: number): Promise<ListenAddress> {
     // In a worker-pool thread the main thread serves; run() does nothing here.
     if (this.#inPool) return { host: '', port: 0 };
-    if (this.#listening !== undefined)
-      throw new UsageError('run(): the server is already running; call stop() first');
-    this.#startScheduler();
-    // Pool threads load the app module in threads of their own, so this wait does not
-    // depend on the main thread's evaluation of it.
-    if (this.scheduler instanceof WorkerPoolScheduler) await this.scheduler.ready();
-    this.#status?.checkHost(host);
-    const server = attachApp(this.engine, app);
-    this.#servers.add(server);
-    await this.#bus?.listen();
-    this.#address = await listen(server, { host, port });
-    this.#listening = server;
-    return this.#address;
+    const { host = '127.0.0.1', port = 5000 } = where;
+    return this.#serving.run(app, 'io.run(app, { host, port })', host, port);
   }
 
   /** Readies the scheduler for serving (again, after a stop()). */
@@ -501,15 +434,9 @@ export class SocketIO {
     if (this.scheduler instanceof WorkerPoolScheduler) void this.scheduler.loadExports();
   }
 
-  #queueError(error: unknown): void {
-    this.#hub.options.logger.error('message queue subscribe failed:', error);
-  }
-
   /** Where the server listens (after `run()`). */
   address(): ListenAddress {
-    if (this.#address === undefined)
-      throw new UsageError('address(): the server is not running; await io.run() first');
-    return this.#address;
+    return this.#serving.address();
   }
 
   /**
@@ -522,15 +449,7 @@ export class SocketIO {
     // Closing removes clients from the set: keep them to wait for their disconnect handlers.
     const clients = [...this.#clients.values()];
     this.engine.close();
-    const servers = [...this.#servers];
-    this.#servers.clear();
-    this.#listening = undefined;
-    this.#address = undefined;
-    for (const server of servers) {
-      await unlisten(server);
-      // An app's own http.Server may be run again: it must not keep this run's listeners.
-      this.engine.detach(server);
-    }
+    await this.#serving.close();
     await Promise.all(clients.map((c) => c.settled()));
     try {
       await this.#bus?.close();
