@@ -20,8 +20,8 @@ lint: ## typescript-eslint (type-checked rules) and prettier --check
 test: ## Start the services the specs need, lint, type-check, build, then run every spec (the README's test command)
 	npm test
 
-test-props: build ## Run only the property-based (fast-check) specs; FC_RUNS=N raises the run count
-	npx mocha --no-config --timeout 60000 --exit 'dist/spec/**/*.props.spec.js'
+test-props: build ## Run only the property-based (fast-check) specs on new, printed seeds; FC_RUNS=N raises the run count
+	FC_RANDOM=1 npx mocha --no-config --timeout 120000 --exit 'dist/spec/**/*.props.spec.js'
 
 bench: build ## Benchmark the async modes (and peer servers) side by side; writes benchmarks/results/
 	node dist/benchmarks/run.js

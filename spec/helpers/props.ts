@@ -7,6 +7,11 @@
  * ```sh
  * FC_SEED=<seed> FC_PATH=<path> make test-props
  * ```
+ *
+ * Under `npm test` (CI) every property runs on a fixed seed, and one that its time
+ * budget cuts short fails: a green CI run means every run of every property passed,
+ * the same runs each time. `make test-props` sets `FC_RANDOM=1`: a new seed per
+ * property, printed, so that a failure can be replayed.
  */
 import fc from 'fast-check';
 
@@ -28,7 +33,8 @@ export const COMMANDS_REPLAY_PATH: string | undefined = process.env.FC_REPLAY_PA
 export interface RunParameters {
   numRuns: number;
   plugins: fc.Plugin<unknown>[];
-  seed?: number;
+  markInterruptAsFailure: boolean;
+  seed: number;
   path?: string;
 }
 
@@ -42,13 +48,23 @@ export interface RunParameters {
  * ```
  */
 export function runParameters(defaultRuns: number, budgetMs: number): RunParameters {
-  const seed = integer(process.env.FC_SEED);
+  const random = process.env.FC_RANDOM === '1';
   const path = process.env.FC_PATH || undefined;
-  const params: RunParameters = {
+  let seed = integer(process.env.FC_SEED);
+  if (seed === undefined && random) {
+    seed = (Date.now() ^ Math.floor(Math.random() * 2 ** 31)) | 0;
+    console.log(`    (fast-check seed ${seed}: replay with FC_SEED=${seed})`);
+  }
+  return {
     numRuns: positiveInt(process.env.FC_RUNS, defaultRuns),
-    plugins: [fc.interruptAfterTimeLimit(budgetMs)],
+    // The budget guards against a hang; a loaded machine gets three times the time a run
+    // needs here before a property that did not finish its runs fails.
+    plugins: [fc.interruptAfterTimeLimit(budgetMs * 3)],
+    markInterruptAsFailure: true,
+    seed: seed ?? FIXED_SEED,
+    ...(path === undefined ? {} : { path }),
   };
-  if (seed !== undefined) params.seed = seed;
-  if (path !== undefined) params.path = path;
-  return params;
 }
+
+/** The seed of every property under `npm test`. */
+export const FIXED_SEED = 20261204;

@@ -289,11 +289,19 @@ export class Burst implements Cmd {
     const before = m.snapshot();
     const ids = new Map<BurstOp, number>();
     const specs = new Map<BurstOp, BroadcastSpec>();
+    const targets = new Map<BurstOp, Target>();
     for (const op of plan)
       if (op.kind === 'bcast') {
         const id = m.nextId();
         ids.set(op, id);
         specs.set(op, r.resolve(op.nsp, op.target, id));
+        // The skip list becomes sids here, before the burst: a client not connected now has
+        // no sid to skip, and if it connects during the burst its new socket is not skipped
+        // (socket.io's except(sid) works the same way).
+        targets.set(op, {
+          ...op.target,
+          skip: op.target.skip.filter((c) => m.connected(c, op.nsp)),
+        });
       }
     const started = plan.map((op) =>
       this.scheduler
@@ -331,7 +339,13 @@ export class Burst implements Cmd {
     }
     for (const op of plan)
       if (op.kind === 'bcast')
-        m.racingBroadcast(ids.get(op) ?? 0, op.nsp, op.target, op.client, before);
+        m.racingBroadcast(
+          ids.get(op) ?? 0,
+          op.nsp,
+          targets.get(op) ?? op.target,
+          op.client,
+          before,
+        );
     await verify(m, r);
   }
   toString = (): string =>
