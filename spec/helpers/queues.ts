@@ -363,6 +363,11 @@ export async function pythonSocketioMissing(): Promise<string | undefined> {
   return `${PYTHON} -c 'import socketio, redis' failed (${result.stderr.trim().split('\n').pop() ?? ''}); install python3-socketio and python3-redis (.ci/run does)`;
 }
 
+/** Whether the run opted out of the python-socketio interop specs (`SKIP_PYTHON_INTEROP=1`). */
+export function pythonOptedOut(): boolean {
+  return process.env.SKIP_PYTHON_INTEROP === '1';
+}
+
 /** Prints a skip reason so nobody mistakes a skipped interop spec for a passing one. */
 export function warnSkip(reason: string): void {
   console.warn(`\n  !!! SKIPPED python-socketio interop: ${reason}\n`);
