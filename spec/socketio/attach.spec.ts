@@ -144,6 +144,18 @@ describe('attaching to the app’s server', function () {
     expect(await echo(`http://127.0.0.1:${port}`)).to.equal('ok');
   });
 
+  it('takes the app with initApp (Flask-SocketIO init_app): a server at once, a listener for run()', async function () {
+    const server = createServer((_req, res) => res.end('app page'));
+    track(new SocketIO()).initApp(server);
+    const port = await listenOn(server);
+    expect(await echo(`http://127.0.0.1:${port}`)).to.equal('ok');
+    const listener = track(new SocketIO());
+    listener.initApp((_req, res) => res.end('listener page'));
+    const { port: second } = await listener.run(undefined, { port: 0 });
+    expect(await echo(`http://127.0.0.1:${second}`)).to.equal('ok');
+    expect(await (await fetch(`http://127.0.0.1:${second}/`)).text()).to.equal('listener page');
+  });
+
   it('serves the status page on a server it was attached to', async function () {
     const server = createServer((_req, res) => res.end('app page'));
     track(new SocketIO(server, { statusPage: { path: '/status' } }));
