@@ -53,7 +53,7 @@ export function delay(ms: number): Promise<void> {
 }
 
 /** Polls `predicate` until it holds (true) or `ms` milliseconds pass (false). */
-export async function waitFor(predicate: () => boolean, ms = 1000): Promise<boolean> {
+export async function waitFor(predicate: () => boolean, ms = 5000): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (!predicate()) {
     if (Date.now() > deadline) return false;

@@ -32,7 +32,7 @@ export const CLIENT_TRANSPORTS: readonly ClientTransport[] = [
 export const SYNC_EVENT = '__sync';
 
 /** How long a spec waits for something that should happen promptly. */
-export const PROMPT_MS = 2000;
+export const PROMPT_MS = 5000;
 
 /** The client's `connect_error` argument. */
 export type ConnectError = Error & { data?: unknown };
