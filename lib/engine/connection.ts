@@ -222,24 +222,21 @@ export class EngineConnection
   }
 
   #enqueue(packet: Packet): void {
-    // The direct path: a connected WebSocket with nothing queued writes at once.
+    // The direct path: a connected WebSocket with nothing queued writes at once. The mark is
+    // checked after the write, on the bytes as framed.
     if (
       this.#phase === 'connected' &&
       this.#outbox.length === 0 &&
-      this.#transport.name === 'websocket'
+      this.#transport.name === 'websocket' &&
+      this.#transport.writable
     ) {
-      if (
-        this.#transport.bufferedBytes() + packetBytes(packet) >
-        this.options.outboxHighWaterMark
-      ) {
-        this.#closeWith('outbox overflow');
-        return;
-      }
-      if (this.#transport.writable) return this.#transport.writeOne(packet);
+      this.#transport.writeOne(packet);
+      if (this.#overflowing()) this.#closeWith('outbox overflow');
+      return;
     }
     this.#outbox.push(packet);
     this.#outboxBytes += packetBytes(packet);
-    if (this.#outboxBytes + this.#transport.bufferedBytes() > this.options.outboxHighWaterMark) {
+    if (this.#overflowing()) {
       this.#closeWith('outbox overflow');
       return;
     }
@@ -252,6 +249,18 @@ export class EngineConnection
         this.#flush();
       });
     }
+  }
+
+  /**
+   * Whether what is queued for the client passes outboxHighWaterMark: the outbox, and what
+   * the transport holds (corked in this tick, in `ws`, in the socket). Checked on every
+   * message, so a burst within one tick is caught like one spread over many. Before it
+   * says yes, this tick's corked frames go to the OS: a client that reads takes them, and
+   * only what it leaves counts (the check stays a few loads until the mark is reached).
+   */
+  #overflowing(): boolean {
+    const room = this.options.outboxHighWaterMark - this.#outboxBytes;
+    return this.#transport.bufferedBytes() > room && this.#transport.flushNow() > room;
   }
 
   #flush(): void {
@@ -396,6 +405,8 @@ export class EngineConnection
   /** @internal */
   closed(reason: CloseReason): void {
     this.#reason = reason;
+    // A client that stopped reading gets nothing more: what its transport holds is dropped.
+    if (reason === 'outbox overflow') this.#transport.drop();
     // At shutdown nobody is left to serve a later GET: deliver only what can go now.
     const graceful =
       reason === 'forced close' || (reason === 'server shutdown' && this.#transport.writable);

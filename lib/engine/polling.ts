@@ -4,6 +4,7 @@
  * record separator. At most one GET and one POST are in flight per session.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { EngineRequestError, ParseError, PayloadTooLargeError } from '../errors.js';
 import { answerError, answerPolling, corsHeaders } from './http.js';
 import { decodePayload, encodePayload } from './packets.js';
@@ -34,6 +35,8 @@ export class PollingTransport implements Transport {
   #closed = false;
   #final: readonly Packet[] | null = null;
   #onDrained: (() => void) | null = null;
+  /** The socket of the last GET answered: what the client has not read of it is still queued. */
+  #answered: Socket | null = null;
 
   constructor(private readonly options: ResolvedEngineOptions) {}
 
@@ -140,6 +143,7 @@ export class PollingTransport implements Transport {
     const get = this.#get;
     if (get === null) throw new Error('polling write without a pending GET');
     this.#get = null;
+    this.#answered = get.req.socket;
     answerPolling(get.req, get.res, encodePayload(packets), this.options, get.headers);
   }
 
@@ -147,8 +151,24 @@ export class PollingTransport implements Transport {
     this.write([packet]);
   }
 
+  /**
+   * What the client has not read of the last answer. A client reads an answer before its next
+   * GET, so earlier answers are read, or on sockets the client left (the OS holds those).
+   */
   bufferedBytes(): number {
-    return 0;
+    const socket = this.#answered;
+    return socket === null || socket.destroyed ? 0 : socket.writableLength;
+  }
+
+  /** Nothing is held back within a tick: an answer is written when it is made. */
+  flushNow(): number {
+    return this.bufferedBytes();
+  }
+
+  /** Destroys the socket of the last answer if the client left part of it unread. */
+  drop(): void {
+    if (this.bufferedBytes() > 0) this.#answered?.destroy();
+    this.#answered = null;
   }
 
   releaseWithNoop(): void {

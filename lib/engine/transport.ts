@@ -32,8 +32,22 @@ export interface Transport {
   write(packets: readonly Packet[]): void;
   /** Sends one packet (the hot path of a connected WebSocket). Only called when {@link writable}. */
   writeOne(packet: Packet): void;
-  /** Bytes accepted by the transport but not yet handed to the OS. */
+  /**
+   * Bytes written for the client that the OS has not taken yet: corked in this tick, queued
+   * in the WebSocket library or in a socket's writable buffer.
+   */
   bufferedBytes(): number;
+  /**
+   * Hands what this tick has held back (corked) to the OS now rather than at the end of the
+   * tick, so that a client that reads takes a burst larger than the mark; returns
+   * {@link bufferedBytes} after.
+   */
+  flushNow(): number;
+  /**
+   * Drops what the transport still holds for a client that stopped reading (its socket is
+   * destroyed): nothing more is written to it. Called before {@link close}.
+   */
+  drop(): void;
   /** Releases a waiting request with a noop (polling during an upgrade); a no-op elsewhere. */
   releaseWithNoop(): void;
   /**

@@ -115,7 +115,6 @@ export class WebSocketTransport implements Transport {
   readonly lingering = false;
   sink: TransportSink | null = null;
   #corked = false;
-  #tickBytes = 0;
 
   constructor(private readonly ws: EngineWebSocket) {
     ws.transport = this;
@@ -171,37 +170,58 @@ export class WebSocketTransport implements Transport {
       writeFrameHeader(header, data.length, BINARY);
       socket.write(header);
       socket.write(data);
-      this.#tickBytes += header.length + data.length;
     } else {
-      const frame = textFrame(packet.type, data ?? '');
-      socket.write(frame);
-      this.#tickBytes += frame.length;
+      socket.write(textFrame(packet.type, data ?? ''));
     }
+  }
+
+  /** `ws` has no public cork; `_socket` is its net.Socket. */
+  #socket(): Duplex | undefined {
+    return (this.ws as unknown as { _socket?: Duplex })._socket;
   }
 
   /**
    * Corks the TCP socket until the end of the tick, so every frame written to this
    * client in one tick (acks to a batch of events, a broadcast's packets) leaves in one
-   * writev. `ws` has no public cork; `_socket` is its net.Socket. Returns the socket,
-   * or undefined when there is none to write to.
+   * writev (two or more only when the tick passes the mark: see {@link flushNow}). Returns
+   * the socket, or undefined when there is none to write to.
    */
   #cork(): Duplex | undefined {
-    const socket = (this.ws as unknown as { _socket?: Duplex })._socket;
+    const socket = this.#socket();
     if (socket === undefined || socket.destroyed || !socket.writable) return undefined;
     if (this.#corked) return socket;
     this.#corked = true;
     socket.cork();
     process.nextTick(() => {
       this.#corked = false;
-      this.#tickBytes = 0;
       socket.uncork();
     });
     return socket;
   }
 
-  /** Bytes the client has not taken yet: not counting the frames this tick wrote into the cork. */
+  /**
+   * Bytes the client has not taken yet: the frames corked in this tick, what `ws` queued and
+   * what the socket could not hand to the OS (the corked frames are in the socket's
+   * writable buffer already). A broadcast frame counts for every client it was written to.
+   */
   bufferedBytes(): number {
-    return Math.max(0, this.ws.bufferedAmount - this.#tickBytes);
+    return this.ws.bufferedAmount;
+  }
+
+  /** Writes this tick's corked frames now; the socket stays corked for the rest of the tick. */
+  flushNow(): number {
+    const socket = this.#socket();
+    if (this.#corked && socket !== undefined) {
+      socket.uncork();
+      socket.cork();
+    }
+    return this.ws.bufferedAmount;
+  }
+
+  /** Destroys the socket: what was corked or buffered for the client goes with it. */
+  drop(): void {
+    this.sink = null;
+    this.ws.terminate();
   }
 
   releaseWithNoop(): void {}

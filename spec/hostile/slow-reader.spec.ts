@@ -5,17 +5,20 @@
  * with 'outbox overflow' once what is queued for it passes
  * outboxHighWaterMark; what it holds never grows past the mark plus one
  * message (measured on the connection, not timed); a witness that reads keeps
- * receiving every broadcast, in order. (spec/engine/outbox.spec.ts covers a
+ * receiving every broadcast, in order. The same holds when a handler emits it
+ * all in one synchronous loop (spec/engine/outbox-bursts.spec.ts measures the
+ * server's sockets under such bursts). (spec/engine/outbox.spec.ts covers a
  * single engine connection fed with conn.send.)
  */
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { expect } from 'chai';
-import { args } from '../../lib/index.js';
-import type { EngineConnection } from '../../lib/index.js';
+import { args, emit } from '../../lib/index.js';
+import type { EngineConnection, SocketIO } from '../../lib/index.js';
 import { closeOf } from '../helpers/engine.js';
 import { RawSioPolling, trapProcessErrors, Witness } from '../helpers/hostile.js';
+import type { ProcessErrorTrap } from '../helpers/hostile.js';
 import { ASYNC_MODES_UNDER_TEST } from '../helpers/modes.js';
 import { startProtocolServer } from '../helpers/protocol-server.js';
 import { Inbox, waitFor } from '../helpers/raw-engine.js';
@@ -64,6 +67,19 @@ async function stalledSioClient(port: number): Promise<{ socket: Socket; sid: st
   socket.removeAllListeners('data');
   socket.pause();
   return { socket, sid };
+}
+
+/** Closes a spec's peers and its server, and stops trapping process errors. */
+async function tearDown(
+  io: SocketIO,
+  witness: Witness,
+  stalled: Socket,
+  trap: ProcessErrorTrap,
+): Promise<void> {
+  witness.close();
+  stalled.destroy();
+  trap.dispose();
+  await io.stop();
 }
 
 for (const mode of ASYNC_MODES_UNDER_TEST) {
@@ -126,10 +142,48 @@ for (const mode of ASYNC_MODES_UNDER_TEST) {
         expect([...reasons.values()]).to.include.members(['outbox overflow']);
         expect(trap.errors).to.deep.equal([]);
       } finally {
-        witness.close();
-        stalled.socket.destroy();
-        trap.dispose();
-        await io.stop();
+        await tearDown(io, witness, stalled.socket, trap);
+      }
+    });
+
+    it("closes a WebSocket client that stops reading with 'outbox overflow' when a handler emits 64 MiB to it in one synchronous loop", async function () {
+      const trap = trapProcessErrors();
+      const reasons: string[] = [];
+      const flood = { peak: 0, conn: undefined as EngineConnection | undefined };
+      const server = await startProtocolServer(mode, { outboxHighWaterMark: HIGH_WATER }, (io) => {
+        io.on('disconnect', (reason: string) => void reasons.push(reason));
+        // No await in the loop: every emit is queued in the tick of the client's `flood`.
+        io.on('flood', () => {
+          const conn = flood.conn;
+          for (let n = 0; n < MAX_BROADCASTS; n++) {
+            emit('big', args(n, CHUNK));
+            if (conn === undefined || conn.phase === 'closed') continue;
+            const held = conn.outboxBytes + conn.transport.bufferedBytes();
+            flood.peak = Math.max(flood.peak, held);
+          }
+        });
+      });
+      const { io } = server;
+      const stalled = await stalledSioClient(server.port);
+      const witness = await Witness.connect(server.origin, 'websocket');
+      try {
+        flood.conn = io.engine.connection(stalled.sid);
+        if (flood.conn === undefined) throw new Error(`no connection ${stalled.sid}`);
+        const closed = closeOf(flood.conn);
+        stalled.socket.write(maskedTextFrame('42["flood"]'));
+        await waitFor(() => flood.conn?.phase === 'closed' && reasons.length > 0, 10_000);
+        expect(
+          { reason: flood.conn.closeReason, disconnect: [...reasons] },
+          `how the client that stopped reading ended (held at most ${flood.peak} bytes)`,
+        ).to.deep.equal({ reason: 'outbox overflow', disconnect: ['outbox overflow'] });
+        expect(await closed).to.equal('outbox overflow');
+        expect(flood.peak, 'peak queued for the slow client').to.be.at.most(
+          HIGH_WATER + MESSAGE_BYTES,
+        );
+        await witness.verify();
+        expect(trap.errors).to.deep.equal([]);
+      } finally {
+        await tearDown(io, witness, stalled.socket, trap);
       }
     });
 
