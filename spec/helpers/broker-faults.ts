@@ -86,7 +86,10 @@ export class Pair {
   readonly peers: SioPeer[] = [];
   readonly tickers: readonly [Ticker, Ticker];
 
-  private constructor(readonly servers: readonly [ServerProcess, ServerProcess]) {
+  private constructor(
+    readonly servers: readonly [ServerProcess, ServerProcess],
+    readonly channel: string,
+  ) {
     this.tickers = [new Ticker(servers[0], 0), new Ticker(servers[1], TICK_SPAN)];
   }
 
@@ -95,7 +98,7 @@ export class Pair {
     const servers = await Promise.all(
       [0, 1].map((i) => ServerProcess.fork(i, url, channel, setup)),
     );
-    return new Pair(servers as [ServerProcess, ServerProcess]);
+    return new Pair(servers as [ServerProcess, ServerProcess], channel);
   }
 
   /** Connects one client to each server; resolves [client of 0, client of 1]. */

@@ -18,6 +18,7 @@ import {
   closeRabbitConnections,
   eventually,
   portOpen,
+  rabbitmqctl,
 } from '../helpers/queues.js';
 import type { ServerProcess } from '../helpers/queues.js';
 
@@ -213,6 +214,30 @@ describe('broker outages during traffic', function () {
       for (const s of [s0, s1]) expectWarned(s, /closed.*reconnecting/, /is back after/);
       console.info(`      close_connection: ${JSON.stringify(tallies)}`);
       pair.expectAlive();
+    });
+
+    it('leaves no queue behind: deleted on stop, expired (x-expires) after a crash', async function () {
+      const r = relay as Relay;
+      pair = await Pair.fork(`amqp://guest:guest@127.0.0.1:${r.port}/`, 'amqp-queues', {
+        defaultLogger: true,
+        queueOptions: { queueExpires: 1 },
+      });
+      const { channel } = pair;
+      const [s0, s1] = pair.servers;
+      const queues = async (): Promise<string[]> =>
+        (await rabbitmqctl(['list_queues', '--no-table-headers', 'name']))
+          .split('\n')
+          .map((line) => line.trim())
+          .filter((name) => name.includes(channel));
+      await pair.connect();
+      expect(await queues(), 'a queue per process').to.have.length(2);
+      await s0.request({ op: 'stop' });
+      expect(await queues(), 'once server 0 stopped').to.have.length(1);
+      await s1.kill();
+      expect(
+        await eventually(async () => (await queues()).length === 0, 10_000, 250),
+        'the queue of the killed server expired',
+      ).to.equal(true);
     });
   });
 });
