@@ -66,13 +66,17 @@ export class Outbox {
   lostWhileDown = 0;
   readonly #pending = new Set<Entry>();
   readonly #queuedControls = new Set<Control>();
+  /** Control messages the broker refused, sent again when the link is next up. */
+  readonly #owed = new Set<Control>();
   #messages = 0;
   #waiting = 0;
   #seq = 0;
   #generation = 0;
-  #reached = false;
-  #unreachable = false;
-  #closed = false;
+  /**
+   * `connecting` until the link is first up (`reached`), or until a first attempt failed
+   * (`unreachable`, publishes dropped at once); `closed` for good.
+   */
+  #phase: 'connecting' | 'unreachable' | 'reached' | 'closed' = 'connecting';
 
   constructor(
     private readonly link: Link,
@@ -88,10 +92,9 @@ export class Outbox {
 
   /** Resolves whether the broker took the message (false: lost, or refused). */
   publish(payload: string): Promise<boolean> {
-    const reason: LossReason | undefined = this.#closed
-      ? 'closed'
-      : this.#unreachable
-        ? 'unreachable'
+    const reason: LossReason | undefined =
+      this.#phase === 'closed' || this.#phase === 'unreachable'
+        ? this.#phase
         : this.#messages >= this.maxBuffered
           ? 'full'
           : undefined;
@@ -108,7 +111,7 @@ export class Outbox {
 
   /** Sends a control message (once, however often it is asked for before it goes out). */
   control(control: Control): void {
-    if (this.#closed || this.#queuedControls.has(control)) return;
+    if (this.#phase === 'closed' || this.#queuedControls.has(control)) return;
     this.#queuedControls.add(control);
     this.#add({ payload: '', control, seq: 0, sentOn: WAITING, settle: ignore });
   }
@@ -124,9 +127,9 @@ export class Outbox {
 
   /** The connection is up (again): what waits goes out, in order. */
   linkUp(): void {
-    if (!this.#reached) {
-      this.#reached = true;
-      this.#unreachable = false;
+    if (this.#phase === 'closed') return;
+    if (this.#phase !== 'reached') {
+      this.#phase = 'reached';
       // Announce this process before anything else: receivers count gaps from here.
       const waiting = [...this.#pending];
       this.#pending.clear();
@@ -136,6 +139,8 @@ export class Outbox {
       for (const entry of waiting) this.#pending.add(entry);
     }
     this.lostWhileDown = 0;
+    for (const control of this.#owed) this.control(control);
+    this.#owed.clear();
     this.#pump();
   }
 
@@ -154,8 +159,8 @@ export class Outbox {
    * what it publishes is dropped (counted lost) at once, not held for receivers it cannot know.
    */
   unreachable(): void {
-    if (this.#reached || this.#unreachable) return;
-    this.#unreachable = true;
+    if (this.#phase !== 'connecting') return;
+    this.#phase = 'unreachable';
     let dropped = 0;
     for (const entry of this.#pending)
       if (entry.control === undefined) {
@@ -170,7 +175,7 @@ export class Outbox {
 
   /** Drops what is left: messages never sent are lost; the rest may have arrived. */
   close(): void {
-    this.#closed = true;
+    this.#phase = 'closed';
     for (const entry of this.#pending) {
       if (entry.control === undefined && entry.seq === 0) this.lost++;
       entry.settle(false);
@@ -223,7 +228,11 @@ export class Outbox {
     }
     this.#remove(entry);
     entry.settle(false);
-    if (entry.control === undefined) this.onLoss('refused');
+    // A refused announcement goes again at the next connection (or when asked for again).
+    if (entry.control !== undefined) return void this.#owed.add(entry.control);
+    this.onLoss('refused');
+    // Its number is spent: tell the receivers, in case nothing follows it.
+    this.control('state');
   }
 
   #remove(entry: Entry): void {
