@@ -11,7 +11,15 @@ import { redact } from './queue.js';
 import type { QueueSettings, QueueStats } from './queue.js';
 import { Inbox } from './sequence.js';
 
-/** One broker connection as the log sees it: up, or down since some time. */
+/**
+ * One broker connection as the log sees it: up, or down since some time.
+ *
+ * @example
+ * ```ts
+ * const subscriber = new Connection('(subscriber)', false, true);
+ * core.down(subscriber); // warns once: "... (subscriber): connection closed (by the server); reconnecting"
+ * ```
+ */
 export class Connection {
   #downSince: number | undefined;
   #reached = false;

@@ -19,13 +19,27 @@
 /** What a control message says besides the sender's last number. */
 export type Control = 'ask' | 'state' | 'bye';
 
-/** A payload with the sender's stamp in front. */
+/**
+ * A payload with the sender's stamp in front.
+ *
+ * @example
+ * ```ts
+ * stamp('{"method":"emit"}', 42, hostId); // '{"seq":42,"sender":"<hostId>","method":"emit"}'
+ * ```
+ */
 export function stamp(payload: string, seq: number, sender: string): string {
   const head = `{"seq":${seq},"sender":"${sender}"`;
   return payload.length > 2 ? `${head},${payload.slice(1)}` : `${head}}`;
 }
 
-/** A control message: `control`, and `seq`, the sender's last number. */
+/**
+ * A control message: `control`, and `seq`, the sender's last number.
+ *
+ * @example
+ * ```ts
+ * controlMessage('ask', 42, hostId); // '{"seq":42,"sender":"<hostId>","sync":"ask"}'
+ * ```
+ */
 export function controlMessage(control: Control, seq: number, sender: string): string {
   return `{"seq":${seq},"sender":"${sender}","sync":"${control}"}`;
 }
