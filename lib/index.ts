@@ -27,6 +27,8 @@ export { realClock, VirtualClock } from '../schedulers/clock.js';
 export { SocketIO } from './socketio/server.js';
 export type { ServerEmitOptions } from './socketio/server.js';
 export type { SocketIOOptions, Logger } from './socketio/options.js';
+export type { MessageQueueOptions } from './queues/options.js';
+export type { QueueStats } from './queues/queue.js';
 export { Namespace } from './socketio/namespace.js';
 export { TestClient } from './socketio/test-client.js';
 export type { TestClientOptions, ReceivedEvent } from './socketio/test-client.js';

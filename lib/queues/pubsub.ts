@@ -13,7 +13,6 @@
  * target client stops after routing, one with targets writes the parts as they
  * are (a broadcast is encoded once for the whole cluster).
  */
-import { randomBytes } from 'node:crypto';
 import type { Scheduler, TimerHandle } from '../../schedulers/scheduler.js';
 import { CallTimeoutError, DisconnectedError, NotDeliveredError } from '../errors.js';
 import type { CallRequest, EmitRequest } from '../socketio/emitter.js';
@@ -119,7 +118,7 @@ function list(rooms: unknown): string[] | undefined {
  */
 export class PubSub {
   /** Identifies this process on the channel (python-socketio's host_id). */
-  readonly hostId = randomBytes(16).toString('hex');
+  readonly hostId: string;
   #local: LocalServer | undefined;
   readonly #callbacks = new Map<
     number,
@@ -137,6 +136,7 @@ export class PubSub {
     private readonly logger: Logger,
   ) {
     this.#deliveries = new Deliveries(scheduler.clock);
+    this.hostId = queue.id;
   }
 
   /** The local server that received messages apply to. */
@@ -162,14 +162,8 @@ export class PubSub {
       { ...message, host_id: message.host_id ?? this.hostId },
       replacer,
     );
-    const delivery = this.queue.publish(payload);
-    this.#deliveries.track(delivery);
-    void delivery.then((ok) => {
-      if (!ok)
-        this.logger.warn(
-          `message queue: a "${String(message.method)}" message was lost (the broker is unreachable or refused it)`,
-        );
-    });
+    // A loss is counted and logged by the queue (once per outage, not once per message).
+    this.#deliveries.track(this.queue.publish(payload));
   }
 
   /**
