@@ -13,10 +13,16 @@
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { FRONT_ENV, FRONT_TOKEN_HEADER } from './engine/cluster-front.js';
+import { isWorkerReport } from './cluster/worker.js';
+
+/** A process refused to start (a usage mistake such as the status page's rule), in one line. */
+export class ProcessRefused extends Error {}
 
 /** What the front needs to start its processes. */
 export interface ClusterOptions {
@@ -43,16 +49,34 @@ export async function runCluster(
   options: ClusterOptions,
 ): Promise<{ front: Server; stop(): Promise<void> }> {
   const members: Member[] = [];
+  const token = randomBytes(16).toString('hex');
   for (let i = 0; i < options.processes; i++) {
     const child = fork(options.script, [...options.args], {
-      env: { ...process.env, SOCKETIO_PROCESS_INDEX: String(i) },
+      env: {
+        ...process.env,
+        [FRONT_ENV.index]: String(i),
+        [FRONT_ENV.host]: options.host,
+        [FRONT_ENV.token]: token,
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    let refusal: string | undefined;
     const port = await new Promise<number>((resolve, reject) => {
-      child.once('message', (m) => resolve((m as { port: number }).port));
+      child.on('message', (m) => {
+        if (!isWorkerReport(m)) return;
+        if (m.type === 'listening') resolve(m.port);
+        else refusal = m.message;
+      });
       child.once('exit', (code) =>
-        reject(new Error(`process ${i} exited before listening (code ${String(code)})`)),
+        reject(
+          refusal !== undefined
+            ? new ProcessRefused(refusal)
+            : new Error(`process ${i} exited before listening (code ${String(code)})`),
+        ),
       );
+    }).catch((error: unknown) => {
+      for (const { child } of members) child.kill('SIGTERM');
+      throw error;
     });
     members.push({ child, port });
   }
@@ -67,6 +91,7 @@ export async function runCluster(
     'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress]
       .filter(Boolean)
       .join(', '),
+    [FRONT_TOKEN_HEADER]: token,
   });
 
   const front = createServer((req, res) => {
