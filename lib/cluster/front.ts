@@ -72,17 +72,17 @@ function answerJson(res: ServerResponse, error: EngineRequestError): void {
 
 /**
  * Tries serving processes in turn until `attempt` takes one (resolves true); false
- * when none did within {@link WAIT_FOR_PROCESS_MS} or `gone()` says the client left.
+ * when none did within {@link WAIT_FOR_PROCESS_MS} or `clientLeft()` says so.
  */
 async function anyProcess(
   routes: Routes,
   attempt: (target: Target) => Promise<boolean>,
-  gone: () => boolean,
+  clientLeft: () => boolean,
 ): Promise<boolean> {
   const deadline = performance.now() + WAIT_FOR_PROCESS_MS;
   // Ports, not indexes: a process restarted since it refused listens on a new port.
   const tried = new Set<number>();
-  while (!gone()) {
+  while (!clientLeft()) {
     const target = routes.next(tried);
     if (target !== undefined) {
       tried.add(target.port);

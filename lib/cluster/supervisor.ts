@@ -105,8 +105,11 @@ class Member implements MemberHost {
       this.#diedAt = performance.now();
       this.actor.send({ type: 'EXIT', code, signal });
     });
-    // A fork that fails (EAGAIN, say) exits too; the error itself is not worth a crash.
-    child.on('error', () => undefined);
+    child.on('error', () => {
+      // A fork that could not spawn (EAGAIN at the process limit, say) never exits: count it
+      // as a death so the slot is tried again.
+      if (child.pid === undefined) this.actor.send({ type: 'EXIT', code: null, signal: null });
+    });
   }
 
   stop(): void {
