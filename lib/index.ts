@@ -49,7 +49,12 @@ export type {
   TargetOptions,
   RequestSnapshot,
 } from './socketio/context.js';
-export type { EventHandler, ErrorHandler } from './socketio/registry.js';
+export type {
+  EventHandler,
+  ErrorHandler,
+  EventMiddleware,
+  Middleware,
+} from './socketio/registry.js';
 export type { HandshakeRequest } from './socketio/socket.js';
 export type { HttpSession } from './socketio/http-session.js';
 export type { JsonCodec } from './socketio/packets.js';

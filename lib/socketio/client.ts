@@ -15,6 +15,7 @@ import {
   PacketDecoder,
 } from './packets.js';
 import type { EncodedParts, InboundPacket, PacketSink } from './packets.js';
+import type { BoundHandler } from './registry.js';
 import { NamespaceSocket, traffic } from './socket.js';
 import type { RequestInfo, SocketLink } from './socket.js';
 
@@ -186,22 +187,16 @@ export class SioClient implements SocketLink, PacketSink {
       hub.options.logger.info(`client connected to ${nsp}`);
       hub.options.logger.debug(`client ${sid} connected to ${nsp}`);
     };
-    if (hub.options.alwaysConnect) accept();
-    let refused: ConnectionRefusedError | undefined;
-    const handler = hub.registry.find(nsp, 'connect');
-    if (handler !== undefined) {
-      try {
-        if ((await hub.dispatch(socket, 'connect', [socket.auth], handler, 'connect')) === false)
-          refused = new ConnectionRefusedError();
-      } catch (error) {
-        if (error instanceof ConnectionRefusedError) refused = error;
-        else {
-          await hub.handleError(socket, 'connect', [socket.auth], error);
-          refused = new ConnectionRefusedError();
-        }
-      }
-    }
+    // Awaited only when registered: a namespace without them connects in the same tick.
+    const middlewares = hub.registry.middlewareChain(nsp);
+    let refused = middlewares && (await this.#runFirst(socket, middlewares, 'use'));
     if (socket.isGone()) return;
+    if (refused === undefined) {
+      if (hub.options.alwaysConnect) accept();
+      const handler = hub.registry.find(nsp, 'connect');
+      refused = handler && (await this.#runFirst(socket, handler, 'connect'));
+      if (socket.isGone()) return;
+    }
     if (refused === undefined) {
       if (!socket.connected) accept();
       return;
@@ -213,6 +208,29 @@ export class SioClient implements SocketLink, PacketSink {
     void hub.removeSocket(socket, 'server namespace disconnect', false);
   }
 
+  /**
+   * Runs the namespace's `io.use` middlewares (`kind` 'use') or its connect handler: `false`
+   * or a `ConnectionRefusedError` refuses the client with its message; any other error goes
+   * to the error handler and refuses it, with the error's message for a middleware (as
+   * socket.io does) and a generic one for the connect handler (as Flask-SocketIO does).
+   */
+  async #runFirst(
+    socket: NamespaceSocket,
+    body: BoundHandler,
+    kind: 'use' | 'connect',
+  ): Promise<ConnectionRefusedError | undefined> {
+    const args = [socket.auth];
+    try {
+      const result = await this.hub.dispatch(socket, 'connect', args, body, kind);
+      return result === false ? new ConnectionRefusedError() : undefined;
+    } catch (error) {
+      if (error instanceof ConnectionRefusedError) return error;
+      await this.hub.handleError(socket, 'connect', args, error);
+      if (kind === 'connect') return new ConnectionRefusedError();
+      return new ConnectionRefusedError(error instanceof Error ? error.message : String(error));
+    }
+  }
+
   /** Runs an event's handler; a synchronous handler is acked without touching a promise. */
   #event(
     socket: NamespaceSocket,
@@ -221,6 +239,8 @@ export class SioClient implements SocketLink, PacketSink {
     id: number | undefined,
   ): Promise<void> | undefined {
     if (!socket.connected) return undefined;
+    const before = this.hub.registry.eventMiddlewareChain(socket.nsp);
+    if (before !== undefined) return this.#eventAfterMiddlewares(socket, event, args, id, before);
     const handler = this.hub.registry.find(socket.nsp, event);
     if (handler === undefined) {
       this.hub.options.logger.debug(`no handler for "${event}" in ${socket.nsp}`);
@@ -230,6 +250,34 @@ export class SioClient implements SocketLink, PacketSink {
     if (result instanceof Promise) return result.then((value) => this.#ack(socket, id, value));
     this.#ack(socket, id, result);
     return undefined;
+  }
+
+  /**
+   * An event through the namespace's `io.beforeEvent` middlewares, then its handler. A
+   * middleware's throw goes to the error handler, whose return value is the ack; `false`
+   * drops the event.
+   */
+  async #eventAfterMiddlewares(
+    socket: NamespaceSocket,
+    event: string,
+    args: unknown[],
+    id: number | undefined,
+    before: BoundHandler,
+  ): Promise<void> {
+    let passed: unknown;
+    try {
+      passed = await this.hub.dispatch(socket, event, [event, args], before, 'before');
+    } catch (error) {
+      return this.#ack(socket, id, await this.hub.handleError(socket, event, args, error));
+    }
+    if (passed === false || !socket.connected) return;
+    const handler = this.hub.registry.find(socket.nsp, event);
+    if (handler === undefined) {
+      this.hub.options.logger.debug(`no handler for "${event}" in ${socket.nsp}`);
+      return;
+    }
+    const finalArgs = Array.isArray(passed) ? (passed as unknown[]) : args;
+    this.#ack(socket, id, await this.hub.run(socket, event, finalArgs, handler, 'event'));
   }
 
   #ack(socket: NamespaceSocket, id: number | undefined, result: unknown): void {

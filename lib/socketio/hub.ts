@@ -21,7 +21,7 @@ import { jsonOf, sessionData } from './http-session.js';
 import type { SharedHttpSession } from './http-session.js';
 import { handshakeOf } from './socket.js';
 import type { HandshakeRequest, NamespaceSocket } from './socket.js';
-import { settleOutcome, wireError } from './remote.js';
+import { routeKey, settleOutcome, wireError } from './remote.js';
 import type { RemoteKind, RemoteOutcome, RemoteRequest } from './remote.js';
 
 /** Returned by a handler run that failed with no error handler: no ack is sent. */
@@ -112,7 +112,8 @@ export class Hub implements HubOps, LocalServer {
     kind: RemoteKind | undefined,
     run: () => Promise<unknown>,
   ): Promise<unknown> {
-    if (kind === 'event' || kind === 'disconnect') await shared.refresh(kind === 'event');
+    if (kind === 'event' || kind === 'before' || kind === 'disconnect')
+      await shared.refresh(kind !== 'disconnect');
     try {
       return await run();
     } finally {
@@ -135,7 +136,7 @@ export class Hub implements HubOps, LocalServer {
     if (kind === undefined || this.scheduler.mode !== 'worker-pool') {
       return this.scheduler.dispatch({ label: `${socket.nsp}#${message}`, run, enter });
     }
-    const key = kind === 'error' ? `${socket.nsp}\0!error` : `${socket.nsp}\0${message}`;
+    const key = routeKey(kind, socket.nsp, message);
     const request: RemoteRequest = {
       kind,
       nsp: socket.nsp,

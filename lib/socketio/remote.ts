@@ -17,8 +17,25 @@ import type { BoundHandler, HandlerRegistry } from './registry.js';
 import { mapEntries, newSession, setOwn } from './packets.js';
 import type { RequestInfo } from './socket.js';
 
-/** Which kind of handler a job runs. */
-export type RemoteKind = 'event' | 'connect' | 'disconnect' | 'error';
+/**
+ * Which kind of handler a job runs: a registered handler, an error handler, or a
+ * namespace's connection (`use`) or event (`before`) middleware chain.
+ */
+export type RemoteKind = 'event' | 'connect' | 'disconnect' | 'error' | 'use' | 'before';
+
+/** The route key a pool thread reports for what runs a job of this kind. */
+export function routeKey(kind: RemoteKind, nsp: string, event: string): string {
+  switch (kind) {
+    case 'error':
+      return `${nsp}\0!error`;
+    case 'use':
+      return `${nsp}\0!use`;
+    case 'before':
+      return `${nsp}\0!before`;
+    default:
+      return `${nsp}\0${event}`;
+  }
+}
 
 /** An error as plain data. */
 export interface WireError {
@@ -301,6 +318,10 @@ export function createRemoteRunner(
         const handler = registry.errorHandler(request.nsp);
         const error = reviveError(request.error ?? { name: 'Error', message: 'unknown error' });
         body = handler === undefined ? undefined : () => handler(error);
+      } else if (request.kind === 'use') {
+        body = registry.middlewareChain(request.nsp);
+      } else if (request.kind === 'before') {
+        body = registry.eventMiddlewareChain(request.nsp);
       } else {
         body = registry.find(request.nsp, request.event);
       }

@@ -31,8 +31,8 @@ import { Hub } from './hub.js';
 import type { Namespace } from './namespace.js';
 import { engineOptions, quietLogger, resolveSocketIOOptions } from './options.js';
 import type { SocketIOOptions } from './options.js';
-import { checkRegistration, namespaceName } from './registry.js';
-import type { ErrorHandler, EventHandler } from './registry.js';
+import { checkMiddleware, checkRegistration, namespaceName } from './registry.js';
+import type { ErrorHandler, EventHandler, EventMiddleware, Middleware } from './registry.js';
 import { processSidPrefix, serveClientBundle, Serving } from './serving.js';
 import { StatusPage } from './status.js';
 import { TestClient } from './test-client.js';
@@ -293,6 +293,47 @@ export class SocketIO {
     options: { namespace?: string } = {},
   ): F {
     return this.on(event, handler, options);
+  }
+
+  /**
+   * Adds a connection middleware to a namespace ('/' unless `namespace` says): it runs when a
+   * client asks to join, before the connect handler, in the order middlewares were added, with
+   * the client's `auth` and the context functions (`request()`, `session()`, `emit`...).
+   * Throwing `ConnectionRefusedError(message, data)` or returning `false` refuses the client
+   * (its `connect_error` carries the message and `data`); any other error goes to the error
+   * handler and refuses the client with its message. socket.io's `io.use`.
+   *
+   * @example
+   * ```ts
+   * io.use(async (auth) => {
+   *   if (!(await tokens.valid(auth?.token))) throw new ConnectionRefusedError('bad token');
+   *   session().user = await tokens.user(auth?.token);
+   * });
+   * ```
+   */
+  use(fn: Middleware, options: { namespace?: string } = {}): void {
+    checkMiddleware('io.use', fn, options);
+    this.#hub.registry.use(namespaceName(options.namespace), fn);
+  }
+
+  /**
+   * Adds an event middleware to a namespace ('/' unless `namespace` says): it runs before the
+   * handler of every event the namespace's clients send, with `(event, args)`, in the order
+   * middlewares were added. It returns nothing to let the event through, an array to replace
+   * its arguments, or `false` to drop it (no handler, no ack). A throw goes to the error
+   * handler, whose return value is the ack. Flask-SocketIO's long-asked `before_event`;
+   * socket.io's `socket.use`.
+   *
+   * @example
+   * ```ts
+   * io.beforeEvent((event, args) => {
+   *   if (session().user === undefined) throw new Error(`log in before "${event}"`);
+   * });
+   * ```
+   */
+  beforeEvent(fn: EventMiddleware, options: { namespace?: string } = {}): void {
+    checkMiddleware('io.beforeEvent', fn, options);
+    this.#hub.registry.beforeEvent(namespaceName(options.namespace), fn);
   }
 
   /** Registers a class-based namespace. */
