@@ -25,6 +25,7 @@ export { EventLoopScheduler } from '../schedulers/event-loop.js';
 export type { EventLoopSchedulerOptions } from '../schedulers/event-loop.js';
 export { realClock, VirtualClock } from '../schedulers/clock.js';
 export { SocketIO } from './socketio/server.js';
+export { BroadcastOperator } from './socketio/operator.js';
 export type { ServerEmitOptions } from './socketio/server.js';
 export type { SocketIOOptions, Logger } from './socketio/options.js';
 export { Namespace } from './socketio/namespace.js';

@@ -24,6 +24,8 @@ export interface EngineLink {
   readonly id: string;
   readonly request: RequestInfo;
   send(data: string | Buffer): boolean;
+  /** Whether a message sent now would leave without waiting (for `volatile` emits). */
+  canTakeNow(): boolean;
   close(reason?: 'forced close' | 'parse error'): void;
 }
 
@@ -77,6 +79,10 @@ export class SioClient implements SocketLink, PacketSink {
   /** Writes encoded parts to the client. */
   write(parts: EncodedParts): void {
     for (const part of parts) this.link.send(part);
+  }
+
+  canTakeNow(): boolean {
+    return this.link.canTakeNow();
   }
 
   /** One engine message from the client. */

@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { ContextError } from '../errors.js';
 import { checkOptionNames } from '../option-names.js';
 import { toArgs } from './args.js';
-import type { CallRequest, EmitRequest } from './emitter.js';
+import type { AcksRequest, CallRequest, EmitRequest } from './emitter.js';
 import { namespaceName } from './registry.js';
 import { handshakeOf } from './socket.js';
 import type { HandshakeRequest, RequestInfo } from './socket.js';
@@ -18,6 +18,7 @@ import type { HandshakeRequest, RequestInfo } from './socket.js';
  */
 export interface HubOps {
   emit(request: EmitRequest): void;
+  emitWithAck(request: AcksRequest): Promise<unknown[]>;
   call(request: CallRequest): Promise<unknown[]>;
   enterRoom(sid: string, room: string, nsp: string): void;
   leaveRoom(sid: string, room: string, nsp: string): void;

@@ -8,8 +8,8 @@ import type { Scheduler } from '../../schedulers/scheduler.js';
 import { Args } from './args.js';
 import { contextStorage } from './context.js';
 import type { HandlerContext, HubOps } from './context.js';
-import { callWaiter, checkEventName, deliver, resolveTargets } from './emitter.js';
-import type { CallRequest, EmitRequest } from './emitter.js';
+import { callWaiter, checkEventName, deliver, deliverWithAcks, resolveTargets } from './emitter.js';
+import type { AcksRequest, CallRequest, EmitRequest } from './emitter.js';
 import { encodeConnectError, encodeDisconnect, encodeEvent } from './packets.js';
 import type { DecodeLimits, EncodedParts } from './packets.js';
 import type { LocalServer, PubSub } from '../queues/pubsub.js';
@@ -62,6 +62,8 @@ export class Hub implements HubOps, LocalServer {
   readonly #byNamespace = new Map<string, Set<string>>();
   /** The message queue bridge, when several processes share the clients. */
   bus: PubSub | undefined;
+  /** Volatile packets dropped because a client's transport could not take them at once. */
+  volatileDropped = 0;
   /** Called when a socket is removed (lets owners of per-socket state clean up). */
   onSocketGone: ((socket: NamespaceSocket, reason: string) => void) | undefined;
 
@@ -251,8 +253,9 @@ export class Hub implements HubOps, LocalServer {
    * through the message queue (unless `ignoreQueue`). The packet is encoded once.
    * Returns how many local clients it was written to.
    */
-  emit(request: EmitRequest): number {
-    checkEventName(request.event);
+  emit(original: EmitRequest): number {
+    checkEventName(original.event);
+    const request = this.#withExcept(original);
     const bus = request.ignoreQueue === true ? undefined : this.bus;
     const callback = request.callback;
     const sid = request.to?.length === 1 ? request.to[0] : undefined;
@@ -285,9 +288,41 @@ export class Hub implements HubOps, LocalServer {
       undefined,
       this.options.json,
     );
-    for (const socket of targets) socket.write(parts);
+    if (request.volatile === true) {
+      for (const socket of targets) if (!socket.writeVolatile(parts)) this.volatileDropped++;
+    } else for (const socket of targets) socket.write(parts);
     bus?.publishEmit(request, parts);
     return targets.length;
+  }
+
+  /** `except` rooms become skipped sids (the members this process knows of). */
+  #withExcept<R extends EmitRequest>(request: R): R {
+    if (request.except === undefined || request.except.length === 0) return request;
+    const skip = new Set(request.skip);
+    for (const sid of this.members(request.nsp, request.except)) skip.add(sid);
+    return { ...request, skip };
+  }
+
+  /**
+   * Emits to the local clients a request reaches and resolves with each one's ack (see
+   * {@link deliverWithAcks}). Clients of other processes are not reached yet: with a message
+   * queue, only `local` may ask.
+   */
+  emitWithAck(original: AcksRequest): Promise<unknown[]> {
+    checkEventName(original.event);
+    if (!(original.timeoutSeconds > 0))
+      return Promise.reject(
+        new UsageError('emitWithAck(): timeout must be a positive number of seconds'),
+      );
+    if (this.bus !== undefined && original.ignoreQueue !== true)
+      return Promise.reject(
+        new UsageError(
+          'emitWithAck() reaches the clients of this process only: with a message queue, write io.local.timeout(s).emitWithAck(...)',
+        ),
+      );
+    const request = this.#withExcept(original);
+    const targets = resolveTargets(this.members(request.nsp, request.to), this.sockets, request);
+    return deliverWithAcks(targets, request, this.scheduler.clock, this.options.json);
   }
 
   /** Runs a callback whose ack came from another process. */

@@ -11,7 +11,7 @@ import { runJob } from '../../schedulers/primitives.js';
 import { Args } from './args.js';
 import { contextStorage } from './context.js';
 import type { HandlerContext, HubOps, SocketView } from './context.js';
-import type { CallRequest, EmitRequest } from './emitter.js';
+import type { AcksRequest, CallRequest, EmitRequest } from './emitter.js';
 import type { Hub } from './hub.js';
 import type { BoundHandler, HandlerRegistry } from './registry.js';
 import { mapEntries, newSession, setOwn } from './packets.js';
@@ -71,17 +71,21 @@ export type RemoteOutcome =
   | { readonly type: 'throw'; readonly error: WireError; readonly session: Record<string, unknown> }
   | { readonly type: 'missing' };
 
+/** An emit's event and targets as plain data. */
+interface WireEmit {
+  readonly nsp: string;
+  readonly event: string;
+  readonly args: unknown[];
+  readonly to: string[] | null;
+  readonly skip: string[];
+  readonly except: string[] | null;
+  readonly local: boolean;
+}
+
 /** An effect a handler in a pool thread asks the main thread to apply. */
 export type Effect =
-  | {
-      readonly type: 'emit';
-      readonly nsp: string;
-      readonly event: string;
-      readonly args: unknown[];
-      readonly to: string[] | null;
-      readonly skip: string[];
-      readonly ack: boolean;
-    }
+  | (WireEmit & { readonly type: 'emit'; readonly volatile: boolean; readonly ack: boolean })
+  | (WireEmit & { readonly type: 'emitWithAck'; readonly timeout: number })
   | {
       readonly type: 'call';
       readonly nsp: string;
@@ -159,45 +163,54 @@ export function settleOutcome(
   return outcome.many ? new Args(revive(outcome.value as unknown[])) : revive(outcome.value);
 }
 
+/** What the main thread answers an effect that waits for acks: the args, or the error. */
+type AckAnswer = { ok: true; args: unknown[] } | { ok: false; error: WireError };
+
+function settled(result: Promise<unknown[]>): Promise<AckAnswer> {
+  return result.then(
+    (args) => ({ ok: true, args }),
+    (error: unknown) => ({ ok: false, error: wireError(error) }),
+  );
+}
+
+/** The emit an `emit` or `emitWithAck` effect asks for. */
+function emitRequestOf(effect: Extract<Effect, { type: 'emit' | 'emitWithAck' }>): EmitRequest {
+  return {
+    nsp: effect.nsp,
+    event: effect.event,
+    args: effect.args,
+    to: effect.to ?? undefined,
+    skip: new Set(effect.skip),
+    except: effect.except ?? undefined,
+    volatile: effect.type === 'emit' && effect.volatile,
+    ignoreQueue: effect.local,
+  };
+}
+
 /** Main thread: applies one effect from a pool thread; returns the answer for those that wait. */
 export function applyEffect(hub: Hub, raw: unknown): unknown {
   const effect = raw as Effect;
   switch (effect.type) {
-    case 'emit':
-      if (!effect.ack) {
-        hub.emit({
-          nsp: effect.nsp,
-          event: effect.event,
-          args: effect.args,
-          to: effect.to ?? undefined,
-          skip: new Set(effect.skip),
-        });
-        return undefined;
-      }
+    case 'emit': {
+      const request = emitRequestOf(effect);
+      if (!effect.ack) return void hub.emit(request);
       return new Promise((resolve) => {
-        const reached = hub.emit({
-          nsp: effect.nsp,
-          event: effect.event,
-          args: effect.args,
-          to: effect.to ?? undefined,
-          skip: new Set(effect.skip),
-          callback: (...args: unknown[]) => resolve(args),
-        });
-        if (reached === 0) resolve(null);
+        const callback = (...args: unknown[]): void => resolve(args);
+        if (hub.emit({ ...request, callback }) === 0) resolve(null);
       });
+    }
+    case 'emitWithAck':
+      return settled(hub.emitWithAck({ ...emitRequestOf(effect), timeoutSeconds: effect.timeout }));
     case 'call':
-      return hub
-        .call({
+      return settled(
+        hub.call({
           nsp: effect.nsp,
           event: effect.event,
           args: effect.args,
           sid: effect.sid,
           timeoutSeconds: effect.timeout,
-        })
-        .then(
-          (args) => ({ ok: true, args }),
-          (error: unknown) => ({ ok: false, error: wireError(error) }),
-        );
+        }),
+      );
     case 'enterRoom':
       return hub.enterRoom(effect.sid, effect.room, effect.nsp);
     case 'leaveRoom':
@@ -229,6 +242,23 @@ function cloneable<T>(post: () => T, what: string): T {
   }
 }
 
+/** The targets of an emit as plain data. */
+function targetsOf(request: EmitRequest): Pick<WireEmit, 'to' | 'skip' | 'except' | 'local'> {
+  return {
+    to: request.to === undefined ? null : [...request.to],
+    skip: [...(request.skip ?? [])],
+    except: request.except === undefined ? null : [...request.except],
+    local: request.ignoreQueue === true,
+  };
+}
+
+/** Pool thread: the ack arguments the main thread answered, or the error it sent. */
+function answerOf(raw: unknown): unknown[] {
+  const answer = raw as AckAnswer;
+  if (!answer.ok) throw reviveError(answer.error);
+  return revive(answer.args);
+}
+
 /** Pool thread: context functions that post effects to the main thread. */
 export class RemoteOps implements HubOps {
   constructor(
@@ -248,8 +278,8 @@ export class RemoteOps implements HubOps {
       nsp: request.nsp,
       event: request.event,
       args: [...request.args],
-      to: request.to === undefined ? null : [...request.to],
-      skip: [...(request.skip ?? [])],
+      ...targetsOf(request),
+      volatile: request.volatile === true,
       ack,
     };
     if (!ack) return cloneable(() => postEffect(effect), 'emit arguments');
@@ -257,6 +287,18 @@ export class RemoteOps implements HubOps {
       if (Array.isArray(args)) return callback?.(...revive(args as unknown[]));
       return undefined;
     }, this.onCallbackError);
+  }
+
+  async emitWithAck(request: AcksRequest): Promise<unknown[]> {
+    const effect: Effect = {
+      type: 'emitWithAck',
+      nsp: request.nsp,
+      event: request.event,
+      args: [...request.args],
+      ...targetsOf(request),
+      timeout: request.timeoutSeconds,
+    };
+    return answerOf(await cloneable(() => requestEffect(effect), 'emitWithAck() arguments'));
   }
 
   async call(request: CallRequest): Promise<unknown[]> {
@@ -268,10 +310,7 @@ export class RemoteOps implements HubOps {
       sid: request.sid,
       timeout: request.timeoutSeconds,
     };
-    const answer = (await cloneable(() => requestEffect(effect), 'call() arguments')) as
-      { ok: true; args: unknown[] } | { ok: false; error: WireError };
-    if (!answer.ok) throw reviveError(answer.error);
-    return revive(answer.args);
+    return answerOf(await cloneable(() => requestEffect(effect), 'call() arguments'));
   }
 
   enterRoom(sid: string, room: string, nsp: string): void {

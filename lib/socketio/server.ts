@@ -17,6 +17,7 @@ import { PubSub } from '../queues/pubsub.js';
 import type { QueueStats } from '../queues/queue.js';
 import { poolWorkerData, setJobRunner } from '../../schedulers/worker-runtime.js';
 import { toArgs } from './args.js';
+import { BroadcastOperator, startOperator } from './operator.js';
 import {
   CALL_OPTIONS,
   CLOSE_ROOM_OPTIONS,
@@ -373,6 +374,56 @@ export class SocketIO {
     });
   }
 
+  /**
+   * socket.io's chained emits start here: `io.of(namespace)`, `io.to(room)`, `io.in(room)`,
+   * `io.except(room)`, `io.local`, `io.volatile`, `io.timeout(seconds)`; each returns a new
+   * operator (see {@link BroadcastOperator}) and never changes `io`.
+   *
+   * @example
+   * ```ts
+   * io.of('/game').to('table-3').except('folded').emit('card', card, seat);
+   * const answers = await io.timeout(5).emitWithAck('ready?');
+   * ```
+   */
+  of(namespace: string): BroadcastOperator {
+    return startOperator(() => this.#ops, namespace);
+  }
+
+  /** `io.of('/').to(room)`: see {@link of}. */
+  to(room: string | readonly string[]): BroadcastOperator {
+    return this.of('/').to(room);
+  }
+
+  /** `io.of('/').in(room)`: see {@link of}. */
+  in(room: string | readonly string[]): BroadcastOperator {
+    return this.of('/').in(room);
+  }
+
+  /** `io.of('/').except(room)`: see {@link of}. */
+  except(room: string | readonly string[]): BroadcastOperator {
+    return this.of('/').except(room);
+  }
+
+  /** `io.of('/').local`: see {@link of}. */
+  get local(): BroadcastOperator {
+    return this.of('/').local;
+  }
+
+  /** `io.of('/').volatile`: see {@link of}. */
+  get volatile(): BroadcastOperator {
+    return this.of('/').volatile;
+  }
+
+  /** `io.of('/').timeout(seconds)`: see {@link of}. */
+  timeout(seconds: number): BroadcastOperator {
+    return this.of('/').timeout(seconds);
+  }
+
+  /** `io.of('/').emitWithAck(event, ...args)`: every client's ack, within 60 s. */
+  emitWithAck(event: string, ...args: unknown[]): Promise<unknown[]> {
+    return this.of('/').emitWithAck(event, ...args);
+  }
+
   /** Sends an unnamed message (`json` event with `{ json: true }`) from anywhere. */
   send(data: unknown, options: ServerEmitOptions & { json?: boolean } = {}): void {
     checkOptionNames('io.send()', options, SEND_OPTIONS);
@@ -438,6 +489,11 @@ export class SocketIO {
   /** Message-queue counters (published, received, lost, reconnects, skipped), or undefined without a queue. */
   queueStats(): (QueueStats & { skipped: number; connected: boolean }) | undefined {
     return this.#bus?.stats;
+  }
+
+  /** Volatile packets dropped since start because a client's transport could not take them. */
+  get volatileDropped(): number {
+    return this.#hub.volatileDropped;
   }
 
   /** How many connection actors are in each lifecycle phase. */

@@ -19,6 +19,8 @@ export interface AckWaiter {
 /** What a namespace socket needs from the connection it lives on. */
 export interface SocketLink {
   write(parts: EncodedParts): void;
+  /** Whether a packet written now would leave without waiting (for `volatile` emits). */
+  canTakeNow(): boolean;
   /** The session every namespace of the connection shares (`manageSession: false`). */
   sharedSession(): Record<string, unknown>;
 }
@@ -168,14 +170,33 @@ export class NamespaceSocket {
     if (this.#phase === 'connecting') (this.#held ??= []).push(parts);
   }
 
+  /**
+   * Writes a `volatile` packet: only when it can leave at once (connected, the transport free);
+   * otherwise it is dropped. Returns whether it was written.
+   */
+  writeVolatile(parts: EncodedParts): boolean {
+    if (this.#phase !== 'connected' || !this.link.canTakeNow()) return false;
+    this.#send(parts);
+    return true;
+  }
+
   #send(parts: EncodedParts): void {
     this.link.write(parts);
     traffic.out++;
   }
 
-  /** Registers a waiter; returns the ack id to put in the packet. */
-  expectAck(waiter: AckWaiter): number {
-    const id = this.#nextAckId++;
+  /** The ack id the next {@link expectAck} would take. */
+  get nextAckId(): number {
+    return this.#nextAckId;
+  }
+
+  /**
+   * Registers a waiter; returns the ack id to put in the packet. A broadcast that waits for
+   * every client's ack passes one `id` (at least each target's {@link nextAckId}), so its
+   * packet is encoded once.
+   */
+  expectAck(waiter: AckWaiter, id = this.#nextAckId): number {
+    this.#nextAckId = Math.max(this.#nextAckId, id + 1);
     (this.#acks ??= new Map()).set(id, waiter);
     return id;
   }

@@ -126,6 +126,7 @@ export class TestClient {
         this.#decoder.add(data);
         return true;
       },
+      canTakeNow: () => true,
       close: (reason) => {
         this.#sids.clear();
         this.#client?.onClose(reason ?? 'forced close');
