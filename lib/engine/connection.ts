@@ -435,7 +435,8 @@ export class EngineConnection
     this.#outboxBytes = 0;
     this.#probe?.close();
     this.#probe = null;
-    this.#transport.close(final, () => this.#release());
+    // A server's forced close (a kick) must read as such on the client: see PollingTransport.
+    this.#transport.close(final, () => this.#release(), reason === 'forced close');
     if (this.#transport.lingering) {
       this.#lingerTimer = this.clock.setTimeout(() => {
         this.#lingerTimer = null;

@@ -85,6 +85,10 @@ export class SioClient implements SocketLink, PacketSink {
     return this.link.canTakeNow();
   }
 
+  closeConnection(): void {
+    this.link.close();
+  }
+
   /** One engine message from the client. */
   onMessage(data: string | Buffer): void {
     if (this.#closed) return;

@@ -8,6 +8,7 @@ import { ContextError } from '../errors.js';
 import { checkOptionNames } from '../option-names.js';
 import { toArgs } from './args.js';
 import type { AcksRequest, CallRequest, EmitRequest } from './emitter.js';
+import type { SocketSnapshot, SocketsTarget } from './sockets.js';
 import { namespaceName } from './registry.js';
 import { handshakeOf } from './socket.js';
 import type { HandshakeRequest, RequestInfo } from './socket.js';
@@ -24,7 +25,8 @@ export interface HubOps {
   leaveRoom(sid: string, room: string, nsp: string): void;
   closeRoom(room: string, nsp: string, ignoreQueue?: boolean): void;
   roomsOf(sid: string, nsp: string): string[];
-  disconnect(sid: string, nsp: string): void;
+  disconnect(sid: string, nsp: string, close?: boolean): void;
+  fetchSockets(target: SocketsTarget): Promise<SocketSnapshot[]>;
 }
 
 /** What a handler sees of its client. */

@@ -20,6 +20,7 @@ import { RoomRegistry } from './rooms.js';
 import { jsonOf, sessionData } from './http-session.js';
 import type { SharedHttpSession } from './http-session.js';
 import { handshakeOf } from './socket.js';
+import type { SocketSnapshot, SocketsTarget } from './sockets.js';
 import type { HandshakeRequest, NamespaceSocket } from './socket.js';
 import { routeKey, settleOutcome, wireError } from './remote.js';
 import type { RemoteKind, RemoteOutcome, RemoteRequest } from './remote.js';
@@ -430,13 +431,37 @@ export class Hub implements HubOps, LocalServer {
   }
 
   /** Server-side disconnect of one namespace socket: DISCONNECT packet, then cleanup. */
-  disconnect(sid: string, nsp: string): void {
+  disconnect(sid: string, nsp: string, close = false): void {
     const socket = this.#socket(sid, nsp, 'disconnect');
     if (socket === undefined) return void this.bus?.publishDisconnect(sid, nsp);
     // Still in its connect handler: the client has had no CONNECT reply, so it is refused.
     if (socket.connected) socket.write(encodeDisconnect(nsp));
     else socket.refuse(encodeConnectError(nsp, new ConnectionRefusedError().message));
     void this.removeSocket(socket, 'server namespace disconnect');
+    if (close) socket.link.closeConnection();
+  }
+
+  /** The live clients a target reaches, as snapshots whose `data` is the live session. */
+  fetchSockets(target: SocketsTarget): Promise<SocketSnapshot[]> {
+    const request = this.#withExcept({ ...target, event: '', args: [] });
+    const targets = resolveTargets(this.members(target.nsp, target.to), this.sockets, request);
+    return Promise.resolve(
+      targets.map((socket) => ({
+        id: socket.sid,
+        namespace: socket.nsp,
+        rooms: this.roomsOf(socket.sid, socket.nsp),
+        data: socket.session,
+        handshake: {
+          headers: socket.request.headers,
+          query: socket.request.query,
+          auth: socket.auth,
+          address: socket.request.remoteAddress,
+          time: new Date(socket.created).toString(),
+          issued: socket.created,
+          url: socket.request.url ?? '/socket.io/',
+        },
+      })),
+    );
   }
 
   /**

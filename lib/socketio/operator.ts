@@ -8,6 +8,8 @@ import { UsageError } from '../errors.js';
 import type { HubOps } from './context.js';
 import type { EmitRequest } from './emitter.js';
 import { namespaceName } from './registry.js';
+import { FetchedSocket } from './sockets.js';
+import type { SocketsTarget } from './sockets.js';
 
 /** What an operator has gathered so far. */
 interface Flags {
@@ -126,6 +128,34 @@ export class BroadcastOperator {
       ...this.#request(event, args),
       timeoutSeconds: this.flags.timeoutSeconds ?? 60,
     });
+  }
+
+  /** The clients this operator reaches, as objects (see `FetchedSocket`). */
+  async fetchSockets(): Promise<FetchedSocket[]> {
+    const snapshots = await this.ops().fetchSockets(this.#target());
+    return snapshots.map((snapshot) => new FetchedSocket(this.ops, snapshot));
+  }
+
+  /** Adds the clients this operator reaches to rooms. */
+  async socketsJoin(room: string | readonly string[]): Promise<void> {
+    const joined = rooms('socketsJoin', room);
+    for (const socket of await this.fetchSockets()) socket.join(joined);
+  }
+
+  /** Removes the clients this operator reaches from rooms. */
+  async socketsLeave(room: string | readonly string[]): Promise<void> {
+    const left = rooms('socketsLeave', room);
+    for (const socket of await this.fetchSockets()) socket.leave(left);
+  }
+
+  /** Disconnects the clients this operator reaches; with `close`, their whole connections. */
+  async disconnectSockets(close = false): Promise<void> {
+    for (const socket of await this.fetchSockets()) socket.disconnect(close);
+  }
+
+  #target(): SocketsTarget {
+    const { nsp, to, except } = this.flags;
+    return { nsp, to, except };
   }
 
   #request(event: string, args: readonly unknown[]): EmitRequest {

@@ -16,6 +16,7 @@ import type { Hub } from './hub.js';
 import type { BoundHandler, HandlerRegistry } from './registry.js';
 import { mapEntries, newSession, setOwn } from './packets.js';
 import type { RequestInfo } from './socket.js';
+import type { SocketSnapshot, SocketsTarget } from './sockets.js';
 
 /**
  * Which kind of handler a job runs: a registered handler, an error handler, or a
@@ -101,7 +102,18 @@ export type Effect =
       readonly nsp: string;
     }
   | { readonly type: 'closeRoom'; readonly room: string; readonly nsp: string }
-  | { readonly type: 'disconnect'; readonly sid: string; readonly nsp: string };
+  | {
+      readonly type: 'disconnect';
+      readonly sid: string;
+      readonly nsp: string;
+      readonly close: boolean;
+    }
+  | {
+      readonly type: 'fetchSockets';
+      readonly nsp: string;
+      readonly to: string[] | null;
+      readonly except: string[] | null;
+    };
 
 /** Structured clone turns Buffers into Uint8Arrays: turn them back. */
 export function revive<T>(value: T, depth = 0): T {
@@ -218,7 +230,13 @@ export function applyEffect(hub: Hub, raw: unknown): unknown {
     case 'closeRoom':
       return hub.closeRoom(effect.room, effect.nsp);
     case 'disconnect':
-      return hub.disconnect(effect.sid, effect.nsp);
+      return hub.disconnect(effect.sid, effect.nsp, effect.close);
+    case 'fetchSockets':
+      return hub.fetchSockets({
+        nsp: effect.nsp,
+        to: effect.to ?? undefined,
+        except: effect.except ?? undefined,
+      });
   }
 }
 
@@ -337,8 +355,18 @@ export class RemoteOps implements HubOps {
     );
   }
 
-  disconnect(sid: string, nsp: string): void {
-    postEffect({ type: 'disconnect', sid, nsp } satisfies Effect);
+  disconnect(sid: string, nsp: string, close = false): void {
+    postEffect({ type: 'disconnect', sid, nsp, close } satisfies Effect);
+  }
+
+  async fetchSockets(target: SocketsTarget): Promise<SocketSnapshot[]> {
+    const effect: Effect = {
+      type: 'fetchSockets',
+      nsp: target.nsp,
+      to: target.to === undefined ? null : [...target.to],
+      except: target.except === undefined ? null : [...target.except],
+    };
+    return revive((await requestEffect(effect)) as SocketSnapshot[]);
   }
 }
 

@@ -17,7 +17,9 @@ import { PubSub } from '../queues/pubsub.js';
 import type { QueueStats } from '../queues/queue.js';
 import { poolWorkerData, setJobRunner } from '../../schedulers/worker-runtime.js';
 import { toArgs } from './args.js';
-import { BroadcastOperator, startOperator } from './operator.js';
+import { startOperator } from './operator.js';
+import type { BroadcastOperator } from './operator.js';
+import type { FetchedSocket } from './sockets.js';
 import {
   CALL_OPTIONS,
   CLOSE_ROOM_OPTIONS,
@@ -71,6 +73,16 @@ function isOptions(value: unknown): value is SocketIOOptions {
 }
 
 const WHERE_OPTIONS = new Set(['host', 'port']);
+const FETCH_OPTIONS = new Set(['namespace', 'room']);
+const SOCKETS_OPTIONS = new Set(['namespace', 'to']);
+
+/** Which clients `io.socketsJoin`, `io.socketsLeave` and `io.disconnectSockets` reach. */
+export interface SocketsOptions {
+  /** The namespace ('/' by default). */
+  namespace?: string;
+  /** Rooms (or sids) whose clients are reached; all the namespace's clients without it. */
+  to?: string | readonly string[];
+}
 
 function list(value: string | readonly string[] | undefined): readonly string[] | undefined {
   return value === undefined ? undefined : typeof value === 'string' ? [value] : value;
@@ -417,6 +429,52 @@ export class SocketIO {
   /** `io.of('/').timeout(seconds)`: see {@link of}. */
   timeout(seconds: number): BroadcastOperator {
     return this.of('/').timeout(seconds);
+  }
+
+  /**
+   * The clients of a namespace ('/' unless `namespace` says), or of the rooms `room` names,
+   * as objects with `id`, `namespace`, `rooms`, `data` (the session), `handshake`, and
+   * `emit`, `join`, `leave`, `disconnect`, `timeout(s).emitWithAck`. This process's clients.
+   *
+   * @example
+   * ```ts
+   * const admins = await io.fetchSockets({ namespace: '/admin', room: 'on-call' });
+   * admins.forEach((s) => s.emit('page', incident));
+   * ```
+   */
+  fetchSockets(
+    options: { namespace?: string; room?: string | readonly string[] } = {},
+  ): Promise<FetchedSocket[]> {
+    checkOptionNames('io.fetchSockets()', options, FETCH_OPTIONS);
+    return this.#targeted(options).fetchSockets();
+  }
+
+  /** Adds clients to rooms: every client of the namespace, or those in the rooms `to` names. */
+  socketsJoin(room: string | readonly string[], options: SocketsOptions = {}): Promise<void> {
+    checkOptionNames('io.socketsJoin()', options, SOCKETS_OPTIONS);
+    return this.#targeted(options).socketsJoin(room);
+  }
+
+  /** Removes clients from rooms: every client of the namespace, or those `to` names. */
+  socketsLeave(room: string | readonly string[], options: SocketsOptions = {}): Promise<void> {
+    checkOptionNames('io.socketsLeave()', options, SOCKETS_OPTIONS);
+    return this.#targeted(options).socketsLeave(room);
+  }
+
+  /** Disconnects clients (with `close`, their whole connections): the namespace's, or `to`'s. */
+  disconnectSockets(close = false, options: SocketsOptions = {}): Promise<void> {
+    checkOptionNames('io.disconnectSockets()', options, SOCKETS_OPTIONS);
+    return this.#targeted(options).disconnectSockets(close);
+  }
+
+  #targeted(options: {
+    namespace?: string;
+    room?: string | readonly string[];
+    to?: string | readonly string[];
+  }): BroadcastOperator {
+    const op = this.of(options.namespace ?? '/');
+    const rooms = options.to ?? options.room;
+    return rooms === undefined ? op : op.to(rooms);
   }
 
   /** `io.of('/').emitWithAck(event, ...args)`: every client's ack, within 60 s. */

@@ -21,6 +21,8 @@ export interface SocketLink {
   write(parts: EncodedParts): void;
   /** Whether a packet written now would leave without waiting (for `volatile` emits). */
   canTakeNow(): boolean;
+  /** Closes the whole connection (every namespace of it). */
+  closeConnection(): void;
   /** The session every namespace of the connection shares (`manageSession: false`). */
   sharedSession(): Record<string, unknown>;
 }
@@ -81,6 +83,8 @@ export function handshakeOf(request: RequestInfo): HandshakeRequest {
  */
 export class NamespaceSocket {
   #phase: 'connecting' | 'connected' | 'disconnected' = 'connecting';
+  /** When the client asked to join (ms since the epoch): `handshake.issued` of fetchSockets(). */
+  readonly created = Date.now();
   #nextAckId = 0;
   /** Created on the first emit that waits for an ack (most clients never need one). */
   #acks: Map<number, AckWaiter> | undefined;

@@ -8,6 +8,7 @@
 import { expect } from 'chai';
 import { threadId } from 'node:worker_threads';
 import { ASYNC_MODES_UNDER_TEST } from '../helpers/modes.js';
+import { MIDDLEWARE_APP } from '../helpers/apps.js';
 import { CLIENT_TRANSPORTS, SioHarness, within } from '../helpers/socketio.js';
 import type { ConnectError, SioPeer } from '../helpers/socketio.js';
 import { registerMiddlewareHandlers } from '../fixtures/middleware-handlers.js';
@@ -28,12 +29,7 @@ for (const asyncMode of ASYNC_MODES_UNDER_TEST) {
       let h: SioHarness;
       let observer: SioPeer;
       beforeEach(async function () {
-        const pool: { appModule?: string } =
-          asyncMode === 'worker-pool'
-            ? { appModule: new URL('../fixtures/middleware-app.js', import.meta.url).href }
-            : {};
-        h = await SioHarness.start({ asyncMode: asyncMode, ...pool }, transport);
-        registerMiddlewareHandlers(h.io);
+        h = await SioHarness.withApp(asyncMode, transport, MIDDLEWARE_APP);
         observer = await h.connect('/observe');
       });
       afterEach(() => h.stop());

@@ -6,9 +6,9 @@
  */
 import { expect } from 'chai';
 import { ASYNC_MODES_UNDER_TEST } from '../helpers/modes.js';
+import { OPERATOR_APP } from '../helpers/apps.js';
 import { CLIENT_TRANSPORTS, SioHarness, syncAfter } from '../helpers/socketio.js';
 import type { SioPeer } from '../helpers/socketio.js';
-import { registerOperatorHandlers } from '../fixtures/operator-handlers.js';
 import type { Fanout } from '../fixtures/operator-handlers.js';
 import { AcksTimeoutError, BroadcastOperator, SocketIO } from '../../lib/index.js';
 
@@ -25,12 +25,7 @@ for (const asyncMode of ASYNC_MODES_UNDER_TEST) {
       let h: SioHarness;
       let peers: Record<string, SioPeer>;
       beforeEach(async function () {
-        const pool =
-          asyncMode === 'worker-pool'
-            ? { appModule: new URL('../fixtures/operator-app.js', import.meta.url).href }
-            : {};
-        h = await SioHarness.start({ asyncMode, ...pool }, transport);
-        registerOperatorHandlers(h.io);
+        h = await SioHarness.withApp(asyncMode, transport, OPERATOR_APP);
         // a in r1; b in r1 and r2; c in r2; d in none; o on '/other' in r1.
         const [a, b, c, d, o] = await Promise.all([
           h.connect(),
