@@ -167,8 +167,9 @@ export class SioClient implements SocketLink, PacketSink {
   ): void {
     if (existing !== undefined && existing.phase !== 'disconnected')
       throw new ProtocolError(`second CONNECT to namespace ${nsp}`);
-    if (!this.hub.registry.hasNamespace(nsp))
-      return this.write(encodeConnectError(nsp, 'Invalid namespace'));
+    // A dynamic namespace's predicate may answer later: the socket waits, connecting.
+    const known = this.hub.registry.matchNamespace(nsp, auth);
+    if (known === false) return this.write(encodeConnectError(nsp, 'Invalid namespace'));
     if (this.sockets().length >= this.hub.options.maxNamespacesPerConnection) {
       return this.write(encodeConnectError(nsp, 'Too many namespaces'));
     }
@@ -183,7 +184,24 @@ export class SioClient implements SocketLink, PacketSink {
     // A socket that disconnected from this namespace gives its place to the new one.
     // (concat makes an array of the exact size: push would reserve room for 16.)
     this.#sockets = this.#sockets.filter((s) => s.nsp !== nsp).concat(socket);
-    this.#enqueue(() => this.#runConnect(socket));
+    if (known === true) return this.#enqueue(() => this.#runConnect(socket));
+    this.#enqueue(() =>
+      known.then(
+        (yes) => (yes ? this.#runConnect(socket) : this.#invalid(socket)),
+        (error: unknown) => {
+          this.hub.options.logger.error(`the namespace predicate failed for ${nsp}:`, error);
+          this.#invalid(socket);
+        },
+      ),
+    );
+  }
+
+  /** A dynamic namespace's predicate said no: `Invalid namespace`, as for an unknown name. */
+  #invalid(socket: NamespaceSocket): void {
+    if (socket.isGone()) return;
+    socket.refuse(encodeConnectError(socket.nsp, 'Invalid namespace'));
+    socket.markDisconnected('server namespace disconnect');
+    this.#sockets = this.#sockets.filter((s) => s !== socket);
   }
 
   async #runConnect(socket: NamespaceSocket): Promise<void> {

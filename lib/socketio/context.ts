@@ -54,6 +54,11 @@ function current(fn: string): HandlerContext {
   return ctx;
 }
 
+/** The namespace of the client whose event is being handled, if code runs inside a handler. */
+export function currentNamespace(): string | undefined {
+  return contextStorage.getStore()?.socket.nsp;
+}
+
 /** The sid of the client whose event is being handled, if code runs inside a handler. */
 export function currentSid(): string | undefined {
   return contextStorage.getStore()?.socket.sid;

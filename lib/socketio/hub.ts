@@ -139,10 +139,12 @@ export class Hub implements HubOps, LocalServer {
     if (kind === undefined || this.scheduler.mode !== 'worker-pool') {
       return this.scheduler.dispatch({ label: `${socket.nsp}#${message}`, run, enter });
     }
-    const key = routeKey(kind, socket.nsp, message);
+    const scope = this.registry.keyOf(socket.nsp);
+    const key = routeKey(kind, scope, message);
     const request: RemoteRequest = {
       kind,
       nsp: socket.nsp,
+      scope,
       event: message,
       args: [...args],
       sid: socket.sid,
@@ -478,7 +480,10 @@ export class Hub implements HubOps, LocalServer {
     this.sockets.delete(socket.sid);
     const members = this.#byNamespace.get(socket.nsp);
     members?.delete(socket.sid);
-    if (members?.size === 0) this.#byNamespace.delete(socket.nsp);
+    if (members?.size === 0) {
+      this.#byNamespace.delete(socket.nsp);
+      this.registry.forgetChild(socket.nsp);
+    }
     this.rooms.leaveAll(socket.nsp, socket.sid);
     if (wasConnected) {
       this.options.logger.info(`client disconnected from ${socket.nsp}: ${reason}`);

@@ -31,6 +31,28 @@ export type EventMiddleware = (event: string, args: unknown[]) => unknown;
 
 const SERVER_EVENTS = new Set(['connect', 'disconnect']);
 
+/**
+ * A dynamic namespace: the names a `RegExp` matches, or those a predicate accepts for a
+ * client's `auth` (it may answer asynchronously).
+ */
+export type NamespacePattern =
+  | RegExp
+  | ((name: string, auth: Record<string, unknown> | undefined) => boolean | Promise<boolean>);
+
+/** Where a handler is registered: a namespace name, or a pattern of names. */
+export type NamespaceOption = string | NamespacePattern;
+
+/** A registered pattern and the key its handlers are under. */
+interface PatternEntry {
+  readonly key: string;
+  readonly pattern: NamespacePattern;
+}
+
+/** Whether a registration names a pattern rather than one namespace. */
+export function isPattern(namespace: unknown): namespace is NamespacePattern {
+  return namespace instanceof RegExp || typeof namespace === 'function';
+}
+
 /** Normalises a namespace name: '' and 'chat' become '/' and '/chat'. */
 export function namespaceName(nsp: string | undefined): string {
   if (nsp === undefined || nsp === '' || nsp === '/') return '/';
@@ -59,6 +81,74 @@ export class HandlerRegistry {
   #defaultErrorHandler: ErrorHandler | undefined;
   readonly #middlewares = new Map<string, Middleware[]>();
   readonly #eventMiddlewares = new Map<string, EventMiddleware[]>();
+  /** Dynamic namespaces, in the order they were first registered; keys `#pattern<i>`. */
+  readonly #patterns: PatternEntry[] = [];
+  /** Namespaces with clients that a pattern matched: name -> the pattern's key. */
+  readonly #children = new Map<string, string>();
+
+  /**
+   * The key handlers of a namespace or pattern are registered under: the name for a string,
+   * `#pattern<i>` for a pattern (the same RegExp source, or the same function, is one
+   * pattern, so `io.on` and `io.use` with it share the namespace).
+   */
+  scopeOf(namespace: NamespaceOption | undefined): string {
+    if (!isPattern(namespace)) return namespaceName(namespace);
+    const same = (p: NamespacePattern): boolean =>
+      p === namespace ||
+      (p instanceof RegExp && namespace instanceof RegExp && String(p) === String(namespace));
+    const known = this.#patterns.find((entry) => same(entry.pattern));
+    if (known !== undefined) return known.key;
+    const key = `#pattern${this.#patterns.length}`;
+    this.#patterns.push({ key, pattern: namespace });
+    return key;
+  }
+
+  /** The key a namespace's handlers are under (a pattern's, for a child namespace). */
+  keyOf(nsp: string): string {
+    return this.#children.get(nsp) ?? nsp;
+  }
+
+  /**
+   * Whether a client may join `nsp`: a registered name (see {@link hasNamespace}) at once;
+   * else the first pattern that matches it, in registration order, which makes `nsp` its
+   * child until the last client leaves (see {@link forgetChild}).
+   */
+  matchNamespace(
+    nsp: string,
+    auth: Record<string, unknown> | undefined,
+  ): boolean | Promise<boolean> {
+    if (this.hasNamespace(nsp)) return true;
+    return this.#matchFrom(nsp, auth, 0);
+  }
+
+  #matchFrom(
+    nsp: string,
+    auth: Record<string, unknown> | undefined,
+    from: number,
+  ): boolean | Promise<boolean> {
+    for (let i = from; i < this.#patterns.length; i++) {
+      const { key, pattern } = this.#patterns[i] as PatternEntry;
+      const child = this.#children.get(nsp);
+      if (child !== undefined && child !== key) continue;
+      const verdict = pattern instanceof RegExp ? pattern.test(nsp) : pattern(nsp, auth);
+      if (isThenable(verdict))
+        return Promise.resolve(verdict).then((yes) =>
+          yes === true ? this.#adopt(nsp, key) : this.#matchFrom(nsp, auth, i + 1),
+        );
+      if (verdict === true) return this.#adopt(nsp, key);
+    }
+    return false;
+  }
+
+  #adopt(nsp: string, key: string): true {
+    this.#children.set(nsp, key);
+    return true;
+  }
+
+  /** A child namespace lost its last client: forget which pattern it came from. */
+  forgetChild(nsp: string): void {
+    this.#children.delete(nsp);
+  }
 
   on(nsp: string, event: string, handler: EventHandler): void {
     if (typeof event !== 'string' || event === '')
@@ -92,7 +182,7 @@ export class HandlerRegistry {
    * `false` at the first that refuses; throws what one throws. Undefined without any.
    */
   middlewareChain(nsp: string): BoundHandler | undefined {
-    const chain = this.#middlewares.get(nsp);
+    const chain = this.#middlewares.get(this.keyOf(nsp));
     if (chain === undefined) return undefined;
     return (args) => runChain(chain, (fn) => fn(args[0] as Record<string, unknown> | undefined));
   }
@@ -102,7 +192,7 @@ export class HandlerRegistry {
    * the arguments to call the handler with, or `false` to drop the event. Undefined without any.
    */
   eventMiddlewareChain(nsp: string): BoundHandler | undefined {
-    const chain = this.#eventMiddlewares.get(nsp);
+    const chain = this.#eventMiddlewares.get(this.keyOf(nsp));
     if (chain === undefined) return undefined;
     return (input) => {
       const event = input[0] as string;
@@ -129,7 +219,7 @@ export class HandlerRegistry {
   }
 
   onNamespace(instance: Namespace): void {
-    this.#classes.set(instance.namespace, instance);
+    this.#classes.set(this.scopeOf(instance.pattern), instance);
   }
 
   onError(nsp: string | undefined, handler: ErrorHandler): void {
@@ -155,7 +245,7 @@ export class HandlerRegistry {
 
   /** The namespace class registered for `nsp`, if any. */
   namespaceClass(nsp: string): Namespace | undefined {
-    return this.#classes.get(nsp);
+    return this.#classes.get(this.keyOf(nsp));
   }
 
   /**
@@ -164,6 +254,7 @@ export class HandlerRegistry {
    * handler of their own. Undefined when nothing handles it.
    */
   find(nsp: string, event: string): BoundHandler | undefined {
+    nsp = this.keyOf(nsp);
     const fn = this.#handlers.get(nsp)?.get(event);
     if (fn !== undefined) return (args) => call(fn, args);
     const instance = this.#classes.get(nsp);
@@ -179,7 +270,7 @@ export class HandlerRegistry {
 
   /** The error handler for a namespace, else the default one. */
   errorHandler(nsp: string): ErrorHandler | undefined {
-    return this.#errorHandlers.get(nsp) ?? this.#defaultErrorHandler;
+    return this.#errorHandlers.get(this.keyOf(nsp)) ?? this.#defaultErrorHandler;
   }
 
   /**
@@ -201,7 +292,8 @@ export class HandlerRegistry {
 
   /** Namespaces with handlers or classes. */
   namespaces(): string[] {
-    return [...new Set([...this.#handlers.keys(), ...this.#classes.keys()])];
+    const names = [...this.#handlers.keys(), ...this.#classes.keys()];
+    return [...new Set(names.filter((name) => name.startsWith('/')))];
   }
 }
 

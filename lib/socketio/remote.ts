@@ -51,6 +51,8 @@ export interface WireError {
 export interface RemoteRequest {
   readonly kind: RemoteKind;
   readonly nsp: string;
+  /** Where the handlers are registered: `nsp`, or a dynamic namespace's pattern key. */
+  readonly scope: string;
   readonly event: string;
   readonly args: unknown[];
   readonly sid: string;
@@ -382,15 +384,15 @@ export function createRemoteRunner(
       const args = revive(request.args);
       let body: BoundHandler | undefined;
       if (request.kind === 'error') {
-        const handler = registry.errorHandler(request.nsp);
+        const handler = registry.errorHandler(request.scope);
         const error = reviveError(request.error ?? { name: 'Error', message: 'unknown error' });
         body = handler === undefined ? undefined : () => handler(error);
       } else if (request.kind === 'use') {
-        body = registry.middlewareChain(request.nsp);
+        body = registry.middlewareChain(request.scope);
       } else if (request.kind === 'before') {
-        body = registry.eventMiddlewareChain(request.nsp);
+        body = registry.eventMiddlewareChain(request.scope);
       } else {
-        body = registry.find(request.nsp, request.event);
+        body = registry.find(request.scope, request.event);
       }
       if (body === undefined) return { type: 'missing' };
       // A session without a prototype, as on the main thread.

@@ -35,7 +35,13 @@ import type { Namespace } from './namespace.js';
 import { engineOptions, quietLogger, resolveSocketIOOptions } from './options.js';
 import type { SocketIOOptions } from './options.js';
 import { checkMiddleware, checkRegistration, namespaceName } from './registry.js';
-import type { ErrorHandler, EventHandler, EventMiddleware, Middleware } from './registry.js';
+import type {
+  ErrorHandler,
+  EventHandler,
+  EventMiddleware,
+  Middleware,
+  NamespaceOption,
+} from './registry.js';
 import { processSidPrefix, serveClientBundle, Serving } from './serving.js';
 import { StatusPage } from './status.js';
 import { TestClient } from './test-client.js';
@@ -75,6 +81,15 @@ function isOptions(value: unknown): value is SocketIOOptions {
 const WHERE_OPTIONS = new Set(['host', 'port']);
 const FETCH_OPTIONS = new Set(['namespace', 'room']);
 const SOCKETS_OPTIONS = new Set(['namespace', 'to']);
+
+/**
+ * Where `io.on`, `io.use` and `io.beforeEvent` register: a namespace name ('/' by default), or
+ * for dynamic namespaces a `RegExp` or a predicate `(name, auth) => boolean | Promise<boolean>`
+ * that a client's namespace must match (it then gets a child namespace of its own name).
+ */
+export interface RegistrationOptions {
+  namespace?: NamespaceOption;
+}
 
 /** Which clients `io.socketsJoin`, `io.socketsLeave` and `io.disconnectSockets` reach. */
 export interface SocketsOptions {
@@ -293,18 +308,14 @@ export class SocketIO {
    * Registers a handler for an event (`connect`, `disconnect`, `message`, `json`,
    * a custom name, or `'*'` for everything else). Returns the handler.
    */
-  on<F extends EventHandler>(event: string, handler: F, options: { namespace?: string } = {}): F {
+  on<F extends EventHandler>(event: string, handler: F, options: RegistrationOptions = {}): F {
     checkRegistration('io.on', event, handler, options);
-    this.#hub.registry.on(namespaceName(options.namespace), event, handler);
+    this.#hub.registry.on(this.#hub.registry.scopeOf(options.namespace), event, handler);
     return handler;
   }
 
   /** The same as {@link on} (Flask-SocketIO's `on_event`). */
-  onEvent<F extends EventHandler>(
-    event: string,
-    handler: F,
-    options: { namespace?: string } = {},
-  ): F {
+  onEvent<F extends EventHandler>(event: string, handler: F, options: RegistrationOptions = {}): F {
     return this.on(event, handler, options);
   }
 
@@ -324,9 +335,9 @@ export class SocketIO {
    * });
    * ```
    */
-  use(fn: Middleware, options: { namespace?: string } = {}): void {
+  use(fn: Middleware, options: RegistrationOptions = {}): void {
     checkMiddleware('io.use', fn, options);
-    this.#hub.registry.use(namespaceName(options.namespace), fn);
+    this.#hub.registry.use(this.#hub.registry.scopeOf(options.namespace), fn);
   }
 
   /**
@@ -344,9 +355,9 @@ export class SocketIO {
    * });
    * ```
    */
-  beforeEvent(fn: EventMiddleware, options: { namespace?: string } = {}): void {
+  beforeEvent(fn: EventMiddleware, options: RegistrationOptions = {}): void {
     checkMiddleware('io.beforeEvent', fn, options);
-    this.#hub.registry.beforeEvent(namespaceName(options.namespace), fn);
+    this.#hub.registry.beforeEvent(this.#hub.registry.scopeOf(options.namespace), fn);
   }
 
   /** Registers a class-based namespace. */
@@ -356,11 +367,18 @@ export class SocketIO {
   }
 
   /** Error handler for '/' (`onError(handler)`) or a namespace (`onError('/chat', handler)`). */
-  onError(namespaceOrHandler: string | ErrorHandler, handler?: ErrorHandler): void {
-    if (typeof namespaceOrHandler === 'function')
-      this.#hub.registry.onError('/', namespaceOrHandler);
+  onError(handler: ErrorHandler): void;
+  onError(namespace: NamespaceOption, handler: ErrorHandler): void;
+  onError(namespaceOrHandler: NamespaceOption | ErrorHandler, handler?: ErrorHandler): void {
+    // One function: the handler for '/'; two arguments: the first names the namespace (a
+    // predicate pattern is a function too, so it is one only when a handler follows).
+    if (typeof namespaceOrHandler === 'function' && handler === undefined)
+      this.#hub.registry.onError('/', namespaceOrHandler as ErrorHandler);
     else if (handler !== undefined)
-      this.#hub.registry.onError(namespaceName(namespaceOrHandler), handler);
+      this.#hub.registry.onError(
+        this.#hub.registry.scopeOf(namespaceOrHandler as NamespaceOption),
+        handler,
+      );
     else throw new UsageError('onError(namespace, handler): the handler is missing');
   }
 
