@@ -4,8 +4,8 @@
  */
 import { CallTimeoutError, DisconnectedError, UsageError } from '../errors.js';
 import type { Clock } from '../../schedulers/scheduler.js';
-import { encodeEvent, RESERVED_EVENTS } from './packets.js';
-import type { JsonCodec } from './packets.js';
+import type { PacketCodec } from './codec.js';
+import { RESERVED_EVENTS } from './packets.js';
 import type { AckWaiter, NamespaceSocket } from './socket.js';
 
 /** One emit, fully resolved. */
@@ -63,16 +63,16 @@ export function deliver(
   targets: readonly NamespaceSocket[],
   request: Pick<EmitRequest, 'nsp' | 'event' | 'args'>,
   waiter: AckWaiter | undefined,
-  json: JsonCodec | undefined,
+  codec: PacketCodec,
 ): number {
   const single = targets.length === 1 ? targets[0] : undefined;
   if (waiter !== undefined && single !== undefined) {
     const id = single.expectAck(waiter);
-    single.write(encodeEvent(request.nsp, request.event, request.args, id, json));
+    single.write(codec.encodeEvent(request.nsp, request.event, request.args, id));
     return 1;
   }
   if (targets.length === 0) return 0;
-  const parts = encodeEvent(request.nsp, request.event, request.args, undefined, json);
+  const parts = codec.encodeEvent(request.nsp, request.event, request.args);
   for (const socket of targets) socket.write(parts);
   return targets.length;
 }

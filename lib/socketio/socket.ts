@@ -19,6 +19,8 @@ export interface AckWaiter {
 /** What a namespace socket needs from the connection it lives on. */
 export interface SocketLink {
   write(parts: EncodedParts): void;
+  /** The id of the first ack the server awaits (the parser's: 0 for JSON, 1 for msgpack). */
+  readonly firstAckId: number;
   /** The session every namespace of the connection shares (`manageSession: false`). */
   sharedSession(): Record<string, unknown>;
 }
@@ -79,7 +81,7 @@ export function handshakeOf(request: RequestInfo): HandshakeRequest {
  */
 export class NamespaceSocket {
   #phase: 'connecting' | 'connected' | 'disconnected' = 'connecting';
-  #nextAckId = 0;
+  #nextAckId: number;
   /** Created on the first emit that waits for an ack (most clients never need one). */
   #acks: Map<number, AckWaiter> | undefined;
   /** Created on first use: an empty session costs about 200 bytes and most apps never use one. */
@@ -105,6 +107,7 @@ export class NamespaceSocket {
      */
     private readonly ownSession: boolean,
   ) {
+    this.#nextAckId = link.firstAckId;
     this.shared =
       !ownSession && isHttpSession(handshakeOf(request).session)
         ? new SharedHttpSession(() => handshakeOf(request).session)
