@@ -5,12 +5,14 @@
  * `{ type, nsp, data, id? }` (socket.io-msgpack-parser's README, "Format"); binary
  * arguments travel inside it, so there are no attachments and no BINARY_* packet types.
  *
- * Encoding uses socket.io-msgpack-parser's own Encoder (notepack.io), so a client reads
- * exactly what a socket.io server with that parser would send. Decoding uses
- * @msgpack/msgpack instead: notepack trusts the lengths in its input (a 6-byte ext 32 header
- * makes it allocate and fill 4 GiB, for over a minute), while @msgpack/msgpack checks each
- * length against the bytes present, walks nesting without recursion and refuses `__proto__`
- * keys. Both packages are loaded on first use, so a JSON server never loads them.
+ * Both ways use @msgpack/msgpack, loaded on first use (a JSON server never loads it), not
+ * notepack.io, the codec inside socket.io-msgpack-parser: notepack trusts the lengths in its
+ * input (a 6-byte ext 32 header makes it allocate and fill 4 GiB, for over a minute), writes
+ * integral numbers past 2^63 as wrapped 64-bit integers and a typed array's whole backing
+ * buffer instead of its view. @msgpack/msgpack checks each length against the bytes present,
+ * walks nesting without recursion and refuses `__proto__` keys. What notepack writes as
+ * extension type 0 (undefined, Dates, ArrayBuffers) is read as notepack means it, and Dates
+ * are sent in notepack's form, so a socket.io-msgpack-parser client gets Dates back.
  */
 import type * as Msgpack from '@msgpack/msgpack';
 import { ProtocolError } from '../errors.js';
@@ -41,12 +43,7 @@ export interface MsgpackWire {
   decode(data: Buffer): unknown;
 }
 
-/** What socket.io-msgpack-parser exports that this module uses. */
-interface MsgpackParserModule {
-  Encoder: new () => { encode(packet: object): unknown[] };
-}
-
-const FEATURE = "parser: 'msgpack' (socket.io-msgpack-parser with @msgpack/msgpack)";
+const FEATURE = "parser: 'msgpack'";
 const NO_BYTES: Uint8Array = new Uint8Array(0);
 
 /** notepack.io's msgpack header bytes for the fixext values it writes as extension type 0. */
@@ -71,29 +68,82 @@ function notepackExtension(data: Uint8Array, message: Uint8Array): unknown {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
-function toBuffer(bytes: unknown): Buffer {
-  if (Buffer.isBuffer(bytes)) return bytes;
-  if (bytes instanceof ArrayBuffer) return Buffer.from(bytes);
-  if (ArrayBuffer.isView(bytes))
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  throw new TypeError('socket.io-msgpack-parser returned no bytes');
+/** A Date as notepack.io writes it (fixext 8, type 0): milliseconds as a signed 64-bit integer. */
+function notepackDate(value: unknown): Uint8Array | null {
+  if (!(value instanceof Date)) return null;
+  const time = value.getTime();
+  const bytes = new Uint8Array(8);
+  const view = new DataView(bytes.buffer);
+  view.setInt32(0, Math.floor(time / 2 ** 32));
+  view.setUint32(4, time >>> 0);
+  return bytes;
+}
+
+/** Nesting past this in emitted arguments is refused (a circular structure would loop). */
+const MAX_OUT_DEPTH = 100;
+
+/**
+ * Emitted arguments as JSON would carry them, for @msgpack/msgpack: `toJSON()` applied,
+ * functions and symbols dropped (null in arrays), an ArrayBuffer as a Buffer view; binary
+ * and Dates are left to the encoder. Copies only what changes.
+ */
+function forWire(value: unknown, depth: number): unknown {
+  if (typeof value === 'function' || typeof value === 'symbol') return undefined;
+  if (typeof value !== 'object' || value === null) return value;
+  if (ArrayBuffer.isView(value) || value instanceof Date) return value;
+  if (value instanceof ArrayBuffer) return Buffer.from(value);
+  if (depth > MAX_OUT_DEPTH)
+    throw new TypeError(`emit arguments nested deeper than ${MAX_OUT_DEPTH} levels (or circular)`);
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return forWire(toJSON.call(value) as unknown, depth + 1);
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const wire = forWire(item, depth + 1);
+      if (wire === item) continue;
+      out ??= value.slice();
+      out[i] = wire === undefined ? null : wire;
+    }
+    return out ?? value;
+  }
+  let out: Record<string, unknown> | undefined;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const item = record[key];
+    const wire = forWire(item, depth + 1);
+    if (wire === item) continue;
+    // A spread defines own properties: a `__proto__` key stays data.
+    out ??= { ...record };
+    out[key] = wire;
+  }
+  return out ?? value;
 }
 
 function loadWire(): MsgpackWire {
-  const parser = requireOptional<MsgpackParserModule>('socket.io-msgpack-parser', FEATURE);
   const msgpack = requireOptional<typeof Msgpack>('@msgpack/msgpack', FEATURE);
-  const encoder = new parser.Encoder();
   let message = NO_BYTES;
   const extensionCodec = new msgpack.ExtensionCodec();
+  // Dates go out in notepack's form (type 0), not as msgpack timestamps (type -1), which a
+  // socket.io-msgpack-parser client cannot read; timestamps from other clients still read.
+  extensionCodec.register({
+    type: -1,
+    encode: () => null,
+    decode: (data: Uint8Array) => msgpack.decodeTimestampExtension(data),
+  });
   extensionCodec.register({
     type: 0,
-    encode: () => null,
+    encode: notepackDate,
     decode: (data: Uint8Array) => notepackExtension(data, message),
   });
+  const encoder = new msgpack.Encoder({ extensionCodec, ignoreUndefined: true });
   const decoder = new msgpack.Decoder({ extensionCodec });
   return {
     encode(packet) {
-      return encoder.encode(packet).map(toBuffer);
+      const bytes = encoder.encode(
+        packet.data === undefined ? packet : { ...packet, data: forWire(packet.data, 0) },
+      );
+      return [Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
     },
     decode(data) {
       message = data;
@@ -110,7 +160,7 @@ let loaded: MsgpackWire | undefined;
 
 /**
  * The msgpack codec, loaded on first use. Throws `MissingPackageError` when
- * socket.io-msgpack-parser or @msgpack/msgpack is not installed.
+ * @msgpack/msgpack is not installed.
  *
  * @example
  * ```ts
@@ -207,10 +257,7 @@ export class MsgpackPacketDecoder implements InboundDecoder {
   }
 }
 
-/**
- * Encodes packets as socket.io-msgpack-parser does; `id` is left out when there is none
- * (notepack would write `undefined` as an extension that python's msgpack cannot read).
- */
+/** Encodes one packet as socket.io-msgpack-parser's map; `id` only when there is one. */
 export function msgpackPacket(
   wire: MsgpackWire,
   type: PacketType,

@@ -37,9 +37,9 @@ const leafArb: fc.Arbitrary<unknown> = fc.oneof(
   textArb,
   fc.integer(),
   fc.maxSafeInteger(),
-  // notepack.io (socket.io-msgpack-parser's codec, on the client and for the server's output)
-  // writes integral numbers as 64-bit integers, so those past ±2^63 (1e20) come out mangled:
-  // a known limit of the format's reference codec, documented in the README.
+  // notepack.io (socket.io-msgpack-parser's codec, on the client) writes integral numbers as
+  // 64-bit integers, so those past ±2^63 (1e20) leave a client mangled: a known limit of the
+  // client's codec, documented in the README (the server sends them as doubles).
   fc
     .double({ noNaN: true })
     .filter((d) => !(Number.isInteger(d) && Math.abs(d) >= 2 ** 63))

@@ -345,6 +345,47 @@ describe('malformed msgpack from a client', function () {
   });
 });
 
+describe('what a msgpack server sends', function () {
+  let h: SioHarness;
+  beforeEach(async function () {
+    h = await SioHarness.start({ asyncMode: 'event-loop', parser: 'msgpack' });
+  });
+  afterEach(() => h.stop());
+
+  it('sends what JSON would carry: views, large numbers, toJSON, Dates, no functions', async function () {
+    const backing = new Uint8Array([1, 2, 3, 4, 5]);
+    h.io.on('kinds', () =>
+      emit('kinds', {
+        view: new Uint8Array(backing.buffer, 1, 3),
+        buffer: new Uint8Array([6, 7]).buffer,
+        floats: new Float64Array([0.5]),
+        big: 1e20,
+        max: Number.MAX_VALUE,
+        money: { toJSON: () => '12.50' },
+        when: new Date(86_400_000),
+        skipped: () => 'not data',
+        missing: undefined,
+        list: [undefined, () => 1],
+      }),
+    );
+    const peer = await h.connect('/', MSGPACK);
+    peer.socket.emit('kinds');
+    const [got] = await peer.next('kinds');
+    const { view, buffer, floats, when, ...rest } = got as Record<string, unknown>;
+    expect(bytesOf(view)).to.deep.equal([2, 3, 4]);
+    expect(bytesOf(buffer)).to.deep.equal([6, 7]);
+    expect(bytesOf(floats)).to.deep.equal([...new Uint8Array(new Float64Array([0.5]).buffer)]);
+    expect(when).to.be.instanceOf(Date);
+    expect((when as Date).getTime()).to.equal(86_400_000);
+    expect(rest).to.deep.equal({
+      big: 1e20,
+      max: Number.MAX_VALUE,
+      money: '12.50',
+      list: [null, null],
+    });
+  });
+});
+
 describe('the msgpack parser with the test client', function () {
   it('connects, emits and gets acks in the server format', async function () {
     const io = new SocketIO({ parser: 'msgpack' });
