@@ -27,6 +27,7 @@ export { realClock, VirtualClock } from '../schedulers/clock.js';
 export { SocketIO } from './socketio/server.js';
 export type { ServerEmitOptions } from './socketio/server.js';
 export type { SocketIOOptions, Logger } from './socketio/options.js';
+export type { ParserName } from './socketio/codec.js';
 export { Namespace } from './socketio/namespace.js';
 export { TestClient } from './socketio/test-client.js';
 export type { TestClientOptions, ReceivedEvent } from './socketio/test-client.js';
