@@ -121,7 +121,7 @@ export function jsonCodec(json: JsonCodec | undefined): PacketCodec {
 }
 
 /**
- * The msgpack parser (loads its packages; throws `MissingPackageError` without them).
+ * The msgpack parser (loads @msgpack/msgpack; throws `MissingPackageError` without it).
  *
  * @example
  * ```ts
