@@ -6,15 +6,9 @@ import type { TimerHandle } from '../../schedulers/scheduler.js';
 import { ConnectionRefusedError, ProtocolError } from '../errors.js';
 import type { Hub } from './hub.js';
 import { ackArgs, newSocketSid, NO_ACK } from './hub.js';
-import {
-  encodeAck,
-  encodeConnect,
-  encodeConnectError,
-  encodeDisconnect,
-  newSession,
-  PacketDecoder,
-} from './packets.js';
-import type { EncodedParts, InboundPacket, PacketSink } from './packets.js';
+import { parserRefusal } from './codec.js';
+import { newSession } from './packets.js';
+import type { EncodedParts, InboundDecoder, InboundPacket, PacketSink } from './packets.js';
 import type { BoundHandler } from './registry.js';
 import { NamespaceSocket, traffic } from './socket.js';
 import type { RequestInfo, SocketLink } from './socket.js';
@@ -45,7 +39,7 @@ type Job = () => Promise<unknown> | undefined;
 export class SioClient implements SocketLink, PacketSink {
   /** One per namespace (a short list: a Map costs about 190 bytes per client). */
   #sockets: NamespaceSocket[] = [];
-  readonly #decoder: PacketDecoder;
+  readonly #decoder: InboundDecoder;
   #sharedSession: Record<string, unknown> | undefined;
   /** Jobs waiting their turn; `#head` is the next (Array.shift copies the rest: quadratic). */
   #mailbox: (Job | undefined)[] = [];
@@ -61,7 +55,7 @@ export class SioClient implements SocketLink, PacketSink {
     readonly link: EngineLink,
   ) {
     const { options } = hub;
-    this.#decoder = new PacketDecoder(hub.decodeLimits, this, options.json);
+    this.#decoder = hub.codec.decoder(hub.decodeLimits, this);
     this.#connectTimer = hub.scheduler.clock.setTimeout(() => {
       this.#connectTimer = null;
       // Session ids stay out of info-level logs (they are credentials for polling requests).
@@ -103,6 +97,26 @@ export class SioClient implements SocketLink, PacketSink {
       this.hub.options.logger.debug(`protocol error on engine session ${this.link.id}: ${why}`);
       this.link.close('parse error');
     }
+  }
+
+  /** The id of the first ack this server awaits from the client (the codec's). */
+  get firstAckId(): number {
+    return this.hub.codec.firstAckId;
+  }
+
+  /**
+   * @internal A message only a client of the other parser sends. A CONNECT gets a
+   * CONNECT_ERROR in the client's own format, which the client surfaces as `connect_error`
+   * before it closes (socket.io-client hands packets over a tick late, so a close sent
+   * with it would reach the client first, as a bare `transport close`); the connect
+   * timeout covers a client that stays. Anything else closes the connection. The log
+   * names the fix either way.
+   */
+  onParserMismatch(data: string | Buffer): void {
+    const { answer, log } = parserRefusal(this.hub.codec.parser, data);
+    this.hub.options.logger.warn(log);
+    if (answer === undefined) this.link.close('parse error');
+    else this.write(answer);
   }
 
   /** The engine connection closed: every namespace socket disconnects with its reason. */
@@ -167,11 +181,12 @@ export class SioClient implements SocketLink, PacketSink {
   ): void {
     if (existing !== undefined && existing.phase !== 'disconnected')
       throw new ProtocolError(`second CONNECT to namespace ${nsp}`);
+    const { codec } = this.hub;
     // A dynamic namespace's predicate may answer later: the socket waits, connecting.
     const known = this.hub.registry.matchNamespace(nsp, auth);
-    if (known === false) return this.write(encodeConnectError(nsp, 'Invalid namespace'));
+    if (known === false) return this.write(codec.encodeConnectError(nsp, 'Invalid namespace'));
     if (this.sockets().length >= this.hub.options.maxNamespacesPerConnection) {
-      return this.write(encodeConnectError(nsp, 'Too many namespaces'));
+      return this.write(codec.encodeConnectError(nsp, 'Too many namespaces'));
     }
     const socket = new NamespaceSocket(
       newSocketSid(),
@@ -199,7 +214,7 @@ export class SioClient implements SocketLink, PacketSink {
   /** A dynamic namespace's predicate said no: `Invalid namespace`, as for an unknown name. */
   #invalid(socket: NamespaceSocket): void {
     if (socket.isGone()) return;
-    socket.refuse(encodeConnectError(socket.nsp, 'Invalid namespace'));
+    socket.refuse(this.hub.codec.encodeConnectError(socket.nsp, 'Invalid namespace'));
     socket.markDisconnected('server namespace disconnect');
     this.#sockets = this.#sockets.filter((s) => s !== socket);
   }
@@ -210,7 +225,7 @@ export class SioClient implements SocketLink, PacketSink {
     const { nsp, sid } = socket;
     hub.addSocket(socket);
     const accept = (): void => {
-      socket.accept(encodeConnect(nsp, sid));
+      socket.accept(hub.codec.encodeConnect(nsp, sid));
       this.#clearConnectTimer();
       hub.options.logger.info(`client connected to ${nsp}`);
       hub.options.logger.debug(`client ${sid} connected to ${nsp}`);
@@ -231,8 +246,8 @@ export class SioClient implements SocketLink, PacketSink {
     }
     hub.options.logger.info(`client refused on ${nsp}: ${refused.message}`);
     hub.options.logger.debug(`client ${sid} refused on ${nsp}`);
-    if (socket.connected) socket.write(encodeDisconnect(nsp));
-    else socket.refuse(encodeConnectError(nsp, refused.message, refused.data));
+    if (socket.connected) socket.write(hub.codec.encodeDisconnect(nsp));
+    else socket.refuse(hub.codec.encodeConnectError(nsp, refused.message, refused.data));
     void hub.removeSocket(socket, 'server namespace disconnect', false);
   }
 
@@ -310,7 +325,7 @@ export class SioClient implements SocketLink, PacketSink {
 
   #ack(socket: NamespaceSocket, id: number | undefined, result: unknown): void {
     if (id !== undefined && result !== NO_ACK && socket.connected) {
-      socket.write(encodeAck(socket.nsp, id, ackArgs(result), this.hub.options.json));
+      socket.write(this.hub.codec.encodeAck(socket.nsp, id, ackArgs(result)));
     }
   }
 

@@ -4,8 +4,8 @@
  */
 import { AcksTimeoutError, CallTimeoutError, DisconnectedError, UsageError } from '../errors.js';
 import type { Clock } from '../../schedulers/scheduler.js';
-import { encodeEvent, RESERVED_EVENTS } from './packets.js';
-import type { JsonCodec } from './packets.js';
+import type { PacketCodec } from './codec.js';
+import { RESERVED_EVENTS } from './packets.js';
 import type { AckWaiter, NamespaceSocket } from './socket.js';
 
 /** One emit, fully resolved. */
@@ -72,16 +72,16 @@ export function deliver(
   targets: readonly NamespaceSocket[],
   request: Pick<EmitRequest, 'nsp' | 'event' | 'args'>,
   waiter: AckWaiter | undefined,
-  json: JsonCodec | undefined,
+  codec: PacketCodec,
 ): number {
   const single = targets.length === 1 ? targets[0] : undefined;
   if (waiter !== undefined && single !== undefined) {
     const id = single.expectAck(waiter);
-    single.write(encodeEvent(request.nsp, request.event, request.args, id, json));
+    single.write(codec.encodeEvent(request.nsp, request.event, request.args, id));
     return 1;
   }
   if (targets.length === 0) return 0;
-  const parts = encodeEvent(request.nsp, request.event, request.args, undefined, json);
+  const parts = codec.encodeEvent(request.nsp, request.event, request.args);
   for (const socket of targets) socket.write(parts);
   return targets.length;
 }
@@ -129,7 +129,7 @@ export function deliverWithAcks(
   targets: readonly NamespaceSocket[],
   request: AcksRequest,
   clock: Clock,
-  json: JsonCodec | undefined,
+  codec: PacketCodec,
 ): Promise<unknown[]> {
   if (targets.length === 0) return Promise.resolve([]);
   let id = 0;
@@ -169,7 +169,7 @@ export function deliverWithAcks(
         if (--waiting === 0) finish();
       },
     };
-    const parts = encodeEvent(request.nsp, request.event, request.args, id, json);
+    const parts = codec.encodeEvent(request.nsp, request.event, request.args, id);
     for (const socket of targets) {
       socket.expectAck(waiter, id);
       socket.write(parts);

@@ -10,7 +10,8 @@ import { contextStorage } from './context.js';
 import type { HandlerContext, HubOps } from './context.js';
 import { callWaiter, checkEventName, deliver, deliverWithAcks, resolveTargets } from './emitter.js';
 import type { AcksRequest, CallRequest, EmitRequest } from './emitter.js';
-import { encodeConnectError, encodeDisconnect, encodeEvent } from './packets.js';
+import { codecFor } from './codec.js';
+import type { PacketCodec, ParserName } from './codec.js';
 import type { DecodeLimits, EncodedParts } from './packets.js';
 import type { LocalServer, PubSub } from '../queues/pubsub.js';
 import { HandlerRegistry } from './registry.js';
@@ -70,6 +71,8 @@ export class Hub implements HubOps, LocalServer {
 
   /** The decoders' limits, one object for every client. */
   readonly decodeLimits: DecodeLimits;
+  /** The packet format every client of this server speaks (the `parser` option). */
+  readonly codec: PacketCodec;
 
   constructor(
     readonly scheduler: Scheduler,
@@ -80,6 +83,7 @@ export class Hub implements HubOps, LocalServer {
       maxEventNameLength: options.maxEventNameLength,
       maxDepth: options.maxArgumentDepth,
     };
+    this.codec = codecFor(options.parser, options.json);
   }
 
   /**
@@ -270,7 +274,7 @@ export class Hub implements HubOps, LocalServer {
             void this.run(socket, 'callback', args, (a) => callback(...a)),
           onDisconnect: () => undefined,
         };
-        return deliver([socket], request, waiter, this.options.json);
+        return deliver([socket], request, waiter, this.codec);
       }
       if (bus !== undefined && this.members(request.nsp, request.to).size === 0) {
         // A client of another process: its ack comes back through the queue.
@@ -284,13 +288,7 @@ export class Hub implements HubOps, LocalServer {
     }
     const targets = resolveTargets(this.members(request.nsp, request.to), this.sockets, request);
     if (targets.length === 0 && bus === undefined) return 0;
-    const parts = encodeEvent(
-      request.nsp,
-      request.event,
-      request.args,
-      undefined,
-      this.options.json,
-    );
+    const parts = this.codec.encodeEvent(request.nsp, request.event, request.args);
     if (request.volatile === true) {
       for (const socket of targets) if (!socket.writeVolatile(parts)) this.volatileDropped++;
     } else for (const socket of targets) socket.write(parts);
@@ -325,7 +323,7 @@ export class Hub implements HubOps, LocalServer {
       );
     const request = this.#withExcept(original);
     const targets = resolveTargets(this.members(request.nsp, request.to), this.sockets, request);
-    return deliverWithAcks(targets, request, this.scheduler.clock, this.options.json);
+    return deliverWithAcks(targets, request, this.scheduler.clock, this.codec);
   }
 
   /** Runs a callback whose ack came from another process. */
@@ -346,15 +344,29 @@ export class Hub implements HubOps, LocalServer {
     return this.emit({ ...request, ignoreQueue: true });
   }
 
-  /** Writes pre-encoded parts (from the queue) to the local clients an emit reaches. */
+  /**
+   * Writes pre-encoded parts (from the queue) to the local clients an emit reaches. Parts
+   * from a process with the other parser are read back and encoded with this one's.
+   */
   writeParts(
     nsp: string,
     to: readonly string[] | undefined,
     skip: ReadonlySet<string>,
     parts: EncodedParts,
+    parser: ParserName,
   ): number {
     const targets = resolveTargets(this.members(nsp, to), this.sockets, { nsp, skip });
-    for (const socket of targets) socket.write(parts);
+    if (targets.length === 0) return 0;
+    let own = parts;
+    if (parser !== this.codec.parser) {
+      const sent = codecFor(parser, undefined).readEvent(parts);
+      if (sent === undefined) {
+        this.options.logger.warn(`message queue: unreadable ${parser} packet parts; dropped`);
+        return 0;
+      }
+      own = this.codec.encodeEvent(nsp, sent.event, sent.args);
+    }
+    for (const socket of targets) socket.write(own);
     return targets.length;
   }
 
@@ -398,7 +410,7 @@ export class Hub implements HubOps, LocalServer {
       );
     }
     const { waiter, result } = callWaiter(this.scheduler.clock, request);
-    deliver([socket], request, waiter, this.options.json);
+    deliver([socket], request, waiter, this.codec);
     return result;
   }
 
@@ -437,8 +449,8 @@ export class Hub implements HubOps, LocalServer {
     const socket = this.#socket(sid, nsp, 'disconnect');
     if (socket === undefined) return void this.bus?.publishDisconnect(sid, nsp);
     // Still in its connect handler: the client has had no CONNECT reply, so it is refused.
-    if (socket.connected) socket.write(encodeDisconnect(nsp));
-    else socket.refuse(encodeConnectError(nsp, new ConnectionRefusedError().message));
+    if (socket.connected) socket.write(this.codec.encodeDisconnect(nsp));
+    else socket.refuse(this.codec.encodeConnectError(nsp, new ConnectionRefusedError().message));
     void this.removeSocket(socket, 'server namespace disconnect');
     if (close) socket.link.closeConnection();
   }

@@ -177,7 +177,7 @@ export class SocketIO {
         logger: resolved.logger,
         clock: this.scheduler.clock,
       });
-      this.#bus = new PubSub(queue, this.scheduler, resolved.logger);
+      this.#bus = new PubSub(queue, this.scheduler, resolved.logger, resolved.parser);
       this.#bus.attach(this.#hub);
       this.#hub.bus = this.#bus;
     }

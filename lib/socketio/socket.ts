@@ -23,6 +23,8 @@ export interface SocketLink {
   canTakeNow(): boolean;
   /** Closes the whole connection (every namespace of it). */
   closeConnection(): void;
+  /** The id of the first ack the server awaits (the parser's: 0 for JSON, 1 for msgpack). */
+  readonly firstAckId: number;
   /** The session every namespace of the connection shares (`manageSession: false`). */
   sharedSession(): Record<string, unknown>;
 }
@@ -85,7 +87,7 @@ export class NamespaceSocket {
   #phase: 'connecting' | 'connected' | 'disconnected' = 'connecting';
   /** When the client asked to join (ms since the epoch): `handshake.issued` of fetchSockets(). */
   readonly created = Date.now();
-  #nextAckId = 0;
+  #nextAckId: number;
   /** Created on the first emit that waits for an ack (most clients never need one). */
   #acks: Map<number, AckWaiter> | undefined;
   /** Created on first use: an empty session costs about 200 bytes and most apps never use one. */
@@ -111,6 +113,7 @@ export class NamespaceSocket {
      */
     private readonly ownSession: boolean,
   ) {
+    this.#nextAckId = link.firstAckId;
     this.shared =
       !ownSession && isHttpSession(handshakeOf(request).session)
         ? new SharedHttpSession(() => handshakeOf(request).session)
