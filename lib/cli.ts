@@ -11,7 +11,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ASYNC_MODES } from '../schedulers/scheduler.js';
 import { setCliAsyncMode } from '../schedulers/select.js';
-import { runCluster } from './cluster.js';
+import { ProcessRefused, runCluster } from './cluster.js';
+import { clusterWorker } from './cluster/worker.js';
+import { FRONT_ENV } from './engine/cluster-front.js';
 
 const HELP = `Usage: socketio-actors run <app> [options]
 
@@ -181,12 +183,22 @@ async function serve(options: Parsed, appPath: string): Promise<void> {
     fail(
       `${options.app} exports no SocketIO instance; add \`export default io\` or \`export const io = new SocketIO(...)\``,
     );
-  const inCluster = process.env.SOCKETIO_PROCESS_INDEX !== undefined && process.send !== undefined;
-  const where = inCluster
-    ? { host: '127.0.0.1', port: 0 }
-    : { host: options.host, port: options.port };
-  const address = await io.run(undefined, where);
-  if (inCluster) process.send?.({ port: address.port });
+  const worker = clusterWorker();
+  const where =
+    worker !== undefined
+      ? { host: '127.0.0.1', port: 0 }
+      : { host: options.host, port: options.port };
+  let address;
+  try {
+    address = await io.run(undefined, where);
+  } catch (error) {
+    // The app's options refuse where it is asked to serve (the status page's rule): a usage
+    // mistake, told in one line like the command line's own. The code, not the class: the app
+    // may have loaded another copy of the package.
+    if ((error as { code?: unknown }).code === 'SIO_ERR_USAGE') fail((error as Error).message);
+    throw error;
+  }
+  if (worker !== undefined) await worker.report({ type: 'listening', port: address.port });
   else
     console.log(
       `socketio-actors: serving ${options.app} on http://${address.host}:${address.port}/ (${io.asyncMode} mode)`,
@@ -202,6 +214,8 @@ async function serve(options: Parsed, appPath: string): Promise<void> {
     );
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // A front that is gone (killed, say) leaves nobody to route to this process.
+  worker?.onFrontGone(stop);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -223,7 +237,7 @@ async function main(argv: string[]): Promise<void> {
       process.on(signal, () => child.kill(signal));
     return;
   }
-  if (options.processes > 1 && process.env.SOCKETIO_PROCESS_INDEX === undefined) {
+  if (options.processes > 1 && process.env[FRONT_ENV.index] === undefined) {
     const script = fileURLToPath(import.meta.url);
     const cluster = await runCluster({
       script,
@@ -235,6 +249,9 @@ async function main(argv: string[]): Promise<void> {
       host: options.host,
       port: options.port,
       log: (line) => console.log(`socketio-actors: ${line}`),
+    }).catch((error: unknown) => {
+      if (error instanceof ProcessRefused) fail(error.message);
+      throw error;
     });
     const address = cluster.front.address();
     const port = typeof address === 'object' && address !== null ? address.port : options.port;
@@ -248,9 +265,12 @@ async function main(argv: string[]): Promise<void> {
   await serve(options, appPath);
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
+main(process.argv.slice(2)).catch(async (error: unknown) => {
   if (error instanceof CliError) {
-    console.error(`socketio-actors: ${error.message}`);
+    // A process of a cluster leaves the telling to the front, so the user sees one line.
+    const worker = clusterWorker();
+    if (worker !== undefined) await worker.report({ type: 'refused', message: error.message });
+    else console.error(`socketio-actors: ${error.message}`);
     process.exit(2);
   }
   console.error('socketio-actors:', error);

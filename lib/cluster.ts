@@ -2,8 +2,10 @@
  * `socketio-actors run app.js --processes N`: N server processes behind a
  * sticky front on one port. The front proxies every HTTP request and WebSocket
  * upgrade to the process that owns its session (session ids start with `p<i>.`),
- * so long-polling never meets "Session ID unknown"; handshakes go round-robin.
- * The processes share clients through the app's message queue.
+ * so long-polling never meets "Session ID unknown"; handshakes go round-robin to
+ * the processes that serve. A process that dies is restarted with the same index
+ * (cluster/supervisor.ts); meanwhile the front sends new sessions to the others
+ * (cluster/front.ts). The processes share clients through the app's message queue.
  *
  * ```
  *  client ──> front :5000 ──(sid p1.…)──> process 1 :ephemeral ─┐
@@ -11,12 +13,14 @@
  *                                         process N ─────────────┘
  * ```
  */
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { createServer, request as httpRequest } from 'node:http';
-import type { IncomingMessage, Server } from 'node:http';
-import { connect } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { FRONT_ENV } from './engine/cluster-front.js';
+import { createFront } from './cluster/front.js';
+import { Supervisor } from './cluster/supervisor.js';
+import type { Backoff } from './cluster/member-machine.js';
+
+export { ProcessRefused } from './cluster/supervisor.js';
 
 /** What the front needs to start its processes. */
 export interface ClusterOptions {
@@ -26,109 +30,51 @@ export interface ClusterOptions {
   readonly host: string;
   readonly port: number;
   readonly log: (line: string) => void;
+  /** How restarts of a process that keeps dying are spaced (default: 100 ms doubling to 30 s). */
+  readonly backoff?: Backoff;
 }
 
-interface Member {
-  readonly child: ChildProcess;
-  port: number;
-}
-
-function sidOf(req: IncomingMessage): string | undefined {
-  const query = (req.url ?? '').split('?')[1];
-  return query === undefined ? undefined : (new URLSearchParams(query).get('sid') ?? undefined);
-}
-
-/** Starts the processes and the front; resolves with the front once everything listens. */
+/**
+ * Starts the processes and the front; resolves with the front once everything listens.
+ * Rejects with {@link ProcessRefused} when a process refused to start (its one line).
+ *
+ * @example
+ * ```ts
+ * const cluster = await runCluster({ script, args: ['run', 'app.js'], processes: 3, host: '127.0.0.1', port: 5000, log: console.log });
+ * await cluster.stop();
+ * ```
+ */
 export async function runCluster(
   options: ClusterOptions,
 ): Promise<{ front: Server; stop(): Promise<void> }> {
-  const members: Member[] = [];
-  for (let i = 0; i < options.processes; i++) {
-    const child = fork(options.script, [...options.args], {
-      env: { ...process.env, SOCKETIO_PROCESS_INDEX: String(i) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  // Tells the processes which requests come from this front (see engine/cluster-front.ts).
+  const token = randomBytes(16).toString('hex');
+  const supervisor = new Supervisor({
+    script: options.script,
+    args: options.args,
+    processes: options.processes,
+    env: { [FRONT_ENV.host]: options.host, [FRONT_ENV.token]: token },
+    log: options.log,
+    backoff: options.backoff,
+  });
+  await supervisor.start();
+  const front = createFront(supervisor, token);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      front.once('error', reject);
+      front.listen(options.port, options.host, () => resolve());
     });
-    const port = await new Promise<number>((resolve, reject) => {
-      child.once('message', (m) => resolve((m as { port: number }).port));
-      child.once('exit', (code) =>
-        reject(new Error(`process ${i} exited before listening (code ${String(code)})`)),
-      );
-    });
-    members.push({ child, port });
+  } catch (error) {
+    await supervisor.stop();
+    throw error;
   }
-  let next = 0;
-  const pick = (req: IncomingMessage): Member => {
-    const index = /^p(\d+)\./.exec(sidOf(req) ?? '')?.[1];
-    const owner = index === undefined ? undefined : members[Number(index)];
-    return owner ?? (members[next++ % members.length] as Member);
-  };
-  const forwarded = (req: IncomingMessage): Record<string, string | string[] | undefined> => ({
-    ...req.headers,
-    'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress]
-      .filter(Boolean)
-      .join(', '),
-  });
-
-  const front = createServer((req, res) => {
-    const member = pick(req);
-    const upstream = httpRequest(
-      {
-        host: '127.0.0.1',
-        port: member.port,
-        method: req.method,
-        path: req.url,
-        headers: forwarded(req),
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => {
-      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
-      res.end('the server process is unavailable');
-    });
-    req.pipe(upstream);
-  });
-  front.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const member = pick(req);
-    const upstream = connect(member.port, '127.0.0.1', () => {
-      const headers = Object.entries(forwarded(req))
-        .flatMap(([k, v]) =>
-          Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : v === undefined ? [] : [`${k}: ${v}`],
-        )
-        .join('\r\n');
-      upstream.write(`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1\r\n${headers}\r\n\r\n`);
-      upstream.write(head);
-      socket.pipe(upstream).pipe(socket);
-    });
-    const drop = (): void => {
-      socket.destroy();
-      upstream.destroy();
-    };
-    upstream.on('error', drop);
-    socket.on('error', drop);
-  });
-  await new Promise<void>((resolve, reject) => {
-    front.once('error', reject);
-    front.listen(options.port, options.host, () => resolve());
-  });
   options.log(`${options.processes} processes behind a sticky front`);
   return {
     front,
     async stop() {
-      await new Promise<void>((resolve) => front.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => front.close(() => resolve()));
       front.closeAllConnections();
-      await Promise.all(
-        members.map(
-          ({ child }) =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null) return resolve();
-              child.once('exit', () => resolve());
-              child.kill('SIGTERM');
-            }),
-        ),
-      );
+      await Promise.all([closed, supervisor.stop()]);
     },
   };
 }

@@ -43,6 +43,12 @@ export const ENGINE_HTTP_ERRORS = {
   },
   // Not in the protocol's list: a new session asked of a server that is shutting down.
   EIO_ERR_SHUTTING_DOWN: { protocolCode: 3, message: 'Server shutting down', status: 503 },
+  // Not in the protocol's list: `--processes`, a new session while no server process serves.
+  EIO_ERR_NO_PROCESS: {
+    protocolCode: 3,
+    message: 'No server process is up; retry shortly',
+    status: 503,
+  },
   // Not in the protocol's list: refused by an `engine.use()` middleware with next(error); the
   // body carries that error's message and the status its `status` (403 without one).
   EIO_ERR_REFUSED: { protocolCode: 4, message: 'Forbidden', status: 403 },

@@ -31,6 +31,8 @@ export type { SocketHandshake, SocketSnapshot } from './socketio/sockets.js';
 export type { ServerEmitOptions, SocketsOptions } from './socketio/server.js';
 export type { SocketIOOptions, Logger } from './socketio/options.js';
 export type { ParserName } from './socketio/codec.js';
+export type { MessageQueueOptions } from './queues/options.js';
+export type { QueueStats } from './queues/queue.js';
 export { Namespace } from './socketio/namespace.js';
 export { TestClient } from './socketio/test-client.js';
 export type { TestClientOptions, ReceivedEvent } from './socketio/test-client.js';

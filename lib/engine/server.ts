@@ -13,6 +13,7 @@ import { realClock } from '../../schedulers/clock.js';
 import type { Clock } from '../../schedulers/scheduler.js';
 import { randomToken } from '../random.js';
 import { EngineRequestError, OptionError, UsageError } from '../errors.js';
+import { clientAddress } from './cluster-front.js';
 import { EngineConnection } from './connection.js';
 import type { ConnectionOwner, ConnectionRequest } from './connection.js';
 import { PHASES } from './connection-machine.js';
@@ -96,7 +97,7 @@ function describeRequest(
     http: keep ? req : undefined,
     headers: req.headers,
     query,
-    remoteAddress: req.socket.remoteAddress ?? '',
+    remoteAddress: clientAddress(req.headers, req.socket.remoteAddress ?? ''),
     url: url.pathname + url.search,
   };
 }

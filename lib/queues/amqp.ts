@@ -1,32 +1,45 @@
 /**
  * RabbitMQ (amqplib): a fanout exchange named after the channel (non-durable,
- * as python-socketio's kombu manager declares it); each subscriber binds an
- * exclusive, auto-deleted queue. Publishes go on a confirm channel: one
- * counts as published once the broker confirms it. Reconnects with backoff on
- * the scheduler's clock; publishing while away is counted as lost. amqplib is
- * an optional dependency, loaded when an amqp:// URL is used.
+ * as python-socketio's kombu manager declares it). Each subscribing process
+ * binds a queue of its own, named after the channel and the process, that
+ * outlives a short disconnect: not exclusive, not auto-deleted, but expiring
+ * `queueExpires` seconds after its consumer went (`x-expires`), and deleted on
+ * a clean stop. What is published while a process reconnects waits there, and
+ * a message is acknowledged once handled, so one in flight when the
+ * connection went comes again. Publishes go on a confirm channel through the
+ * outbox (held while away, sent again when unconfirmed). Reconnects with
+ * backoff on the scheduler's clock. amqplib is an optional dependency, loaded
+ * when an amqp:// URL is used.
  */
 import type { ChannelModel, ConfirmChannel, connect } from 'amqplib';
 import type { TimerHandle } from '../../schedulers/scheduler.js';
-import { closedInTime, countPublish, loadBrokerClient, newStats, redact } from './queue.js';
+import { Connection, QueueCore } from './core.js';
+import type { SendResult } from './outbox.js';
+import { closedInTime, loadBrokerClient } from './queue.js';
 import type { MessageQueue, QueueSettings, QueueStats } from './queue.js';
 
 /** How long connecting (TCP and the AMQP handshake) may take. */
 const CONNECT_TIMEOUT_MS = 5000;
+/** Deliveries a consumer may hold unacknowledged. */
+const PREFETCH = 1000;
+const ignore = (): void => undefined;
 
 /**
  * A RabbitMQ fanout channel.
  *
  * @example
  * ```ts
- * const q = new AmqpQueue({ url: 'amqp://guest:guest@127.0.0.1:5672/', channel: 'socketio', logger, clock });
+ * const q = new AmqpQueue({ url: 'amqp://guest:guest@127.0.0.1:5672/', channel: 'socketio', logger, clock, options });
  * await q.publish('{"method":"emit"}');
  * ```
  */
 export class AmqpQueue implements MessageQueue {
-  readonly stats: QueueStats = newStats();
-  #connection: ChannelModel | undefined;
+  readonly #core: QueueCore;
+  readonly #link = new Connection('', true, false);
+  readonly #queueName: string;
+  #model: ChannelModel | undefined;
   #channel: ConfirmChannel | undefined;
+  #opened = false;
   #connecting: Promise<void> | undefined;
   #onMessage: ((payload: Buffer) => void) | undefined;
   #retryTimer: TimerHandle | undefined;
@@ -37,6 +50,19 @@ export class AmqpQueue implements MessageQueue {
 
   constructor(private readonly settings: QueueSettings) {
     this.#amqplib = loadBrokerClient('amqplib', settings.url);
+    this.#core = new QueueCore(settings, {
+      isUp: () => this.#channel !== undefined,
+      send: (wire) => this.#send(wire),
+    });
+    this.#queueName = `socketio-actors.${settings.channel}.${this.#core.id}`;
+  }
+
+  get id(): string {
+    return this.#core.id;
+  }
+
+  get stats(): QueueStats {
+    return this.#core.stats;
   }
 
   get connected(): boolean {
@@ -44,61 +70,69 @@ export class AmqpQueue implements MessageQueue {
   }
 
   #open(): Promise<void> {
+    this.#opened = true;
     this.#connecting ??= this.#connect().finally(() => (this.#connecting = undefined));
     return this.#connecting;
   }
 
   async #connect(): Promise<void> {
-    const { url, channel: exchange, logger } = this.settings;
+    const { url, channel: exchange } = this.settings;
     try {
       // A broker that accepts the TCP connection and never answers must not hold publishes.
-      const connection = await this.#amqplib.connect(url, { timeout: CONNECT_TIMEOUT_MS });
-      const channel = await connection.createConfirmChannel();
+      const model = await this.#amqplib.connect(url, {
+        timeout: CONNECT_TIMEOUT_MS,
+        clientProperties: { connection_name: `socketio-actors ${exchange} ${this.#core.id}` },
+      });
+      const channel = await model.createConfirmChannel();
       await channel.assertExchange(exchange, 'fanout', { durable: false });
-      if (this.#onMessage !== undefined) await this.#consume(channel);
-      connection.on('error', () => undefined);
-      connection.on('close', () => this.#lost());
-      channel.on('error', () => undefined);
-      if (this.#attempt > 0) {
-        this.stats.reconnects++;
-        logger.info(
-          `message queue ${redact(url)} is back; ${this.stats.lost} messages were lost while it was away`,
-        );
-      }
+      const failed = (error: Error): void => this.#link.failed(error);
+      model.on('error', failed);
+      channel.on('error', failed);
+      model.on('close', () => this.#lost(channel));
+      channel.on('close', () => this.#lost(channel));
       this.#attempt = 0;
-      this.#connection = connection;
+      this.#model = model;
       this.#channel = channel;
-      if (this.#closed) await this.close();
+      if (this.#closed) return await this.close();
+      this.#core.up(this.#link);
+      if (this.#onMessage !== undefined) await this.#consume(channel, this.#onMessage);
     } catch (error) {
-      if (this.#attempt === 0)
-        logger.warn(`message queue ${redact(url)}: ${(error as Error).message}; reconnecting`);
+      // Connected but not consuming: closing it brings the retry (see #lost).
+      if (this.#channel !== undefined) return void this.#model?.close().catch(ignore);
+      this.#core.down(this.#link, (error as Error).message);
       this.#scheduleRetry();
     }
   }
 
-  async #consume(channel: ConfirmChannel): Promise<void> {
-    const { queue } = await channel.assertQueue('', {
-      exclusive: true,
-      autoDelete: true,
+  async #consume(channel: ConfirmChannel, onMessage: (payload: Buffer) => void): Promise<void> {
+    const { queue } = await channel.assertQueue(this.#queueName, {
+      exclusive: false,
+      autoDelete: false,
       durable: false,
+      arguments: { 'x-expires': this.settings.options.queueExpiresMs },
     });
     await channel.bindQueue(queue, this.settings.channel, '');
+    await channel.prefetch(PREFETCH);
     await channel.consume(
       queue,
       (message) => {
-        if (message === null) return;
-        this.stats.received++;
-        this.#onMessage?.(message.content);
+        if (this.#channel !== channel) return;
+        // The broker cancelled the consumer (the queue was deleted): declare it again.
+        if (message === null) return void this.#consume(channel, onMessage).catch(ignore);
+        this.#core.receive(message.content, onMessage);
+        channel.ack(message);
       },
-      { noAck: true },
+      { noAck: false },
     );
+    this.#core.subscribed();
   }
 
-  #lost(): void {
-    this.#connection = undefined;
+  #lost(channel: ConfirmChannel): void {
+    if (this.#channel !== channel) return;
+    this.#model = undefined;
     this.#channel = undefined;
     if (this.#closed) return;
-    this.settings.logger.warn(`message queue ${redact(this.settings.url)} closed; reconnecting`);
+    this.#core.down(this.#link);
     this.#scheduleRetry();
   }
 
@@ -111,35 +145,61 @@ export class AmqpQueue implements MessageQueue {
     }, delay);
   }
 
-  async publish(payload: string): Promise<boolean> {
-    if (this.#channel === undefined && this.#attempt === 0) await this.#open();
+  publish(payload: string): Promise<boolean> {
+    if (!this.#opened) void this.#open();
+    return this.#core.outbox.publish(payload);
+  }
+
+  #send(wire: string): Promise<SendResult> {
     const channel = this.#channel;
-    return countPublish(this.stats, () => {
-      if (channel === undefined) return false;
-      // Settles on the broker's ack or nack, or when the channel closes first. publish()
-      // returning false only asks for backpressure: the message is queued all the same.
-      return new Promise<boolean>((resolve) => {
-        channel.publish(this.settings.channel, '', Buffer.from(payload), {}, (error: unknown) =>
-          resolve(error === null || error === undefined),
+    if (channel === undefined) return Promise.resolve('failed');
+    // Settles on the broker's ack or nack, or when the channel closes first. publish()
+    // returning false only asks for backpressure: the message is queued all the same.
+    return new Promise<SendResult>((resolve) => {
+      try {
+        channel.publish(this.settings.channel, '', Buffer.from(wire), {}, (error: unknown) =>
+          resolve(
+            error === null || error === undefined
+              ? 'taken'
+              : /nack/i.test((error as Error).message)
+                ? 'refused'
+                : 'failed',
+          ),
         );
-      });
+      } catch {
+        resolve('failed');
+      }
     });
   }
 
   async subscribe(onMessage: (payload: Buffer) => void): Promise<void> {
     this.#onMessage = onMessage;
-    if (this.#channel !== undefined) await this.#consume(this.#channel);
+    this.#link.subscribes = true;
+    if (this.#channel !== undefined) await this.#consume(this.#channel, onMessage);
     else await this.#open();
   }
 
   async close(): Promise<void> {
+    // The goodbye goes out on the channel before it closes.
+    this.#core.leave(this.#link);
     this.#closed = true;
     if (this.#retryTimer !== undefined) this.settings.clock.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
-    const connection = this.#connection;
-    this.#connection = undefined;
+    const model = this.#model;
+    const channel = this.#channel;
+    this.#model = undefined;
     this.#channel = undefined;
     // A broker that stopped answering cannot hold stop(); its heartbeat ends the connection.
-    if (connection !== undefined) await closedInTime(this.settings.clock, connection.close());
+    if (model !== undefined)
+      await closedInTime(
+        this.settings.clock,
+        (async () => {
+          // Nobody will read it again.
+          if (channel !== undefined && this.#onMessage !== undefined)
+            await channel.deleteQueue(this.#queueName);
+          await model.close();
+        })(),
+      );
+    this.#core.outbox.close();
   }
 }

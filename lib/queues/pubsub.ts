@@ -16,7 +16,6 @@
  * messages are unchanged); a receiving process with the other parser reads the event
  * back from them and encodes it with its own (both parsers carry the same packet).
  */
-import { randomBytes } from 'node:crypto';
 import type { Scheduler, TimerHandle } from '../../schedulers/scheduler.js';
 import { CallTimeoutError, DisconnectedError, NotDeliveredError } from '../errors.js';
 import { PARSER_NAMES } from '../socketio/codec.js';
@@ -129,7 +128,7 @@ function list(rooms: unknown): string[] | undefined {
  */
 export class PubSub {
   /** Identifies this process on the channel (python-socketio's host_id). */
-  readonly hostId = randomBytes(16).toString('hex');
+  readonly hostId: string;
   #local: LocalServer | undefined;
   readonly #callbacks = new Map<
     number,
@@ -149,6 +148,7 @@ export class PubSub {
     private readonly parser: ParserName = 'json',
   ) {
     this.#deliveries = new Deliveries(scheduler.clock);
+    this.hostId = queue.id;
   }
 
   /** The local server that received messages apply to. */
@@ -174,14 +174,8 @@ export class PubSub {
       { ...message, host_id: message.host_id ?? this.hostId },
       replacer,
     );
-    const delivery = this.queue.publish(payload);
-    this.#deliveries.track(delivery);
-    void delivery.then((ok) => {
-      if (!ok)
-        this.logger.warn(
-          `message queue: a "${String(message.method)}" message was lost (the broker is unreachable or refused it)`,
-        );
-    });
+    // A loss is counted and logged by the queue (once per outage, not once per message).
+    this.#deliveries.track(this.queue.publish(payload));
   }
 
   /**

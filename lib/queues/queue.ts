@@ -1,30 +1,46 @@
 /**
  * The message-queue seam: one small interface, one file per broker (redis.ts,
- * amqp.ts). A queue carries opaque payloads on a channel; pubsub.ts gives them
- * meaning.
+ * amqp.ts), sharing what rides out an outage (core.ts: outbox.ts publishing,
+ * sequence.ts receiving). A queue carries JSON payloads on a channel;
+ * pubsub.ts gives them meaning.
  */
 import { requireOptional } from '../../schedulers/optional-dependency.js';
 import type { Clock } from '../../schedulers/scheduler.js';
 import type { Logger } from '../socketio/options.js';
+import type { ResolvedQueueOptions } from './options.js';
 
-/** Counters a queue keeps; `published` counts what the broker took, `lost` what it did not. */
+/**
+ * Counters a queue keeps. Each message a process publishes and another one does not receive is
+ * counted once: by the publisher (`lost`: it never reached the broker) or by the receiver
+ * (`missed`: a gap in the publisher's sequence numbers).
+ */
 export interface QueueStats {
+  /** Messages the broker took. */
   published: number;
+  /** Messages delivered to this process (each once). */
   received: number;
+  /** Messages this process published that never reached the broker. */
   lost: number;
+  /** Messages of other processes that this one never received. */
+  missed: number;
+  /** Broker connections re-established after an outage. */
   reconnects: number;
+  /** Messages published and not yet taken by the broker (at most `maxBuffered`). */
+  buffered: number;
 }
 
 /** A publish/subscribe channel on a broker. */
 export interface MessageQueue {
+  /** This process on the channel (python-socketio's host_id; the `sender` of its stamps). */
+  readonly id: string;
   /**
-   * Publishes a payload; resolves true once the broker took it (Redis answered the PUBLISH,
-   * RabbitMQ confirmed it), false (and counts it lost) when it is unreachable or refused it.
+   * Publishes a payload (a JSON object); resolves true once the broker took it (Redis answered
+   * the PUBLISH, RabbitMQ confirmed it), false when it never will.
    */
   publish(payload: string): Promise<boolean>;
   /** Starts delivering every payload published on the channel (by anyone, this process included). */
   subscribe(onMessage: (payload: Buffer) => void): Promise<void>;
-  /** Whether the broker connection is up. */
+  /** Whether the broker connections are up. */
   readonly connected: boolean;
   readonly stats: QueueStats;
   close(): Promise<void>;
@@ -36,34 +52,7 @@ export interface QueueSettings {
   readonly channel: string;
   readonly logger: Logger;
   readonly clock: Clock;
-}
-
-/** Fresh counters. */
-export function newStats(): QueueStats {
-  return { published: 0, received: 0, lost: 0, reconnects: 0 };
-}
-
-/**
- * Runs one publish attempt and counts it: `published` when the broker took it, `lost` when it
- * threw (or `send` returned false: no connection to send on). Resolves whether it was taken.
- *
- * @example
- * ```ts
- * return countPublish(this.stats, () => pub.publish(channel, payload));
- * ```
- */
-export async function countPublish(stats: QueueStats, send: () => unknown): Promise<boolean> {
-  try {
-    if ((await send()) === false) {
-      stats.lost++;
-      return false;
-    }
-    stats.published++;
-    return true;
-  } catch {
-    stats.lost++;
-    return false;
-  }
+  readonly options: ResolvedQueueOptions;
 }
 
 /** How long closing a broker connection may wait for the broker's goodbye. */

@@ -1,103 +1,138 @@
 /**
  * Redis pub/sub (ioredis): one connection publishes, a second subscribes.
- * ioredis reconnects with backoff and re-subscribes by itself; publishing while
- * it is away fails fast (no offline queue) and is counted as lost. ioredis is
- * an optional dependency, loaded when a redis:// URL is used.
+ * ioredis reconnects with backoff; any close counts as an outage, an error or
+ * the server closing the connection cleanly (`CLIENT KILL`, a restart). While
+ * the publishing connection is away, messages wait in the outbox (bounded by
+ * `maxBuffered`) and go out when it is back; the subscribing one subscribes
+ * again and asks the others what it missed (see sequence.ts). ioredis is an
+ * optional dependency, loaded when a redis:// URL is used.
  */
 import type { Redis } from 'ioredis';
-import { closedInTime, countPublish, loadBrokerClient, newStats, redact } from './queue.js';
+import { Connection, QueueCore } from './core.js';
+import type { SendResult } from './outbox.js';
+import { closedInTime, loadBrokerClient } from './queue.js';
 import type { MessageQueue, QueueSettings, QueueStats } from './queue.js';
 
 const retryStrategy = (times: number): number => Math.min(100 * 2 ** Math.min(times, 6), 5000);
+
+/** How long subscribe() waits for the first subscription before going on (it keeps trying). */
+const FIRST_SUBSCRIBE_WAIT_MS = 5000;
 
 /**
  * A Redis channel.
  *
  * @example
  * ```ts
- * const q = new RedisQueue({ url: 'redis://127.0.0.1:6379/0', channel: 'socketio', logger, clock });
+ * const q = new RedisQueue({ url: 'redis://127.0.0.1:6379/0', channel: 'socketio', logger, clock, options });
  * await q.publish('{"method":"emit"}');
  * ```
  */
 export class RedisQueue implements MessageQueue {
-  readonly stats: QueueStats = newStats();
   readonly #ioredis: { Redis: typeof Redis };
+  readonly #core: QueueCore;
+  readonly #publisher = new Connection('(publisher)', true, false);
+  readonly #subscriber = new Connection('(subscriber)', false, true);
   readonly #pub: Redis;
   #sub: Redis | undefined;
-  #down = false;
-
-  readonly #firstReady: Promise<void>;
+  /** Ends subscribe()'s wait for the first subscription. */
+  #firstSubscribed: (() => void) | undefined;
+  #closing = false;
 
   constructor(private readonly settings: QueueSettings) {
     this.#ioredis = loadBrokerClient('ioredis', settings.url);
-    this.#pub = this.#connect('publisher');
-    const pub = this.#pub;
-    const { clock } = settings;
-    this.#firstReady = new Promise<void>((resolve) => {
-      // Stop waiting once the first attempt fails (or after a few seconds): from then on
-      // publishes fail fast and count as lost.
-      const timer = clock.setTimeout(resolve, 5000);
-      const done = (): void => {
-        clock.clearTimeout(timer);
-        pub.off('ready', done).off('end', done).off('error', done);
-        resolve();
-      };
-      pub.once('ready', done);
-      pub.once('end', done);
-      pub.once('error', done);
+    this.#core = new QueueCore(settings, {
+      isUp: () => this.#pub.status === 'ready',
+      send: (wire) => this.#send(wire),
     });
+    this.#pub = this.#connect(this.#publisher, 'socketio-actors-publisher');
   }
 
-  #connect(role: string): Redis {
-    const { logger, url } = this.settings;
-    const client = new this.#ioredis.Redis(url, {
+  #connect(connection: Connection, name: string): Redis {
+    const client = new this.#ioredis.Redis(this.settings.url, {
       lazyConnect: false,
+      // The outbox holds and resends; ioredis must neither queue nor resend by itself.
       enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      autoResubscribe: false,
+      connectionName: name,
       retryStrategy,
     });
-    client.on('error', (error: Error) => {
-      if (!this.#down)
-        logger.warn(`message queue ${redact(url)} (${role}): ${error.message}; reconnecting`);
-      this.#down = true;
+    client.on('error', (error: Error) => connection.failed(error));
+    client.on('close', () => {
+      if (!this.#closing) this.#core.down(connection);
     });
     client.on('ready', () => {
-      if (this.#down) {
-        this.stats.reconnects++;
-        logger.info(
-          `message queue ${redact(url)} (${role}) is back; ${this.stats.lost} messages were lost while it was away`,
-        );
-      }
-      this.#down = false;
+      if (this.#closing) return;
+      this.#core.up(connection);
+      if (client === this.#sub) void this.#listen(client);
     });
     return client;
   }
 
-  get connected(): boolean {
-    return this.#pub.status === 'ready';
+  get id(): string {
+    return this.#core.id;
   }
 
-  async publish(payload: string): Promise<boolean> {
-    return countPublish(this.stats, async () => {
-      // The first connection may still be on its way (an external emitter publishes at once).
-      if (this.#pub.status === 'connecting' || this.#pub.status === 'wait') await this.#firstReady;
-      await this.#pub.publish(this.settings.channel, payload);
-    });
+  get stats(): QueueStats {
+    return this.#core.stats;
+  }
+
+  get connected(): boolean {
+    return this.#publisher.isUp && (this.#sub === undefined || this.#subscriber.isUp);
+  }
+
+  publish(payload: string): Promise<boolean> {
+    return this.#core.outbox.publish(payload);
+  }
+
+  async #send(wire: string): Promise<SendResult> {
+    try {
+      await this.#pub.publish(this.settings.channel, wire);
+      return 'taken';
+    } catch (error) {
+      // An error reply is Redis saying no; anything else is the connection going.
+      return (error as Error).name === 'ReplyError' ? 'refused' : 'failed';
+    }
+  }
+
+  /** Subscribes on a (re)connected subscriber, then asks the others what it missed. */
+  async #listen(sub: Redis): Promise<void> {
+    try {
+      await sub.subscribe(this.settings.channel);
+      this.#core.subscribed();
+      this.#firstSubscribed?.();
+    } catch {
+      // The connection went meanwhile; its next 'ready' subscribes again.
+    }
   }
 
   async subscribe(onMessage: (payload: Buffer) => void): Promise<void> {
-    const sub = (this.#sub ??= this.#connect('subscriber'));
-    sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
-      if (channel.toString() !== this.settings.channel) return;
-      this.stats.received++;
-      onMessage(message);
+    const channel = Buffer.from(this.settings.channel);
+    const sub = this.#connect(this.#subscriber, 'socketio-actors-subscriber');
+    this.#sub = sub;
+    sub.on('messageBuffer', (from: Buffer, message: Buffer) => {
+      if (from.equals(channel)) this.#core.receive(message, onMessage);
     });
-    if (sub.status !== 'ready')
-      await new Promise<void>((resolve) => sub.once('ready', () => resolve()));
-    await sub.subscribe(this.settings.channel);
+    // Until subscribed, or the first attempt failed (then it keeps trying in the background).
+    const { clock } = this.settings;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clock.clearTimeout(timer);
+        sub.off('close', done);
+        this.#firstSubscribed = undefined;
+        resolve();
+      };
+      const timer = clock.setTimeout(done, FIRST_SUBSCRIBE_WAIT_MS);
+      this.#firstSubscribed = done;
+      sub.once('close', done);
+    });
   }
 
   async close(): Promise<void> {
+    // The goodbye goes out before QUIT, on the same connection.
+    this.#core.leave(this.#publisher);
+    this.#closing = true;
     const clients = [this.#pub, this.#sub].filter((c): c is Redis => c !== undefined);
     const { clock } = this.settings;
     await Promise.all(
@@ -106,5 +141,6 @@ export class RedisQueue implements MessageQueue {
         if (c.status !== 'ready' || !(await closedInTime(clock, c.quit()))) c.disconnect();
       }),
     );
+    this.#core.outbox.close();
   }
 }

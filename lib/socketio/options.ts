@@ -5,6 +5,9 @@ import { OptionError } from '../errors.js';
 import { ENGINE_OPTION_NAMES } from '../engine/options.js';
 import type { EngineOptions } from '../engine/options.js';
 import { checkOptionNames } from '../option-names.js';
+import { secondsOption, wholeOption } from '../option-values.js';
+import { resolveQueueOptions } from '../queues/options.js';
+import type { MessageQueueOptions, ResolvedQueueOptions } from '../queues/options.js';
 import type { AsyncMode, Scheduler } from '../../schedulers/scheduler.js';
 import { PARSER_NAMES } from './codec.js';
 import type { ParserName } from './codec.js';
@@ -51,6 +54,8 @@ export interface SocketIOOptions extends Omit<EngineOptions, 'clock'> {
   messageQueue?: string;
   /** Channel name on the message queue. Default 'socketio'. */
   channel?: string;
+  /** How the message queue rides out broker outages; see "Broker outages" in the README. */
+  messageQueueOptions?: MessageQueueOptions;
   /** Let one client's events be handled concurrently (default false: in arrival order). */
   asyncHandlers?: boolean;
   /** Seconds a client has to connect to a namespace after the handshake. Default 45. */
@@ -90,6 +95,7 @@ const OWN_OPTION_NAMES = Object.keys({
   parser: true,
   messageQueue: true,
   channel: true,
+  messageQueueOptions: true,
   asyncHandlers: true,
   connectTimeout: true,
   alwaysConnect: true,
@@ -135,6 +141,7 @@ export interface ResolvedSocketIOOptions {
   readonly parser: ParserName;
   readonly messageQueue: string | undefined;
   readonly channel: string;
+  readonly messageQueueOptions: ResolvedQueueOptions;
   readonly asyncHandlers: boolean;
   readonly connectTimeoutMs: number;
   readonly alwaysConnect: boolean;
@@ -160,6 +167,25 @@ const consoleLogger: Logger = {
   info: (...args: unknown[]) => console.info('socketio-actors:', ...args),
   warn: (...args: unknown[]) => console.warn('socketio-actors:', ...args),
   error: (...args: unknown[]) => console.error('socketio-actors:', ...args),
+};
+
+/**
+ * `logger` itself, or, when it is the default (quiet) one, one that prints warnings too: for
+ * what must never pass silently (a broker outage and what it cost, a missing client bundle).
+ *
+ * @example
+ * ```ts
+ * warningsShown(resolved.logger).warn('message queue redis://… (publisher): connection closed');
+ * ```
+ */
+export function warningsShown(logger: Logger): Logger {
+  return logger === quietLogger ? warningLogger : logger;
+}
+
+/** The quiet logger that prints warnings too (see {@link warningsShown}). */
+const warningLogger: Logger = {
+  ...quietLogger,
+  warn: (...args: unknown[]) => console.warn('socketio-actors:', ...args),
 };
 
 /** `engineioLogger: true`: transport detail, printed (it is opt-in). */
@@ -194,13 +220,6 @@ function flag(name: string, value: unknown, fallback: boolean): boolean {
   return value;
 }
 
-function whole(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
-    throw new OptionError(name, 'a whole number >= 1', value);
-  return value;
-}
-
 /**
  * Checks the Socket.IO options.
  *
@@ -211,19 +230,6 @@ function whole(name: string, value: unknown, fallback: number): number {
  */
 export function resolveSocketIOOptions(options: SocketIOOptions): ResolvedSocketIOOptions {
   checkOptionNames('new SocketIO()', options, SOCKETIO_OPTION_NAMES);
-  const connectTimeout = options.connectTimeout ?? 45;
-  if (
-    typeof connectTimeout !== 'number' ||
-    !Number.isFinite(connectTimeout) ||
-    connectTimeout < 1 ||
-    connectTimeout > 86_400
-  ) {
-    throw new OptionError(
-      'connectTimeout',
-      'a number of seconds between 1 and 86400 (not milliseconds)',
-      connectTimeout,
-    );
-  }
   const json = options.json;
   if (
     json !== undefined &&
@@ -260,13 +266,14 @@ export function resolveSocketIOOptions(options: SocketIOOptions): ResolvedSocket
     parser,
     messageQueue: mq,
     channel,
+    messageQueueOptions: resolveQueueOptions(options.messageQueueOptions),
     asyncHandlers: flag('asyncHandlers', options.asyncHandlers, false),
-    connectTimeoutMs: Math.round(connectTimeout * 1000),
+    connectTimeoutMs: secondsOption('connectTimeout', options.connectTimeout, 45, 1, 86_400),
     alwaysConnect: flag('alwaysConnect', options.alwaysConnect, false),
-    maxAttachments: whole('maxAttachments', options.maxAttachments, 10),
-    maxEventNameLength: whole('maxEventNameLength', options.maxEventNameLength, 256),
-    maxArgumentDepth: whole('maxArgumentDepth', options.maxArgumentDepth, 32),
-    maxNamespacesPerConnection: whole(
+    maxAttachments: wholeOption('maxAttachments', options.maxAttachments, 10),
+    maxEventNameLength: wholeOption('maxEventNameLength', options.maxEventNameLength, 256),
+    maxArgumentDepth: wholeOption('maxArgumentDepth', options.maxArgumentDepth, 32),
+    maxNamespacesPerConnection: wholeOption(
       'maxNamespacesPerConnection',
       options.maxNamespacesPerConnection,
       64,

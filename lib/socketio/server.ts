@@ -32,7 +32,7 @@ import { applyEffect, createRemoteRunner, RemoteOps } from './remote.js';
 import { SioClient } from './client.js';
 import { Hub } from './hub.js';
 import type { Namespace } from './namespace.js';
-import { engineOptions, quietLogger, resolveSocketIOOptions } from './options.js';
+import { engineOptions, resolveSocketIOOptions, warningsShown } from './options.js';
 import type { SocketIOOptions } from './options.js';
 import { checkMiddleware, checkRegistration, namespaceName } from './registry.js';
 import type {
@@ -174,8 +174,9 @@ export class SocketIO {
       const queue = createQueue({
         url: resolved.messageQueue,
         channel: resolved.channel,
-        logger: resolved.logger,
+        logger: warningsShown(resolved.logger),
         clock: this.scheduler.clock,
+        options: resolved.messageQueueOptions,
       });
       this.#bus = new PubSub(queue, this.scheduler, resolved.logger, resolved.parser);
       this.#bus.attach(this.#hub);
@@ -219,12 +220,8 @@ export class SocketIO {
       resolved.logger.error('an io.engine.use() middleware failed (the client got 403):', error),
     );
     if ((options.serveClient ?? true) && !this.#inPool)
-      serveClientBundle(this.engine, (line) =>
-        // Printed even with the default (quiet) logger: a missing bundle is otherwise silent.
-        resolved.logger === quietLogger
-          ? console.warn('socketio-actors:', line)
-          : resolved.logger.warn(line),
-      );
+      // Printed even with the default (quiet) logger: a missing bundle is otherwise silent.
+      serveClientBundle(this.engine, (line) => warningsShown(resolved.logger).warn(line));
     if (options.statusPage !== undefined && !this.#inPool) {
       const status = new StatusPage(options.statusPage, this.#hub, this.scheduler, this.engine);
       const path = this.engine.options.path;
@@ -562,7 +559,12 @@ export class SocketIO {
     await this.#bus?.flush();
   }
 
-  /** Message-queue counters (published, received, lost, reconnects, skipped), or undefined without a queue. */
+  /**
+   * Message-queue counters, or undefined without a queue: `published`, `received`, `lost` (this
+   * process's messages that never reached the broker), `missed` (other processes' messages that
+   * never reached this one), `reconnects`, `buffered` (waiting for the broker), `skipped` (no
+   * local target) and `connected`.
+   */
   queueStats(): (QueueStats & { skipped: number; connected: boolean }) | undefined {
     return this.#bus?.stats;
   }

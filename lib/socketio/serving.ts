@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { FRONT_ENV, clusterFront } from '../engine/cluster-front.js';
 import type { EngineServer } from '../engine/server.js';
 import { attachApp, isWebServer, listen, resolveApp, unlisten } from '../engine/listen.js';
 import type { ListenAddress, ResolvedApp, WebServer } from '../engine/listen.js';
@@ -21,7 +22,7 @@ import { UsageError } from '../errors.js';
  * ```
  */
 export function processSidPrefix(): string | undefined {
-  const index = process.env.SOCKETIO_PROCESS_INDEX;
+  const index = process.env[FRONT_ENV.index];
   return index !== undefined && /^\d+$/.test(index) ? `p${index}.` : undefined;
 }
 
@@ -131,7 +132,8 @@ export class Serving {
       throw new UsageError('run(): the server is already running; call stop() first');
     this.hooks.startScheduler();
     await this.hooks.ready();
-    this.hooks.checkHost(host);
+    // Behind the cluster's front, users reach the front's host, not this process's loopback.
+    this.hooks.checkHost(clusterFront()?.host ?? host);
     const server = attachApp(this.engine, app);
     this.#servers.add(server);
     await this.hooks.listenQueue();

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UsageError } from '../errors.js';
 import { checkOptionNames } from '../option-names.js';
+import { clientAddress, forwardedByProxy } from '../engine/cluster-front.js';
 import type { PhaseCounts } from '../engine/server.js';
 import type { AsyncMode, Scheduler } from '../../schedulers/scheduler.js';
 import { request } from './context.js';
@@ -50,9 +51,6 @@ export interface StatusSnapshot {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
-/** Headers a reverse proxy adds: their presence means the request came through one. */
-const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'];
 
 /** A peer address on this machine (127.0.0.0/8, ::1, or 127.x mapped into IPv6). */
 function isLoopbackAddress(address: string): boolean {
@@ -105,7 +103,7 @@ export class StatusPage {
     // Unguarded, the page is for this machine only, whichever server it was attached to; a
     // request a proxy forwarded comes from elsewhere even when the proxy is on this machine.
     if (this.options.auth === undefined)
-      return isLoopbackAddress(req.remoteAddress) && !PROXY_HEADERS.some((h) => h in req.headers);
+      return isLoopbackAddress(req.remoteAddress) && !forwardedByProxy(req.headers);
     try {
       return (await this.options.auth(req)) === true;
     } catch {
@@ -122,7 +120,7 @@ export class StatusPage {
     if (
       !(await this.#allowed({
         headers: req.headers,
-        remoteAddress: req.socket.remoteAddress ?? '',
+        remoteAddress: clientAddress(req.headers, req.socket.remoteAddress ?? ''),
       }))
     ) {
       res

@@ -22,6 +22,8 @@ export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   delete env.SOCKETIO_ASYNC_MODE;
   delete env.SOCKETIO_APP_MODULE;
   delete env.SOCKETIO_PROCESS_INDEX;
+  delete env.SOCKETIO_FRONT_HOST;
+  delete env.SOCKETIO_FRONT_TOKEN;
   delete env.SOCKETIO_ACTORS_TSX;
   return env;
 }

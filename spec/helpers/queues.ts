@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
+import { Redis } from 'ioredis';
 import { io as connect } from 'socket.io-client';
 import type {
   QueueServerMessage,
@@ -37,9 +38,19 @@ export interface Stats {
   published: number;
   received: number;
   lost: number;
+  missed: number;
   reconnects: number;
+  buffered: number;
   skipped: number;
   connected: boolean;
+}
+
+/** How a server process is started beyond its URL and channel. */
+export interface ServerSetup {
+  /** No `logger` option: what the default logger prints reaches `logs`. */
+  readonly defaultLogger?: boolean;
+  /** `messageQueueOptions`. */
+  readonly queueOptions?: Record<string, unknown>;
 }
 
 /** One log line a server process sent. */
@@ -150,9 +161,22 @@ export class ServerProcess {
   }
 
   /** Forks a server on `url`/`channel` and waits until it listens. */
-  static async fork(index: number, url: string, channel: string): Promise<ServerProcess> {
+  static async fork(
+    index: number,
+    url: string,
+    channel: string,
+    setup: ServerSetup = {},
+  ): Promise<ServerProcess> {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      QUEUE_URL: url,
+      QUEUE_CHANNEL: channel,
+      SERVER_INDEX: `${index}`,
+    };
+    if (setup.defaultLogger === true) env.QUEUE_LOGGER = 'default';
+    if (setup.queueOptions !== undefined) env.QUEUE_OPTIONS = JSON.stringify(setup.queueOptions);
     const child = fork(FIXTURE, [], {
-      env: { ...process.env, QUEUE_URL: url, QUEUE_CHANNEL: channel, SERVER_INDEX: `${index}` },
+      env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const server = new ServerProcess(child, index);
@@ -398,6 +422,9 @@ export class PrivateRedis {
         `${this.port}`,
         '--bind',
         '127.0.0.1',
+        // DEBUG SLEEP pauses the server (Redis 7 refuses DEBUG unless told).
+        '--enable-debug-command',
+        'local',
         '--save',
         '',
         '--appendonly',
@@ -418,6 +445,46 @@ export class PrivateRedis {
     this.#child = undefined;
     if (child !== undefined) await killChild(child);
   }
+
+  /** Runs one command on a connection of its own (e.g. `CLIENT KILL TYPE pubsub`); resolves its reply. */
+  async command(...args: string[]): Promise<unknown> {
+    const admin = new Redis(this.url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
+    try {
+      const [name, ...rest] = args;
+      return await admin.call(name ?? 'PING', ...rest);
+    } finally {
+      admin.disconnect();
+    }
+  }
+}
+
+/** Runs `rabbitmqctl` with `args`; resolves what it printed (rejects when it fails). */
+export function rabbitmqctl(args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('rabbitmqctl', ['-q', ...args], { timeout: 15_000 }, (error, stdout, stderr) => {
+      if (error !== null)
+        reject(new Error(`rabbitmqctl ${args.join(' ')}: ${stderr || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/**
+ * Closes, as `rabbitmqctl close_connection` does (the broker says goodbye with
+ * CONNECTION_FORCED), every RabbitMQ connection whose client side is on one of
+ * `ports`; resolves how many it closed.
+ */
+export async function closeRabbitConnections(ports: readonly number[]): Promise<number> {
+  const listing = await rabbitmqctl(['list_connections', '--no-table-headers', 'pid', 'peer_port']);
+  const pids = listing
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([pid, port]) => pid !== undefined && ports.includes(Number(port)))
+    .map(([pid]) => pid as string);
+  await Promise.all(
+    pids.map((pid) => rabbitmqctl(['close_connection', pid, 'spec: closed by the broker'])),
+  );
+  return pids.length;
 }
 
 /**
@@ -427,6 +494,7 @@ export class PrivateRedis {
 export class Relay {
   #server: Server | undefined;
   readonly #sockets = new Set<Socket>();
+  #outbound: Socket[] = [];
 
   constructor(
     readonly port: number,
@@ -442,6 +510,7 @@ export class Relay {
     const server = createServer((inbound) => {
       const outbound = createConnection({ host: '127.0.0.1', port: this.target });
       this.#sockets.add(inbound).add(outbound);
+      this.#outbound = [...this.#outbound.filter((s) => !s.destroyed), outbound];
       const drop = (): void => {
         inbound.destroy();
         outbound.destroy();
@@ -472,5 +541,12 @@ export class Relay {
   /** How many connections are being relayed. */
   get connections(): number {
     return this.#sockets.size / 2;
+  }
+
+  /** The local ports of the relay's connections to the broker (its clients' ports, as the broker sees them). */
+  get brokerSidePorts(): number[] {
+    return this.#outbound.flatMap((s) =>
+      s.localPort === undefined || s.destroyed ? [] : [s.localPort],
+    );
   }
 }

@@ -75,6 +75,8 @@ export interface RawRequestInit {
   readonly method?: string;
   readonly headers?: OutgoingHttpHeaders;
   readonly body?: string | Buffer;
+  /** The address to connect from (any of 127.0.0.0/8 works on Linux). */
+  readonly localAddress?: string;
 }
 
 /** One HTTP request on a fresh connection (no keep-alive, no automatic decompression). */
@@ -82,7 +84,12 @@ export function rawRequest(url: string, init: RawRequestInit = {}): Promise<RawR
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       url,
-      { method: init.method ?? 'GET', headers: init.headers ?? {}, agent: false },
+      {
+        method: init.method ?? 'GET',
+        headers: init.headers ?? {},
+        agent: false,
+        localAddress: init.localAddress,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -48,6 +48,27 @@ describe('usage errors that name the fix', function () {
     });
   }
 
+  it('refuses unknown and absurd messageQueueOptions at construction', function () {
+    const messageQueue = 'redis://127.0.0.1:1/0';
+    const unknown = thrown(
+      () => new SocketIO({ messageQueue, messageQueueOptions: { maxBuffer: 5 } as never }),
+    );
+    expect(unknown).to.be.instanceOf(UnknownOptionError);
+    expect((unknown as UnknownOptionError).code).to.equal('ERR_UNKNOWN_OPTION');
+    expectFix(
+      unknown,
+      'messageQueueOptions: unknown option "maxBuffer"; did you mean maxBuffered?',
+    );
+    for (const [options, fix] of [
+      [{ maxBuffered: 0 }, 'messageQueueOptions.maxBuffered: expected a whole number >= 1'],
+      [{ queueExpires: 30_000 }, 'between 1 and 3600 (not milliseconds), got 30000'],
+    ] as const) {
+      const error = thrown(() => new SocketIO({ messageQueue, messageQueueOptions: options }));
+      expect((error as UnknownOptionError).code).to.equal('ERR_INVALID_OPTION');
+      expectFix(error, fix);
+    }
+  });
+
   it('refuses unknown options of a bare EngineServer', function () {
     const error = thrown(() => new EngineServer({ pingIntervall: 5 } as never));
     expectFix(
