@@ -257,6 +257,32 @@ export class CallTimeoutError extends SocketIOActorsError {
 }
 
 /**
+ * An `emitWithAck` to several clients that did not all answer: the clients that answered
+ * within the timeout gave `responses`, `expected` were addressed. It rejects at once when
+ * every client left has answered and the rest disconnected.
+ *
+ * @example
+ * ```ts
+ * await io.timeout(2).emitWithAck('vote').catch((e) => e.responses); // the answers that came
+ * ```
+ */
+export class AcksTimeoutError extends SocketIOActorsError {
+  constructor(
+    event: string,
+    seconds: number,
+    readonly responses: unknown[],
+    readonly expected: number,
+    disconnected: number,
+  ) {
+    super(
+      'SIO_ERR_TIMEOUT',
+      `${responses.length} of ${expected} clients acknowledged "${event}" within ${seconds} s` +
+        (disconnected > 0 ? `; ${disconnected} disconnected first` : ''),
+    );
+  }
+}
+
+/**
  * A `call()` or pending acknowledgement whose client disconnected first.
  *
  * @example

@@ -25,8 +25,12 @@ export { EventLoopScheduler } from '../schedulers/event-loop.js';
 export type { EventLoopSchedulerOptions } from '../schedulers/event-loop.js';
 export { realClock, VirtualClock } from '../schedulers/clock.js';
 export { SocketIO } from './socketio/server.js';
-export type { ServerEmitOptions } from './socketio/server.js';
+export { BroadcastOperator } from './socketio/operator.js';
+export { FetchedSocket } from './socketio/sockets.js';
+export type { SocketHandshake, SocketSnapshot } from './socketio/sockets.js';
+export type { ServerEmitOptions, SocketsOptions } from './socketio/server.js';
 export type { SocketIOOptions, Logger } from './socketio/options.js';
+export type { ParserName } from './socketio/codec.js';
 export type { MessageQueueOptions } from './queues/options.js';
 export type { QueueStats } from './queues/queue.js';
 export { Namespace } from './socketio/namespace.js';
@@ -51,7 +55,12 @@ export type {
   TargetOptions,
   RequestSnapshot,
 } from './socketio/context.js';
-export type { EventHandler, ErrorHandler } from './socketio/registry.js';
+export type {
+  EventHandler,
+  ErrorHandler,
+  EventMiddleware,
+  Middleware,
+} from './socketio/registry.js';
 export type { HandshakeRequest } from './socketio/socket.js';
 export type { HttpSession } from './socketio/http-session.js';
 export type { JsonCodec } from './socketio/packets.js';

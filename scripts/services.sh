@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts what the specs talk to, on loopback, when it is not running already:
-# Redis (6379) and RabbitMQ (5672); installs them, Chromium and python-socketio from
-# Debian's packages when missing.
+# Redis (6379) and RabbitMQ (5672); installs them, Chromium and python-socketio (with
+# python3-msgpack for its msgpack serializer) from Debian's packages when missing.
 set -euo pipefail
 
 need_apt_update=1
@@ -25,10 +25,11 @@ if ! port_open 5672; then
 fi
 
 # The browser specs drive Debian's Chromium; python-socketio is the interop peer on Redis and,
-# as a client (it needs requests and websocket-client), of the login specs.
+# as a client (it needs requests and websocket-client, and msgpack for serializer='msgpack'),
+# of the login, python-client and msgpack specs.
 command -v chromium >/dev/null || apt_install chromium
-/usr/bin/python3 -c 'import socketio, redis, requests, websocket' 2>/dev/null ||
-  apt_install python3-socketio python3-redis python3-requests python3-websocket
+/usr/bin/python3 -c 'import socketio, redis, requests, websocket, msgpack' 2>/dev/null ||
+  apt_install python3-socketio python3-redis python3-requests python3-websocket python3-msgpack
 
 for _ in $(seq 1 120); do
   if port_open 6379 && port_open 5672; then echo "services: redis and rabbitmq are up"; exit 0; fi

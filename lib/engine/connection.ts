@@ -180,6 +180,17 @@ export class EngineConnection
   }
 
   /**
+   * Whether a message sent now would leave without waiting (what a `volatile` emit asks):
+   * connected, not upgrading, and the transport free: a polling client has a GET waiting; a
+   * WebSocket has nothing queued that the OS has not taken (this tick's earlier frames count,
+   * as in socket.io, where the transport is not writable until its last send completed).
+   */
+  canTakeNow(): boolean {
+    if (this.#phase !== 'connected' || !this.#transport.writable) return false;
+    return this.#transport.name !== 'websocket' || this.#transport.bufferedBytes() === 0;
+  }
+
+  /**
    * Closes the connection from the server side: `forced close` (default) and
    * `server shutdown` deliver what is queued and a close packet; `parse error`
    * (a protocol violation found by a higher layer) drops the queue.
@@ -424,7 +435,8 @@ export class EngineConnection
     this.#outboxBytes = 0;
     this.#probe?.close();
     this.#probe = null;
-    this.#transport.close(final, () => this.#release());
+    // A server's forced close (a kick) must read as such on the client: see PollingTransport.
+    this.#transport.close(final, () => this.#release(), reason === 'forced close');
     if (this.#transport.lingering) {
       this.#lingerTimer = this.clock.setTimeout(() => {
         this.#lingerTimer = null;

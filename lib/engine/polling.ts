@@ -27,6 +27,18 @@ interface PendingGet {
  * polling.handleGet(req, res); // waits until the connection writes
  * ```
  */
+/**
+ * Splits final packets into the messages and the close packet after them. socket.io-client
+ * handles the packets it decoded on the next tick, but a close packet at once: a DISCONNECT
+ * sharing an answer with the close would reach it after the close, as `transport close` (and
+ * the client would reconnect). Sent apart, it reads `io server disconnect`, as from socket.io,
+ * whose polling transport also sends its close packet on the next GET.
+ */
+function apart(final: readonly Packet[]): [readonly Packet[], readonly Packet[]] {
+  const at = final.findIndex((p) => p.type === 'close');
+  return at > 0 ? [final.slice(0, at), final.slice(at)] : [final, []];
+}
+
 export class PollingTransport implements Transport {
   readonly name = 'polling' as const;
   sink: TransportSink | null = null;
@@ -34,6 +46,8 @@ export class PollingTransport implements Transport {
   #posting = false;
   #closed = false;
   #final: readonly Packet[] | null = null;
+  /** Whether the final close packet goes in an answer of its own (see {@link apart}). */
+  #closeApart = false;
   #onDrained: (() => void) | null = null;
   /** The socket of the last GET answered: what the client has not read of it is still queued. */
   #answered: Socket | null = null;
@@ -55,9 +69,10 @@ export class PollingTransport implements Transport {
       const final = this.#final;
       if (final === null)
         return answerError(req, res, new EngineRequestError('EIO_ERR_UNKNOWN_SID'), this.options);
-      this.#final = null;
-      answerPolling(req, res, encodePayload(final), this.options);
-      this.#onDrained?.();
+      const [now, later] = this.#closeApart ? apart(final) : [final, []];
+      this.#final = later.length > 0 ? later : null;
+      answerPolling(req, res, encodePayload(now), this.options);
+      if (this.#final === null) this.#onDrained?.();
       return;
     }
     // Overlapping GETs: refuse this one; the session closes and the pending GET gets a close packet.
@@ -179,12 +194,17 @@ export class PollingTransport implements Transport {
    * Closes the transport. `final` packets go to the pending GET, or wait for the
    * next one (the session lingers until then); `onDrained` says when they went.
    */
-  close(final: readonly Packet[] = [], onDrained?: () => void): void {
+  close(final: readonly Packet[] = [], onDrained?: () => void, closeApart = false): void {
     if (this.#closed) return;
-    if (this.#get !== null && final.length > 0) this.write(final);
-    else if (this.#get !== null) this.releaseWithNoop();
-    else if (final.length > 0) {
-      this.#final = final;
+    let rest = final;
+    if (this.#get !== null && final.length > 0) {
+      const [now, later] = closeApart ? apart(final) : [final, []];
+      this.write(now);
+      rest = later;
+    } else if (this.#get !== null) this.releaseWithNoop();
+    if (rest.length > 0) {
+      this.#final = rest;
+      this.#closeApart = closeApart;
       this.#onDrained = onDrained ?? null;
     }
     this.#closed = true;

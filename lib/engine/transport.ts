@@ -53,9 +53,10 @@ export interface Transport {
   /**
    * Ends the transport. `final` packets are delivered first; a transport that
    * must wait for the client to collect them (polling with no GET pending)
-   * reports {@link lingering} until it calls `onDrained`.
+   * reports {@link lingering} until it calls `onDrained`. With `closeApart`, a close packet
+   * after messages goes in a delivery of its own (polling: the next answer).
    */
-  close(final?: readonly Packet[], onDrained?: () => void): void;
+  close(final?: readonly Packet[], onDrained?: () => void, closeApart?: boolean): void;
   /** True while closed but still holding final packets for the client. */
   readonly lingering: boolean;
   /** Drops any final packets still held. */

@@ -11,10 +11,15 @@
  * This server publishes JSON and reads JSON or pickles. Its own emits also carry
  * `parts`, the Socket.IO packet already encoded: a receiving process with no
  * target client stops after routing, one with targets writes the parts as they
- * are (a broadcast is encoded once for the whole cluster).
+ * are (a broadcast is encoded once for the whole cluster). Parts a msgpack server
+ * encoded say so (`parser: 'msgpack'`; JSON parts carry no such key, so the JSON
+ * messages are unchanged); a receiving process with the other parser reads the event
+ * back from them and encodes it with its own (both parsers carry the same packet).
  */
 import type { Scheduler, TimerHandle } from '../../schedulers/scheduler.js';
 import { CallTimeoutError, DisconnectedError, NotDeliveredError } from '../errors.js';
+import { PARSER_NAMES } from '../socketio/codec.js';
+import type { ParserName } from '../socketio/codec.js';
 import type { CallRequest, EmitRequest } from '../socketio/emitter.js';
 import type { Logger } from '../socketio/options.js';
 import { containsBinary, mapEntries } from '../socketio/packets.js';
@@ -25,12 +30,16 @@ import type { MessageQueue, QueueStats } from './queue.js';
 
 /** What the bus needs from the local server (the Hub implements it). */
 export interface LocalServer {
-  /** Writes pre-encoded parts to the local clients an emit reaches; returns how many. */
+  /**
+   * Writes pre-encoded parts (of `parser`'s format, re-encoded when the local server's
+   * differs) to the local clients an emit reaches; returns how many.
+   */
   writeParts(
     nsp: string,
     to: readonly string[] | undefined,
     skip: ReadonlySet<string>,
     parts: EncodedParts,
+    parser: ParserName,
   ): number;
   /** Emits to local clients only (never published again). */
   emitLocal(request: EmitRequest): number;
@@ -58,6 +67,7 @@ interface Incoming {
   readonly id?: unknown;
   readonly args?: unknown;
   readonly parts?: unknown;
+  readonly parser?: unknown;
 }
 
 const isBinary = (v: unknown): boolean => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
@@ -134,6 +144,8 @@ export class PubSub {
     private readonly queue: MessageQueue,
     private readonly scheduler: Scheduler,
     private readonly logger: Logger,
+    /** The format of the parts this process publishes (the server's `parser`). */
+    private readonly parser: ParserName = 'json',
   ) {
     this.#deliveries = new Deliveries(scheduler.clock);
     this.hostId = queue.id;
@@ -208,6 +220,7 @@ export class PubSub {
         skip_sid: request.skip === undefined || request.skip.size === 0 ? null : [...request.skip],
         callback,
         parts: parts?.map((p) => (typeof p === 'string' ? p : p.toString('base64'))),
+        parser: parts === undefined || this.parser === 'json' ? undefined : this.parser,
         args: callback !== null || parts === undefined ? args : undefined,
       },
       binaryReplacer,
@@ -323,9 +336,17 @@ export class PubSub {
       return;
     }
     const parts = message.parts;
-    if (Array.isArray(parts) && parts.length > 0 && parts.every((p) => typeof p === 'string')) {
-      const encoded = parts.map((p, i) => (i === 0 ? p : Buffer.from(p, 'base64')));
-      if (local.writeParts(nsp, to, skip, encoded) === 0) this.skipped++;
+    const parser = message.parser ?? 'json';
+    if (
+      Array.isArray(parts) &&
+      parts.length > 0 &&
+      parts.every((p) => typeof p === 'string') &&
+      (PARSER_NAMES as readonly unknown[]).includes(parser)
+    ) {
+      // JSON parts are the packet's text, then its attachments; msgpack parts are all binary.
+      const firstBinary = parser === 'json' ? 1 : 0;
+      const encoded = parts.map((p, i) => (i < firstBinary ? p : Buffer.from(p, 'base64')));
+      if (local.writeParts(nsp, to, skip, encoded, parser as ParserName) === 0) this.skipped++;
       return;
     }
     if (local.emitLocal({ nsp, event: message.event, args: this.#args(message), to, skip }) === 0)

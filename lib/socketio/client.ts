@@ -6,15 +6,10 @@ import type { TimerHandle } from '../../schedulers/scheduler.js';
 import { ConnectionRefusedError, ProtocolError } from '../errors.js';
 import type { Hub } from './hub.js';
 import { ackArgs, newSocketSid, NO_ACK } from './hub.js';
-import {
-  encodeAck,
-  encodeConnect,
-  encodeConnectError,
-  encodeDisconnect,
-  newSession,
-  PacketDecoder,
-} from './packets.js';
-import type { EncodedParts, InboundPacket, PacketSink } from './packets.js';
+import { parserRefusal } from './codec.js';
+import { newSession } from './packets.js';
+import type { EncodedParts, InboundDecoder, InboundPacket, PacketSink } from './packets.js';
+import type { BoundHandler } from './registry.js';
 import { NamespaceSocket, traffic } from './socket.js';
 import type { RequestInfo, SocketLink } from './socket.js';
 
@@ -23,6 +18,8 @@ export interface EngineLink {
   readonly id: string;
   readonly request: RequestInfo;
   send(data: string | Buffer): boolean;
+  /** Whether a message sent now would leave without waiting (for `volatile` emits). */
+  canTakeNow(): boolean;
   close(reason?: 'forced close' | 'parse error'): void;
 }
 
@@ -42,7 +39,7 @@ type Job = () => Promise<unknown> | undefined;
 export class SioClient implements SocketLink, PacketSink {
   /** One per namespace (a short list: a Map costs about 190 bytes per client). */
   #sockets: NamespaceSocket[] = [];
-  readonly #decoder: PacketDecoder;
+  readonly #decoder: InboundDecoder;
   #sharedSession: Record<string, unknown> | undefined;
   /** Jobs waiting their turn; `#head` is the next (Array.shift copies the rest: quadratic). */
   #mailbox: (Job | undefined)[] = [];
@@ -58,7 +55,7 @@ export class SioClient implements SocketLink, PacketSink {
     readonly link: EngineLink,
   ) {
     const { options } = hub;
-    this.#decoder = new PacketDecoder(hub.decodeLimits, this, options.json);
+    this.#decoder = hub.codec.decoder(hub.decodeLimits, this);
     this.#connectTimer = hub.scheduler.clock.setTimeout(() => {
       this.#connectTimer = null;
       // Session ids stay out of info-level logs (they are credentials for polling requests).
@@ -78,6 +75,14 @@ export class SioClient implements SocketLink, PacketSink {
     for (const part of parts) this.link.send(part);
   }
 
+  canTakeNow(): boolean {
+    return this.link.canTakeNow();
+  }
+
+  closeConnection(): void {
+    this.link.close();
+  }
+
   /** One engine message from the client. */
   onMessage(data: string | Buffer): void {
     if (this.#closed) return;
@@ -92,6 +97,26 @@ export class SioClient implements SocketLink, PacketSink {
       this.hub.options.logger.debug(`protocol error on engine session ${this.link.id}: ${why}`);
       this.link.close('parse error');
     }
+  }
+
+  /** The id of the first ack this server awaits from the client (the codec's). */
+  get firstAckId(): number {
+    return this.hub.codec.firstAckId;
+  }
+
+  /**
+   * @internal A message only a client of the other parser sends. A CONNECT gets a
+   * CONNECT_ERROR in the client's own format, which the client surfaces as `connect_error`
+   * before it closes (socket.io-client hands packets over a tick late, so a close sent
+   * with it would reach the client first, as a bare `transport close`); the connect
+   * timeout covers a client that stays. Anything else closes the connection. The log
+   * names the fix either way.
+   */
+  onParserMismatch(data: string | Buffer): void {
+    const { answer, log } = parserRefusal(this.hub.codec.parser, data);
+    this.hub.options.logger.warn(log);
+    if (answer === undefined) this.link.close('parse error');
+    else this.write(answer);
   }
 
   /** The engine connection closed: every namespace socket disconnects with its reason. */
@@ -156,10 +181,12 @@ export class SioClient implements SocketLink, PacketSink {
   ): void {
     if (existing !== undefined && existing.phase !== 'disconnected')
       throw new ProtocolError(`second CONNECT to namespace ${nsp}`);
-    if (!this.hub.registry.hasNamespace(nsp))
-      return this.write(encodeConnectError(nsp, 'Invalid namespace'));
+    const { codec } = this.hub;
+    // A dynamic namespace's predicate may answer later: the socket waits, connecting.
+    const known = this.hub.registry.matchNamespace(nsp, auth);
+    if (known === false) return this.write(codec.encodeConnectError(nsp, 'Invalid namespace'));
     if (this.sockets().length >= this.hub.options.maxNamespacesPerConnection) {
-      return this.write(encodeConnectError(nsp, 'Too many namespaces'));
+      return this.write(codec.encodeConnectError(nsp, 'Too many namespaces'));
     }
     const socket = new NamespaceSocket(
       newSocketSid(),
@@ -172,7 +199,24 @@ export class SioClient implements SocketLink, PacketSink {
     // A socket that disconnected from this namespace gives its place to the new one.
     // (concat makes an array of the exact size: push would reserve room for 16.)
     this.#sockets = this.#sockets.filter((s) => s.nsp !== nsp).concat(socket);
-    this.#enqueue(() => this.#runConnect(socket));
+    if (known === true) return this.#enqueue(() => this.#runConnect(socket));
+    this.#enqueue(() =>
+      known.then(
+        (yes) => (yes ? this.#runConnect(socket) : this.#invalid(socket)),
+        (error: unknown) => {
+          this.hub.options.logger.error(`the namespace predicate failed for ${nsp}:`, error);
+          this.#invalid(socket);
+        },
+      ),
+    );
+  }
+
+  /** A dynamic namespace's predicate said no: `Invalid namespace`, as for an unknown name. */
+  #invalid(socket: NamespaceSocket): void {
+    if (socket.isGone()) return;
+    socket.refuse(this.hub.codec.encodeConnectError(socket.nsp, 'Invalid namespace'));
+    socket.markDisconnected('server namespace disconnect');
+    this.#sockets = this.#sockets.filter((s) => s !== socket);
   }
 
   async #runConnect(socket: NamespaceSocket): Promise<void> {
@@ -181,36 +225,53 @@ export class SioClient implements SocketLink, PacketSink {
     const { nsp, sid } = socket;
     hub.addSocket(socket);
     const accept = (): void => {
-      socket.accept(encodeConnect(nsp, sid));
+      socket.accept(hub.codec.encodeConnect(nsp, sid));
       this.#clearConnectTimer();
       hub.options.logger.info(`client connected to ${nsp}`);
       hub.options.logger.debug(`client ${sid} connected to ${nsp}`);
     };
-    if (hub.options.alwaysConnect) accept();
-    let refused: ConnectionRefusedError | undefined;
-    const handler = hub.registry.find(nsp, 'connect');
-    if (handler !== undefined) {
-      try {
-        if ((await hub.dispatch(socket, 'connect', [socket.auth], handler, 'connect')) === false)
-          refused = new ConnectionRefusedError();
-      } catch (error) {
-        if (error instanceof ConnectionRefusedError) refused = error;
-        else {
-          await hub.handleError(socket, 'connect', [socket.auth], error);
-          refused = new ConnectionRefusedError();
-        }
-      }
-    }
+    // Awaited only when registered: a namespace without them connects in the same tick.
+    const middlewares = hub.registry.middlewareChain(nsp);
+    let refused = middlewares && (await this.#runFirst(socket, middlewares, 'use'));
     if (socket.isGone()) return;
+    if (refused === undefined) {
+      if (hub.options.alwaysConnect) accept();
+      const handler = hub.registry.find(nsp, 'connect');
+      refused = handler && (await this.#runFirst(socket, handler, 'connect'));
+      if (socket.isGone()) return;
+    }
     if (refused === undefined) {
       if (!socket.connected) accept();
       return;
     }
     hub.options.logger.info(`client refused on ${nsp}: ${refused.message}`);
     hub.options.logger.debug(`client ${sid} refused on ${nsp}`);
-    if (socket.connected) socket.write(encodeDisconnect(nsp));
-    else socket.refuse(encodeConnectError(nsp, refused.message, refused.data));
+    if (socket.connected) socket.write(hub.codec.encodeDisconnect(nsp));
+    else socket.refuse(hub.codec.encodeConnectError(nsp, refused.message, refused.data));
     void hub.removeSocket(socket, 'server namespace disconnect', false);
+  }
+
+  /**
+   * Runs the namespace's `io.use` middlewares (`kind` 'use') or its connect handler: `false`
+   * or a `ConnectionRefusedError` refuses the client with its message; any other error goes
+   * to the error handler and refuses it, with the error's message for a middleware (as
+   * socket.io does) and a generic one for the connect handler (as Flask-SocketIO does).
+   */
+  async #runFirst(
+    socket: NamespaceSocket,
+    body: BoundHandler,
+    kind: 'use' | 'connect',
+  ): Promise<ConnectionRefusedError | undefined> {
+    const args = [socket.auth];
+    try {
+      const result = await this.hub.dispatch(socket, 'connect', args, body, kind);
+      return result === false ? new ConnectionRefusedError() : undefined;
+    } catch (error) {
+      if (error instanceof ConnectionRefusedError) return error;
+      await this.hub.handleError(socket, 'connect', args, error);
+      if (kind === 'connect') return new ConnectionRefusedError();
+      return new ConnectionRefusedError(error instanceof Error ? error.message : String(error));
+    }
   }
 
   /** Runs an event's handler; a synchronous handler is acked without touching a promise. */
@@ -221,6 +282,8 @@ export class SioClient implements SocketLink, PacketSink {
     id: number | undefined,
   ): Promise<void> | undefined {
     if (!socket.connected) return undefined;
+    const before = this.hub.registry.eventMiddlewareChain(socket.nsp);
+    if (before !== undefined) return this.#eventAfterMiddlewares(socket, event, args, id, before);
     const handler = this.hub.registry.find(socket.nsp, event);
     if (handler === undefined) {
       this.hub.options.logger.debug(`no handler for "${event}" in ${socket.nsp}`);
@@ -232,9 +295,37 @@ export class SioClient implements SocketLink, PacketSink {
     return undefined;
   }
 
+  /**
+   * An event through the namespace's `io.beforeEvent` middlewares, then its handler. A
+   * middleware's throw goes to the error handler, whose return value is the ack; `false`
+   * drops the event.
+   */
+  async #eventAfterMiddlewares(
+    socket: NamespaceSocket,
+    event: string,
+    args: unknown[],
+    id: number | undefined,
+    before: BoundHandler,
+  ): Promise<void> {
+    let passed: unknown;
+    try {
+      passed = await this.hub.dispatch(socket, event, [event, args], before, 'before');
+    } catch (error) {
+      return this.#ack(socket, id, await this.hub.handleError(socket, event, args, error));
+    }
+    if (passed === false || !socket.connected) return;
+    const handler = this.hub.registry.find(socket.nsp, event);
+    if (handler === undefined) {
+      this.hub.options.logger.debug(`no handler for "${event}" in ${socket.nsp}`);
+      return;
+    }
+    const finalArgs = Array.isArray(passed) ? (passed as unknown[]) : args;
+    this.#ack(socket, id, await this.hub.run(socket, event, finalArgs, handler, 'event'));
+  }
+
   #ack(socket: NamespaceSocket, id: number | undefined, result: unknown): void {
     if (id !== undefined && result !== NO_ACK && socket.connected) {
-      socket.write(encodeAck(socket.nsp, id, ackArgs(result), this.hub.options.json));
+      socket.write(this.hub.codec.encodeAck(socket.nsp, id, ackArgs(result)));
     }
   }
 

@@ -7,7 +7,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { ContextError } from '../errors.js';
 import { checkOptionNames } from '../option-names.js';
 import { toArgs } from './args.js';
-import type { CallRequest, EmitRequest } from './emitter.js';
+import type { AcksRequest, CallRequest, EmitRequest } from './emitter.js';
+import type { SocketSnapshot, SocketsTarget } from './sockets.js';
 import { namespaceName } from './registry.js';
 import { handshakeOf } from './socket.js';
 import type { HandshakeRequest, RequestInfo } from './socket.js';
@@ -18,12 +19,14 @@ import type { HandshakeRequest, RequestInfo } from './socket.js';
  */
 export interface HubOps {
   emit(request: EmitRequest): void;
+  emitWithAck(request: AcksRequest): Promise<unknown[]>;
   call(request: CallRequest): Promise<unknown[]>;
   enterRoom(sid: string, room: string, nsp: string): void;
   leaveRoom(sid: string, room: string, nsp: string): void;
   closeRoom(room: string, nsp: string, ignoreQueue?: boolean): void;
   roomsOf(sid: string, nsp: string): string[];
-  disconnect(sid: string, nsp: string): void;
+  disconnect(sid: string, nsp: string, close?: boolean): void;
+  fetchSockets(target: SocketsTarget): Promise<SocketSnapshot[]>;
 }
 
 /** What a handler sees of its client. */
@@ -49,6 +52,11 @@ function current(fn: string): HandlerContext {
   const ctx = contextStorage.getStore();
   if (ctx === undefined) throw new ContextError(fn);
   return ctx;
+}
+
+/** The namespace of the client whose event is being handled, if code runs inside a handler. */
+export function currentNamespace(): string | undefined {
+  return contextStorage.getStore()?.socket.nsp;
 }
 
 /** The sid of the client whose event is being handled, if code runs inside a handler. */

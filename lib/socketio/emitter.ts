@@ -2,10 +2,10 @@
  * Emitting: resolve the targets (rooms, skips), encode once, write the same
  * parts to every target; a single-client emit may carry an ack id.
  */
-import { CallTimeoutError, DisconnectedError, UsageError } from '../errors.js';
+import { AcksTimeoutError, CallTimeoutError, DisconnectedError, UsageError } from '../errors.js';
 import type { Clock } from '../../schedulers/scheduler.js';
-import { encodeEvent, RESERVED_EVENTS } from './packets.js';
-import type { JsonCodec } from './packets.js';
+import type { PacketCodec } from './codec.js';
+import { RESERVED_EVENTS } from './packets.js';
 import type { AckWaiter, NamespaceSocket } from './socket.js';
 
 /** One emit, fully resolved. */
@@ -16,6 +16,10 @@ export interface EmitRequest {
   /** Rooms to send to; undefined: the whole namespace. */
   readonly to: readonly string[] | undefined;
   readonly skip?: ReadonlySet<string>;
+  /** Rooms whose members it skips (`except`). */
+  readonly except?: readonly string[] | undefined;
+  /** Dropped for a client whose transport cannot take it at once, instead of queued. */
+  readonly volatile?: boolean;
   /** Only honoured when the emit reaches exactly one client named by its sid. */
   readonly callback?: ((...args: unknown[]) => unknown) | undefined;
   readonly ignoreQueue?: boolean;
@@ -27,6 +31,11 @@ export interface CallRequest {
   readonly event: string;
   readonly args: readonly unknown[];
   readonly sid: string;
+  readonly timeoutSeconds: number;
+}
+
+/** An emit that waits for the ack of every client it reaches (`emitWithAck`). */
+export interface AcksRequest extends EmitRequest {
   readonly timeoutSeconds: number;
 }
 
@@ -63,16 +72,16 @@ export function deliver(
   targets: readonly NamespaceSocket[],
   request: Pick<EmitRequest, 'nsp' | 'event' | 'args'>,
   waiter: AckWaiter | undefined,
-  json: JsonCodec | undefined,
+  codec: PacketCodec,
 ): number {
   const single = targets.length === 1 ? targets[0] : undefined;
   if (waiter !== undefined && single !== undefined) {
     const id = single.expectAck(waiter);
-    single.write(encodeEvent(request.nsp, request.event, request.args, id, json));
+    single.write(codec.encodeEvent(request.nsp, request.event, request.args, id));
     return 1;
   }
   if (targets.length === 0) return 0;
-  const parts = encodeEvent(request.nsp, request.event, request.args, undefined, json);
+  const parts = codec.encodeEvent(request.nsp, request.event, request.args);
   for (const socket of targets) socket.write(parts);
   return targets.length;
 }
@@ -108,4 +117,62 @@ export function callWaiter(
     };
   });
   return { waiter, result };
+}
+
+/**
+ * Writes one packet, encoded once with one ack id, to every target and collects their acks
+ * (each client's first ack argument, in the order they arrive). Resolves when all answered;
+ * rejects with {@link AcksTimeoutError} after the timeout, or as soon as every client still
+ * there has answered and the others disconnected.
+ */
+export function deliverWithAcks(
+  targets: readonly NamespaceSocket[],
+  request: AcksRequest,
+  clock: Clock,
+  codec: PacketCodec,
+): Promise<unknown[]> {
+  if (targets.length === 0) return Promise.resolve([]);
+  let id = 0;
+  for (const socket of targets) id = Math.max(id, socket.nextAckId);
+  return new Promise<unknown[]>((resolve, reject) => {
+    const responses: unknown[] = [];
+    let waiting = targets.length;
+    let gone = 0;
+    let settled = false;
+    const finish = (): void => {
+      if (settled) return;
+      settled = true;
+      clock.clearTimeout(timer);
+      for (const socket of targets) socket.takeAck(id);
+      if (responses.length === targets.length) resolve(responses);
+      else
+        reject(
+          new AcksTimeoutError(
+            request.event,
+            request.timeoutSeconds,
+            responses,
+            targets.length,
+            gone,
+          ),
+        );
+    };
+    const timer = clock.setTimeout(finish, request.timeoutSeconds * 1000);
+    const waiter: AckWaiter = {
+      onAck(args) {
+        if (settled) return;
+        responses.push(args[0]);
+        if (--waiting === 0) finish();
+      },
+      onDisconnect() {
+        if (settled) return;
+        gone++;
+        if (--waiting === 0) finish();
+      },
+    };
+    const parts = codec.encodeEvent(request.nsp, request.event, request.args, id);
+    for (const socket of targets) {
+      socket.expectAck(waiter, id);
+      socket.write(parts);
+    }
+  });
 }

@@ -8,9 +8,10 @@ import type { Scheduler } from '../../schedulers/scheduler.js';
 import { Args } from './args.js';
 import { contextStorage } from './context.js';
 import type { HandlerContext, HubOps } from './context.js';
-import { callWaiter, checkEventName, deliver, resolveTargets } from './emitter.js';
-import type { CallRequest, EmitRequest } from './emitter.js';
-import { encodeConnectError, encodeDisconnect, encodeEvent } from './packets.js';
+import { callWaiter, checkEventName, deliver, deliverWithAcks, resolveTargets } from './emitter.js';
+import type { AcksRequest, CallRequest, EmitRequest } from './emitter.js';
+import { codecFor } from './codec.js';
+import type { PacketCodec, ParserName } from './codec.js';
 import type { DecodeLimits, EncodedParts } from './packets.js';
 import type { LocalServer, PubSub } from '../queues/pubsub.js';
 import { HandlerRegistry } from './registry.js';
@@ -20,8 +21,9 @@ import { RoomRegistry } from './rooms.js';
 import { jsonOf, sessionData } from './http-session.js';
 import type { SharedHttpSession } from './http-session.js';
 import { handshakeOf } from './socket.js';
+import type { SocketSnapshot, SocketsTarget } from './sockets.js';
 import type { HandshakeRequest, NamespaceSocket } from './socket.js';
-import { settleOutcome, wireError } from './remote.js';
+import { routeKey, settleOutcome, wireError } from './remote.js';
 import type { RemoteKind, RemoteOutcome, RemoteRequest } from './remote.js';
 
 /** Returned by a handler run that failed with no error handler: no ack is sent. */
@@ -62,11 +64,15 @@ export class Hub implements HubOps, LocalServer {
   readonly #byNamespace = new Map<string, Set<string>>();
   /** The message queue bridge, when several processes share the clients. */
   bus: PubSub | undefined;
+  /** Volatile packets dropped because a client's transport could not take them at once. */
+  volatileDropped = 0;
   /** Called when a socket is removed (lets owners of per-socket state clean up). */
   onSocketGone: ((socket: NamespaceSocket, reason: string) => void) | undefined;
 
   /** The decoders' limits, one object for every client. */
   readonly decodeLimits: DecodeLimits;
+  /** The packet format every client of this server speaks (the `parser` option). */
+  readonly codec: PacketCodec;
 
   constructor(
     readonly scheduler: Scheduler,
@@ -77,6 +83,7 @@ export class Hub implements HubOps, LocalServer {
       maxEventNameLength: options.maxEventNameLength,
       maxDepth: options.maxArgumentDepth,
     };
+    this.codec = codecFor(options.parser, options.json);
   }
 
   /**
@@ -112,7 +119,8 @@ export class Hub implements HubOps, LocalServer {
     kind: RemoteKind | undefined,
     run: () => Promise<unknown>,
   ): Promise<unknown> {
-    if (kind === 'event' || kind === 'disconnect') await shared.refresh(kind === 'event');
+    if (kind === 'event' || kind === 'before' || kind === 'disconnect')
+      await shared.refresh(kind !== 'disconnect');
     try {
       return await run();
     } finally {
@@ -135,10 +143,12 @@ export class Hub implements HubOps, LocalServer {
     if (kind === undefined || this.scheduler.mode !== 'worker-pool') {
       return this.scheduler.dispatch({ label: `${socket.nsp}#${message}`, run, enter });
     }
-    const key = kind === 'error' ? `${socket.nsp}\0!error` : `${socket.nsp}\0${message}`;
+    const scope = this.registry.keyOf(socket.nsp);
+    const key = routeKey(kind, scope, message);
     const request: RemoteRequest = {
       kind,
       nsp: socket.nsp,
+      scope,
       event: message,
       args: [...args],
       sid: socket.sid,
@@ -250,8 +260,9 @@ export class Hub implements HubOps, LocalServer {
    * through the message queue (unless `ignoreQueue`). The packet is encoded once.
    * Returns how many local clients it was written to.
    */
-  emit(request: EmitRequest): number {
-    checkEventName(request.event);
+  emit(original: EmitRequest): number {
+    checkEventName(original.event);
+    const request = this.#withExcept(original);
     const bus = request.ignoreQueue === true ? undefined : this.bus;
     const callback = request.callback;
     const sid = request.to?.length === 1 ? request.to[0] : undefined;
@@ -263,7 +274,7 @@ export class Hub implements HubOps, LocalServer {
             void this.run(socket, 'callback', args, (a) => callback(...a)),
           onDisconnect: () => undefined,
         };
-        return deliver([socket], request, waiter, this.options.json);
+        return deliver([socket], request, waiter, this.codec);
       }
       if (bus !== undefined && this.members(request.nsp, request.to).size === 0) {
         // A client of another process: its ack comes back through the queue.
@@ -277,16 +288,42 @@ export class Hub implements HubOps, LocalServer {
     }
     const targets = resolveTargets(this.members(request.nsp, request.to), this.sockets, request);
     if (targets.length === 0 && bus === undefined) return 0;
-    const parts = encodeEvent(
-      request.nsp,
-      request.event,
-      request.args,
-      undefined,
-      this.options.json,
-    );
-    for (const socket of targets) socket.write(parts);
+    const parts = this.codec.encodeEvent(request.nsp, request.event, request.args);
+    if (request.volatile === true) {
+      for (const socket of targets) if (!socket.writeVolatile(parts)) this.volatileDropped++;
+    } else for (const socket of targets) socket.write(parts);
     bus?.publishEmit(request, parts);
     return targets.length;
+  }
+
+  /** `except` rooms become skipped sids (the members this process knows of). */
+  #withExcept<R extends EmitRequest>(request: R): R {
+    if (request.except === undefined || request.except.length === 0) return request;
+    const skip = new Set(request.skip);
+    for (const sid of this.members(request.nsp, request.except)) skip.add(sid);
+    return { ...request, skip };
+  }
+
+  /**
+   * Emits to the local clients a request reaches and resolves with each one's ack (see
+   * {@link deliverWithAcks}). Clients of other processes are not reached yet: with a message
+   * queue, only `local` may ask.
+   */
+  emitWithAck(original: AcksRequest): Promise<unknown[]> {
+    checkEventName(original.event);
+    if (!(original.timeoutSeconds > 0))
+      return Promise.reject(
+        new UsageError('emitWithAck(): timeout must be a positive number of seconds'),
+      );
+    if (this.bus !== undefined && original.ignoreQueue !== true)
+      return Promise.reject(
+        new UsageError(
+          'emitWithAck() reaches the clients of this process only: with a message queue, write io.local.timeout(s).emitWithAck(...)',
+        ),
+      );
+    const request = this.#withExcept(original);
+    const targets = resolveTargets(this.members(request.nsp, request.to), this.sockets, request);
+    return deliverWithAcks(targets, request, this.scheduler.clock, this.codec);
   }
 
   /** Runs a callback whose ack came from another process. */
@@ -307,15 +344,29 @@ export class Hub implements HubOps, LocalServer {
     return this.emit({ ...request, ignoreQueue: true });
   }
 
-  /** Writes pre-encoded parts (from the queue) to the local clients an emit reaches. */
+  /**
+   * Writes pre-encoded parts (from the queue) to the local clients an emit reaches. Parts
+   * from a process with the other parser are read back and encoded with this one's.
+   */
   writeParts(
     nsp: string,
     to: readonly string[] | undefined,
     skip: ReadonlySet<string>,
     parts: EncodedParts,
+    parser: ParserName,
   ): number {
     const targets = resolveTargets(this.members(nsp, to), this.sockets, { nsp, skip });
-    for (const socket of targets) socket.write(parts);
+    if (targets.length === 0) return 0;
+    let own = parts;
+    if (parser !== this.codec.parser) {
+      const sent = codecFor(parser, undefined).readEvent(parts);
+      if (sent === undefined) {
+        this.options.logger.warn(`message queue: unreadable ${parser} packet parts; dropped`);
+        return 0;
+      }
+      own = this.codec.encodeEvent(nsp, sent.event, sent.args);
+    }
+    for (const socket of targets) socket.write(own);
     return targets.length;
   }
 
@@ -359,7 +410,7 @@ export class Hub implements HubOps, LocalServer {
       );
     }
     const { waiter, result } = callWaiter(this.scheduler.clock, request);
-    deliver([socket], request, waiter, this.options.json);
+    deliver([socket], request, waiter, this.codec);
     return result;
   }
 
@@ -394,13 +445,37 @@ export class Hub implements HubOps, LocalServer {
   }
 
   /** Server-side disconnect of one namespace socket: DISCONNECT packet, then cleanup. */
-  disconnect(sid: string, nsp: string): void {
+  disconnect(sid: string, nsp: string, close = false): void {
     const socket = this.#socket(sid, nsp, 'disconnect');
     if (socket === undefined) return void this.bus?.publishDisconnect(sid, nsp);
     // Still in its connect handler: the client has had no CONNECT reply, so it is refused.
-    if (socket.connected) socket.write(encodeDisconnect(nsp));
-    else socket.refuse(encodeConnectError(nsp, new ConnectionRefusedError().message));
+    if (socket.connected) socket.write(this.codec.encodeDisconnect(nsp));
+    else socket.refuse(this.codec.encodeConnectError(nsp, new ConnectionRefusedError().message));
     void this.removeSocket(socket, 'server namespace disconnect');
+    if (close) socket.link.closeConnection();
+  }
+
+  /** The live clients a target reaches, as snapshots whose `data` is the live session. */
+  fetchSockets(target: SocketsTarget): Promise<SocketSnapshot[]> {
+    const request = this.#withExcept({ ...target, event: '', args: [] });
+    const targets = resolveTargets(this.members(target.nsp, target.to), this.sockets, request);
+    return Promise.resolve(
+      targets.map((socket) => ({
+        id: socket.sid,
+        namespace: socket.nsp,
+        rooms: this.roomsOf(socket.sid, socket.nsp),
+        data: socket.session,
+        handshake: {
+          headers: socket.request.headers,
+          query: socket.request.query,
+          auth: socket.auth,
+          address: socket.request.remoteAddress,
+          time: new Date(socket.created).toString(),
+          issued: socket.created,
+          url: socket.request.url ?? '/socket.io/',
+        },
+      })),
+    );
   }
 
   /**
@@ -417,7 +492,10 @@ export class Hub implements HubOps, LocalServer {
     this.sockets.delete(socket.sid);
     const members = this.#byNamespace.get(socket.nsp);
     members?.delete(socket.sid);
-    if (members?.size === 0) this.#byNamespace.delete(socket.nsp);
+    if (members?.size === 0) {
+      this.#byNamespace.delete(socket.nsp);
+      this.registry.forgetChild(socket.nsp);
+    }
     this.rooms.leaveAll(socket.nsp, socket.sid);
     if (wasConnected) {
       this.options.logger.info(`client disconnected from ${socket.nsp}: ${reason}`);

@@ -4,7 +4,9 @@
  */
 import * as context from './context.js';
 import type { EmitOptions, SendOptions } from './context.js';
-import { namespaceName } from './registry.js';
+import { UsageError } from '../errors.js';
+import { isPattern, namespaceName } from './registry.js';
+import type { NamespaceOption } from './registry.js';
 
 /** What a Namespace needs from its server when called outside a handler. */
 export interface NamespaceServer {
@@ -55,11 +57,29 @@ const LIFECYCLE_METHODS = /^on_?[cC]onnect$|^on_?[dD]isconnect$/;
  * ```
  */
 export class Namespace {
-  readonly namespace: string;
+  /** What it was registered for: a namespace name, or a pattern of names. */
+  readonly pattern: NamespaceOption;
+  readonly #name: string | undefined;
   #server: NamespaceServer | undefined;
 
-  constructor(namespace = '/') {
-    this.namespace = namespaceName(namespace);
+  /** `namespace`: a name ('/' by default), or a RegExp or predicate for dynamic namespaces. */
+  constructor(namespace: NamespaceOption = '/') {
+    this.pattern = isPattern(namespace) ? namespace : namespaceName(namespace);
+    this.#name = isPattern(namespace) ? undefined : (this.pattern as string);
+  }
+
+  /**
+   * The namespace its methods default to: the registered name, or for a pattern the current
+   * client's namespace (outside a handler, pass `namespace` to the method).
+   */
+  get namespace(): string {
+    if (this.#name !== undefined) return this.#name;
+    const nsp = context.currentNamespace();
+    if (nsp === undefined)
+      throw new UsageError(
+        `a Namespace registered for ${String(this.pattern)} has no single namespace outside a handler: pass { namespace: '/…' }`,
+      );
+    return nsp;
   }
 
   /** @internal Called by `io.onNamespace`. */
@@ -106,7 +126,7 @@ export class Namespace {
   #server_(): NamespaceServer {
     if (this.#server === undefined)
       throw new Error(
-        `Namespace ${this.namespace} is not registered: call io.onNamespace(instance) first`,
+        `Namespace ${String(this.pattern)} is not registered: call io.onNamespace(instance) first`,
       );
     return this.#server;
   }

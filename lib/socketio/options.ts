@@ -9,6 +9,8 @@ import { secondsOption, wholeOption } from '../option-values.js';
 import { resolveQueueOptions } from '../queues/options.js';
 import type { MessageQueueOptions, ResolvedQueueOptions } from '../queues/options.js';
 import type { AsyncMode, Scheduler } from '../../schedulers/scheduler.js';
+import { PARSER_NAMES } from './codec.js';
+import type { ParserName } from './codec.js';
 import type { JsonCodec } from './packets.js';
 import type { StatusPageOptions } from './status.js';
 
@@ -42,6 +44,12 @@ export interface SocketIOOptions extends Omit<EngineOptions, 'clock'> {
   engineioLogger?: boolean | Logger;
   /** A JSON codec used for every packet's arguments. Default the global JSON. */
   json?: JsonCodec;
+  /**
+   * The Socket.IO packet format: `'json'` (default, socket.io-parser) or `'msgpack'` (the
+   * format of socket.io-msgpack-parser and python-socketio's `serializer='msgpack'`); every
+   * client must use the same one. See "The msgpack parser" in the README.
+   */
+  parser?: ParserName;
   /** Message queue URL for several processes (`redis://...`, `amqp://...`). */
   messageQueue?: string;
   /** Channel name on the message queue. Default 'socketio'. */
@@ -84,6 +92,7 @@ const OWN_OPTION_NAMES = Object.keys({
   logger: true,
   engineioLogger: true,
   json: true,
+  parser: true,
   messageQueue: true,
   channel: true,
   messageQueueOptions: true,
@@ -129,6 +138,7 @@ export interface ResolvedSocketIOOptions {
   readonly logger: Logger;
   readonly engineLogger: Logger;
   readonly json: JsonCodec | undefined;
+  readonly parser: ParserName;
   readonly messageQueue: string | undefined;
   readonly channel: string;
   readonly messageQueueOptions: ResolvedQueueOptions;
@@ -227,6 +237,21 @@ export function resolveSocketIOOptions(options: SocketIOOptions): ResolvedSocket
   ) {
     throw new OptionError('json', 'an object with stringify() and parse()', json);
   }
+  const parser = options.parser ?? 'json';
+  if (!(PARSER_NAMES as readonly unknown[]).includes(parser)) {
+    const hint =
+      typeof parser === 'object' && parser !== null
+        ? " (socket.io's parser: require('socket.io-msgpack-parser') is parser: 'msgpack' here)"
+        : '';
+    throw new OptionError('parser', `'json' or 'msgpack'${hint}`, parser);
+  }
+  if (parser === 'msgpack' && json !== undefined) {
+    throw new OptionError(
+      'json',
+      "no json codec with parser: 'msgpack' (msgpack does not use JSON); remove one of them",
+      json,
+    );
+  }
   const channel = options.channel ?? 'socketio';
   if (typeof channel !== 'string' || channel === '')
     throw new OptionError('channel', 'a non-empty string', channel);
@@ -238,6 +263,7 @@ export function resolveSocketIOOptions(options: SocketIOOptions): ResolvedSocket
     logger: logger('logger', options.logger),
     engineLogger: logger('engineioLogger', options.engineioLogger, engineConsoleLogger),
     json,
+    parser,
     messageQueue: mq,
     channel,
     messageQueueOptions: resolveQueueOptions(options.messageQueueOptions),

@@ -31,9 +31,30 @@ export interface DecodeLimits {
   readonly maxDepth: number;
 }
 
-/** Where a {@link PacketDecoder} delivers checked packets. */
+/** Where a decoder delivers checked packets. */
 export interface PacketSink {
   onPacket(packet: InboundPacket): void;
+  /**
+   * A message only a client of the other parser sends (binary where the JSON parser needs
+   * text first, text for the msgpack parser). Without this method it is a ProtocolError.
+   */
+  onParserMismatch?(data: string | Buffer): void;
+}
+
+/** One client's decoder, for either parser: feed it engine messages, get checked packets. */
+export interface InboundDecoder {
+  /** Feeds one engine message; throws {@link ProtocolError} when the client broke the protocol. */
+  add(data: string | Buffer): void;
+  /** Drops what a half-received packet left. */
+  destroy(): void;
+}
+
+/** A packet as a parser hands it over, before any check: socket.io-parser's shape. */
+export interface RawPacket {
+  readonly type: unknown;
+  readonly nsp: unknown;
+  readonly data?: unknown;
+  readonly id?: unknown;
 }
 
 /** A packet as the server sees it after decoding and checking. */
@@ -205,8 +226,75 @@ function validNamespace(nsp: string): boolean {
   return nsp.startsWith('/') && nsp.length <= 256;
 }
 
+function checkedArgs(
+  values: unknown[],
+  limits: DecodeLimits,
+  json: JsonCodec | undefined,
+): unknown[] {
+  if (depthOf(values, limits.maxDepth) > limits.maxDepth) {
+    throw new ProtocolError(`arguments nested deeper than ${limits.maxDepth} levels`);
+  }
+  return json === undefined
+    ? values
+    : values.map((v) => (Buffer.isBuffer(v) ? v : json.parse(JSON.stringify(v))));
+}
+
 /**
- * One client's decoder: feed it engine messages, get checked packets.
+ * The checks the protocol asks of a server on a decoded packet, whichever parser read it:
+ * the namespace, the ack id, the payload's shape for its type, reserved event names and the
+ * limits. Throws {@link ProtocolError} on anything that closes the connection.
+ *
+ * @example
+ * ```ts
+ * checkPacket({ type: 2, nsp: '/', data: ['chat', 'hi'] }, limits);
+ * // { type: 'event', nsp: '/', event: 'chat', args: ['hi'], id: undefined }
+ * ```
+ */
+export function checkPacket(
+  packet: RawPacket,
+  limits: DecodeLimits,
+  json?: JsonCodec,
+): InboundPacket {
+  const nsp = packet.nsp;
+  if (typeof nsp !== 'string' || !validNamespace(nsp)) throw new ProtocolError('invalid namespace');
+  const id = packet.id;
+  // socket.io-parser reads spaces as digits and keeps ids past 2^53: accept real ids only.
+  if (id !== undefined && !(typeof id === 'number' && Number.isSafeInteger(id) && id >= 0)) {
+    throw new ProtocolError('garbage where an ack id should be');
+  }
+  const data: unknown = packet.data;
+  switch (packet.type) {
+    case PacketType.CONNECT:
+      if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data)))
+        throw new ProtocolError('a CONNECT payload must be an object');
+      return { type: 'connect', nsp, auth: data as Record<string, unknown> | undefined };
+    case PacketType.DISCONNECT:
+      return { type: 'disconnect', nsp };
+    case PacketType.EVENT: {
+      if (!Array.isArray(data) || data.length === 0 || typeof data[0] !== 'string') {
+        throw new ProtocolError(
+          'event payload must be a non-empty array starting with the event name',
+        );
+      }
+      const [event, ...args] = data as [string, ...unknown[]];
+      if (RESERVED_EVENTS.has(event))
+        throw new ProtocolError(`"${event}" is a reserved event name`);
+      if (event.length > limits.maxEventNameLength) {
+        throw new ProtocolError(`event name longer than ${limits.maxEventNameLength} characters`);
+      }
+      return { type: 'event', nsp, event, args: checkedArgs(args, limits, json), id };
+    }
+    case PacketType.ACK:
+      if (!Array.isArray(data) || id === undefined)
+        throw new ProtocolError('ack without an id or an array payload');
+      return { type: 'ack', nsp, args: checkedArgs(data, limits, json), id };
+    default:
+      throw new ProtocolError(`packet type ${String(packet.type)} is not accepted from clients`);
+  }
+}
+
+/**
+ * One client's decoder for the JSON parser: feed it engine messages, get checked packets.
  * Throws {@link ProtocolError} on anything the protocol says closes the connection.
  *
  * @example
@@ -215,7 +303,7 @@ function validNamespace(nsp: string): boolean {
  * decoder.add('2["chat","hi"]'); // { type: 'event', nsp: '/', event: 'chat', args: ['hi'] }
  * ```
  */
-export class PacketDecoder {
+export class PacketDecoder implements InboundDecoder {
   /**
    * Text packets without attachments decode statelessly, so every client shares one
    * parser for them; a client gets a parser of its own (kept) once it sends a binary
@@ -238,7 +326,7 @@ export class PacketDecoder {
   ) {}
 
   #deliver(packet: ParserPacket): void {
-    this.sink.onPacket(this.#check(packet));
+    this.sink.onPacket(checkPacket(packet, this.limits, this.json));
   }
 
   #ownDecoder(): Decoder {
@@ -265,6 +353,13 @@ export class PacketDecoder {
         } finally {
           PacketDecoder.#current = previous;
         }
+      } else if (
+        this.#own === undefined &&
+        typeof data !== 'string' &&
+        this.sink.onParserMismatch
+      ) {
+        // Binary before any binary packet's header: what a msgpack client sends.
+        this.sink.onParserMismatch(data);
       } else {
         this.#ownDecoder().add(data);
       }
@@ -277,58 +372,5 @@ export class PacketDecoder {
   /** Drops a half-received binary packet. */
   destroy(): void {
     this.#own?.destroy();
-  }
-
-  #args(values: unknown[]): unknown[] {
-    if (depthOf(values, this.limits.maxDepth) > this.limits.maxDepth) {
-      throw new ProtocolError(`arguments nested deeper than ${this.limits.maxDepth} levels`);
-    }
-    const json = this.json;
-    return json === undefined
-      ? values
-      : values.map((v) => (Buffer.isBuffer(v) ? v : json.parse(JSON.stringify(v))));
-  }
-
-  #check(packet: ParserPacket): InboundPacket {
-    const nsp = packet.nsp;
-    if (typeof nsp !== 'string' || !validNamespace(nsp))
-      throw new ProtocolError('invalid namespace');
-    // socket.io-parser reads spaces as digits and keeps ids past 2^53: accept real ids only.
-    if (packet.id !== undefined && !(Number.isSafeInteger(packet.id) && packet.id >= 0)) {
-      throw new ProtocolError('garbage where an ack id should be');
-    }
-    const data: unknown = packet.data;
-    switch (packet.type) {
-      case PacketType.CONNECT:
-        return {
-          type: 'connect',
-          nsp,
-          auth: data === undefined ? undefined : (data as Record<string, unknown>),
-        };
-      case PacketType.DISCONNECT:
-        return { type: 'disconnect', nsp };
-      case PacketType.EVENT: {
-        if (!Array.isArray(data) || data.length === 0 || typeof data[0] !== 'string') {
-          throw new ProtocolError(
-            'event payload must be a non-empty array starting with the event name',
-          );
-        }
-        const [event, ...args] = data as [string, ...unknown[]];
-        if (RESERVED_EVENTS.has(event))
-          throw new ProtocolError(`"${event}" is a reserved event name`);
-        if (event.length > this.limits.maxEventNameLength) {
-          throw new ProtocolError(
-            `event name longer than ${this.limits.maxEventNameLength} characters`,
-          );
-        }
-        return { type: 'event', nsp, event, args: this.#args(args), id: packet.id };
-      }
-      case PacketType.ACK:
-        if (!Array.isArray(data) || packet.id === undefined)
-          throw new ProtocolError('ack without an id or an array payload');
-        return { type: 'ack', nsp, args: this.#args(data), id: packet.id };
-      default:
-        throw new ProtocolError(`packet type ${String(packet.type)} is not accepted from clients`);
-    }
   }
 }

@@ -16,7 +16,42 @@ export type ErrorHandler = (error: unknown) => unknown;
 /** A handler ready to call with the event's arguments. */
 export type BoundHandler = (args: readonly unknown[]) => unknown;
 
+/**
+ * Connection middleware (`io.use`): runs before a client joins its namespace, with the
+ * client's auth. Throwing `ConnectionRefusedError` or returning `false` refuses the client.
+ */
+export type Middleware = (auth: Record<string, unknown> | undefined) => unknown;
+
+/**
+ * Event middleware (`io.beforeEvent`): runs before every event of its namespace. It returns
+ * nothing to let the event through as it is, an array to replace its arguments, or `false`
+ * to drop it (no handler runs, no ack is sent); a throw goes to the error handler.
+ */
+export type EventMiddleware = (event: string, args: unknown[]) => unknown;
+
 const SERVER_EVENTS = new Set(['connect', 'disconnect']);
+
+/**
+ * A dynamic namespace: the names a `RegExp` matches, or those a predicate accepts for a
+ * client's `auth` (it may answer asynchronously).
+ */
+export type NamespacePattern =
+  | RegExp
+  | ((name: string, auth: Record<string, unknown> | undefined) => boolean | Promise<boolean>);
+
+/** Where a handler is registered: a namespace name, or a pattern of names. */
+export type NamespaceOption = string | NamespacePattern;
+
+/** A registered pattern and the key its handlers are under. */
+interface PatternEntry {
+  readonly key: string;
+  readonly pattern: NamespacePattern;
+}
+
+/** Whether a registration names a pattern rather than one namespace. */
+export function isPattern(namespace: unknown): namespace is NamespacePattern {
+  return namespace instanceof RegExp || typeof namespace === 'function';
+}
 
 /** Normalises a namespace name: '' and 'chat' become '/' and '/chat'. */
 export function namespaceName(nsp: string | undefined): string {
@@ -44,6 +79,76 @@ export class HandlerRegistry {
   readonly #classes = new Map<string, Namespace>();
   readonly #errorHandlers = new Map<string, ErrorHandler>();
   #defaultErrorHandler: ErrorHandler | undefined;
+  readonly #middlewares = new Map<string, Middleware[]>();
+  readonly #eventMiddlewares = new Map<string, EventMiddleware[]>();
+  /** Dynamic namespaces, in the order they were first registered; keys `#pattern<i>`. */
+  readonly #patterns: PatternEntry[] = [];
+  /** Namespaces with clients that a pattern matched: name -> the pattern's key. */
+  readonly #children = new Map<string, string>();
+
+  /**
+   * The key handlers of a namespace or pattern are registered under: the name for a string,
+   * `#pattern<i>` for a pattern (the same RegExp source, or the same function, is one
+   * pattern, so `io.on` and `io.use` with it share the namespace).
+   */
+  scopeOf(namespace: NamespaceOption | undefined): string {
+    if (!isPattern(namespace)) return namespaceName(namespace);
+    const same = (p: NamespacePattern): boolean =>
+      p === namespace ||
+      (p instanceof RegExp && namespace instanceof RegExp && String(p) === String(namespace));
+    const known = this.#patterns.find((entry) => same(entry.pattern));
+    if (known !== undefined) return known.key;
+    const key = `#pattern${this.#patterns.length}`;
+    this.#patterns.push({ key, pattern: namespace });
+    return key;
+  }
+
+  /** The key a namespace's handlers are under (a pattern's, for a child namespace). */
+  keyOf(nsp: string): string {
+    return this.#children.get(nsp) ?? nsp;
+  }
+
+  /**
+   * Whether a client may join `nsp`: a registered name (see {@link hasNamespace}) at once;
+   * else the first pattern that matches it, in registration order, which makes `nsp` its
+   * child until the last client leaves (see {@link forgetChild}).
+   */
+  matchNamespace(
+    nsp: string,
+    auth: Record<string, unknown> | undefined,
+  ): boolean | Promise<boolean> {
+    if (this.hasNamespace(nsp)) return true;
+    return this.#matchFrom(nsp, auth, 0);
+  }
+
+  #matchFrom(
+    nsp: string,
+    auth: Record<string, unknown> | undefined,
+    from: number,
+  ): boolean | Promise<boolean> {
+    for (let i = from; i < this.#patterns.length; i++) {
+      const { key, pattern } = this.#patterns[i] as PatternEntry;
+      const child = this.#children.get(nsp);
+      if (child !== undefined && child !== key) continue;
+      const verdict = pattern instanceof RegExp ? pattern.test(nsp) : pattern(nsp, auth);
+      if (isThenable(verdict))
+        return Promise.resolve(verdict).then((yes) =>
+          yes === true ? this.#adopt(nsp, key) : this.#matchFrom(nsp, auth, i + 1),
+        );
+      if (verdict === true) return this.#adopt(nsp, key);
+    }
+    return false;
+  }
+
+  #adopt(nsp: string, key: string): true {
+    this.#children.set(nsp, key);
+    return true;
+  }
+
+  /** A child namespace lost its last client: forget which pattern it came from. */
+  forgetChild(nsp: string): void {
+    this.#children.delete(nsp);
+  }
 
   on(nsp: string, event: string, handler: EventHandler): void {
     if (typeof event !== 'string' || event === '')
@@ -58,8 +163,63 @@ export class HandlerRegistry {
     events.set(event, handler);
   }
 
+  /** Adds a connection middleware to a namespace (they run in the order they were added). */
+  use(nsp: string, fn: Middleware): void {
+    if (typeof fn !== 'function')
+      throw new UsageError('io.use(fn): the middleware must be a function');
+    append(this.#middlewares, nsp, fn);
+  }
+
+  /** Adds an event middleware to a namespace (they run in the order they were added). */
+  beforeEvent(nsp: string, fn: EventMiddleware): void {
+    if (typeof fn !== 'function')
+      throw new UsageError('io.beforeEvent(fn): the middleware must be a function');
+    append(this.#eventMiddlewares, nsp, fn);
+  }
+
+  /**
+   * The namespace's connection middlewares as one handler (args: `[auth]`): resolves with
+   * `false` at the first that refuses; throws what one throws. Undefined without any.
+   */
+  middlewareChain(nsp: string): BoundHandler | undefined {
+    const chain = this.#middlewares.get(this.keyOf(nsp));
+    if (chain === undefined) return undefined;
+    return (args) => runChain(chain, (fn) => fn(args[0] as Record<string, unknown> | undefined));
+  }
+
+  /**
+   * The namespace's event middlewares as one handler (args: `[event, args]`): resolves with
+   * the arguments to call the handler with, or `false` to drop the event. Undefined without any.
+   */
+  eventMiddlewareChain(nsp: string): BoundHandler | undefined {
+    const chain = this.#eventMiddlewares.get(this.keyOf(nsp));
+    if (chain === undefined) return undefined;
+    return (input) => {
+      const event = input[0] as string;
+      let args = input[1] as unknown[];
+      // Each step keeps the arguments (nothing), replaces them (an array) or drops the event.
+      const keepOrReplace = (value: unknown): unknown => {
+        if (value === false) return false;
+        if (Array.isArray(value)) args = value as unknown[];
+        else if (value !== undefined)
+          throw new UsageError(
+            `io.beforeEvent middleware for "${event}" returned ${typeof value}: return nothing, an array of arguments, or false`,
+          );
+        return undefined;
+      };
+      const outcome = (result: unknown): unknown[] | false => (result === false ? false : args);
+      const result = runChain(chain, (fn) => {
+        const value = fn(event, args);
+        return isThenable(value)
+          ? Promise.resolve(value).then(keepOrReplace)
+          : keepOrReplace(value);
+      });
+      return isThenable(result) ? Promise.resolve(result).then(outcome) : outcome(result);
+    };
+  }
+
   onNamespace(instance: Namespace): void {
-    this.#classes.set(instance.namespace, instance);
+    this.#classes.set(this.scopeOf(instance.pattern), instance);
   }
 
   onError(nsp: string | undefined, handler: ErrorHandler): void {
@@ -74,12 +234,18 @@ export class HandlerRegistry {
    * CONNECT gets "Invalid namespace").
    */
   hasNamespace(nsp: string): boolean {
-    return nsp === '/' || this.#handlers.has(nsp) || this.#classes.has(nsp);
+    return (
+      nsp === '/' ||
+      this.#handlers.has(nsp) ||
+      this.#classes.has(nsp) ||
+      this.#middlewares.has(nsp) ||
+      this.#eventMiddlewares.has(nsp)
+    );
   }
 
   /** The namespace class registered for `nsp`, if any. */
   namespaceClass(nsp: string): Namespace | undefined {
-    return this.#classes.get(nsp);
+    return this.#classes.get(this.keyOf(nsp));
   }
 
   /**
@@ -88,6 +254,7 @@ export class HandlerRegistry {
    * handler of their own. Undefined when nothing handles it.
    */
   find(nsp: string, event: string): BoundHandler | undefined {
+    nsp = this.keyOf(nsp);
     const fn = this.#handlers.get(nsp)?.get(event);
     if (fn !== undefined) return (args) => call(fn, args);
     const instance = this.#classes.get(nsp);
@@ -103,7 +270,7 @@ export class HandlerRegistry {
 
   /** The error handler for a namespace, else the default one. */
   errorHandler(nsp: string): ErrorHandler | undefined {
-    return this.#errorHandlers.get(nsp) ?? this.#defaultErrorHandler;
+    return this.#errorHandlers.get(this.keyOf(nsp)) ?? this.#defaultErrorHandler;
   }
 
   /**
@@ -117,14 +284,48 @@ export class HandlerRegistry {
       for (const event of events.keys()) keys.push(`${nsp}\0${event}`);
     for (const nsp of this.#classes.keys()) keys.push(`${nsp}\0*`);
     for (const nsp of this.#errorHandlers.keys()) keys.push(`${nsp}\0!error`);
+    for (const nsp of this.#middlewares.keys()) keys.push(`${nsp}\0!use`);
+    for (const nsp of this.#eventMiddlewares.keys()) keys.push(`${nsp}\0!before`);
     if (this.#defaultErrorHandler !== undefined) keys.push('*\0!error');
     return keys;
   }
 
   /** Namespaces with handlers or classes. */
   namespaces(): string[] {
-    return [...new Set([...this.#handlers.keys(), ...this.#classes.keys()])];
+    const names = [...this.#handlers.keys(), ...this.#classes.keys()];
+    return [...new Set(names.filter((name) => name.startsWith('/')))];
   }
+}
+
+function append<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}
+
+/**
+ * Calls `step` on each function in order, waiting for those that return a promise;
+ * stops with `false` at the first step that gives `false`. Synchronous all the way when
+ * every step is.
+ */
+function runChain<F>(chain: readonly F[], step: (fn: F) => unknown, from = 0): unknown {
+  for (let i = from; i < chain.length; i++) {
+    const value = step(chain[i] as F);
+    if (isThenable(value))
+      return Promise.resolve(value).then((v) =>
+        v === false ? false : runChain(chain, step, i + 1),
+      );
+    if (value === false) return false;
+  }
+  return undefined;
 }
 
 const NAMESPACE_OPTION: ReadonlySet<string> = new Set(['namespace']);
@@ -146,13 +347,36 @@ export function checkRegistration(
 ): void {
   if (typeof event !== 'string' || event === '')
     throw new UsageError(`${fn}(event, handler): the event name must be a non-empty string`);
+  checkHandlerAndOptions(fn, `${fn}('${event}', handler`, 'handler', handler, options);
+}
+
+/**
+ * Checks `io.use(fn, options)` and `io.beforeEvent(fn, options)`.
+ *
+ * @example
+ * ```ts
+ * checkMiddleware('io.use', mw, '/admin'); // UsageError: … write { namespace: '/admin' }
+ * ```
+ */
+export function checkMiddleware(fn: string, middleware: unknown, options: unknown): void {
+  checkHandlerAndOptions(fn, `${fn}(middleware`, 'middleware', middleware, options);
+}
+
+/** `call` is how the call reads up to the function, e.g. `io.on('chat', handler`. */
+function checkHandlerAndOptions(
+  fn: string,
+  call: string,
+  what: 'handler' | 'middleware',
+  handler: unknown,
+  options: unknown,
+): void {
   if (typeof handler !== 'function')
-    throw new UsageError(`${fn}('${event}', handler): the handler must be a function`);
+    throw new UsageError(`${call}): the ${what} must be a function`);
   if (typeof options === 'string')
     throw new UsageError(
-      `${fn}('${event}', handler, '${options}'): the namespace goes in the options; write { namespace: '${options}' }`,
+      `${call}, '${options}'): the namespace goes in the options; write { namespace: '${options}' }`,
     );
   if (typeof options !== 'object' || options === null)
-    throw new UsageError(`${fn}('${event}', handler, options): options must be an object`);
+    throw new UsageError(`${call}, options): options must be an object`);
   checkOptionNames(`${fn}()`, options, NAMESPACE_OPTION);
 }

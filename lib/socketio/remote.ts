@@ -11,14 +11,32 @@ import { runJob } from '../../schedulers/primitives.js';
 import { Args } from './args.js';
 import { contextStorage } from './context.js';
 import type { HandlerContext, HubOps, SocketView } from './context.js';
-import type { CallRequest, EmitRequest } from './emitter.js';
+import type { AcksRequest, CallRequest, EmitRequest } from './emitter.js';
 import type { Hub } from './hub.js';
 import type { BoundHandler, HandlerRegistry } from './registry.js';
 import { mapEntries, newSession, setOwn } from './packets.js';
 import type { RequestInfo } from './socket.js';
+import type { SocketSnapshot, SocketsTarget } from './sockets.js';
 
-/** Which kind of handler a job runs. */
-export type RemoteKind = 'event' | 'connect' | 'disconnect' | 'error';
+/**
+ * Which kind of handler a job runs: a registered handler, an error handler, or a
+ * namespace's connection (`use`) or event (`before`) middleware chain.
+ */
+export type RemoteKind = 'event' | 'connect' | 'disconnect' | 'error' | 'use' | 'before';
+
+/** The route key a pool thread reports for what runs a job of this kind. */
+export function routeKey(kind: RemoteKind, nsp: string, event: string): string {
+  switch (kind) {
+    case 'error':
+      return `${nsp}\0!error`;
+    case 'use':
+      return `${nsp}\0!use`;
+    case 'before':
+      return `${nsp}\0!before`;
+    default:
+      return `${nsp}\0${event}`;
+  }
+}
 
 /** An error as plain data. */
 export interface WireError {
@@ -33,6 +51,8 @@ export interface WireError {
 export interface RemoteRequest {
   readonly kind: RemoteKind;
   readonly nsp: string;
+  /** Where the handlers are registered: `nsp`, or a dynamic namespace's pattern key. */
+  readonly scope: string;
   readonly event: string;
   readonly args: unknown[];
   readonly sid: string;
@@ -54,17 +74,21 @@ export type RemoteOutcome =
   | { readonly type: 'throw'; readonly error: WireError; readonly session: Record<string, unknown> }
   | { readonly type: 'missing' };
 
+/** An emit's event and targets as plain data. */
+interface WireEmit {
+  readonly nsp: string;
+  readonly event: string;
+  readonly args: unknown[];
+  readonly to: string[] | null;
+  readonly skip: string[];
+  readonly except: string[] | null;
+  readonly local: boolean;
+}
+
 /** An effect a handler in a pool thread asks the main thread to apply. */
 export type Effect =
-  | {
-      readonly type: 'emit';
-      readonly nsp: string;
-      readonly event: string;
-      readonly args: unknown[];
-      readonly to: string[] | null;
-      readonly skip: string[];
-      readonly ack: boolean;
-    }
+  | (WireEmit & { readonly type: 'emit'; readonly volatile: boolean; readonly ack: boolean })
+  | (WireEmit & { readonly type: 'emitWithAck'; readonly timeout: number })
   | {
       readonly type: 'call';
       readonly nsp: string;
@@ -80,7 +104,18 @@ export type Effect =
       readonly nsp: string;
     }
   | { readonly type: 'closeRoom'; readonly room: string; readonly nsp: string }
-  | { readonly type: 'disconnect'; readonly sid: string; readonly nsp: string };
+  | {
+      readonly type: 'disconnect';
+      readonly sid: string;
+      readonly nsp: string;
+      readonly close: boolean;
+    }
+  | {
+      readonly type: 'fetchSockets';
+      readonly nsp: string;
+      readonly to: string[] | null;
+      readonly except: string[] | null;
+    };
 
 /** Structured clone turns Buffers into Uint8Arrays: turn them back. */
 export function revive<T>(value: T, depth = 0): T {
@@ -142,45 +177,54 @@ export function settleOutcome(
   return outcome.many ? new Args(revive(outcome.value as unknown[])) : revive(outcome.value);
 }
 
+/** What the main thread answers an effect that waits for acks: the args, or the error. */
+type AckAnswer = { ok: true; args: unknown[] } | { ok: false; error: WireError };
+
+function settled(result: Promise<unknown[]>): Promise<AckAnswer> {
+  return result.then(
+    (args) => ({ ok: true, args }),
+    (error: unknown) => ({ ok: false, error: wireError(error) }),
+  );
+}
+
+/** The emit an `emit` or `emitWithAck` effect asks for. */
+function emitRequestOf(effect: Extract<Effect, { type: 'emit' | 'emitWithAck' }>): EmitRequest {
+  return {
+    nsp: effect.nsp,
+    event: effect.event,
+    args: effect.args,
+    to: effect.to ?? undefined,
+    skip: new Set(effect.skip),
+    except: effect.except ?? undefined,
+    volatile: effect.type === 'emit' && effect.volatile,
+    ignoreQueue: effect.local,
+  };
+}
+
 /** Main thread: applies one effect from a pool thread; returns the answer for those that wait. */
 export function applyEffect(hub: Hub, raw: unknown): unknown {
   const effect = raw as Effect;
   switch (effect.type) {
-    case 'emit':
-      if (!effect.ack) {
-        hub.emit({
-          nsp: effect.nsp,
-          event: effect.event,
-          args: effect.args,
-          to: effect.to ?? undefined,
-          skip: new Set(effect.skip),
-        });
-        return undefined;
-      }
+    case 'emit': {
+      const request = emitRequestOf(effect);
+      if (!effect.ack) return void hub.emit(request);
       return new Promise((resolve) => {
-        const reached = hub.emit({
-          nsp: effect.nsp,
-          event: effect.event,
-          args: effect.args,
-          to: effect.to ?? undefined,
-          skip: new Set(effect.skip),
-          callback: (...args: unknown[]) => resolve(args),
-        });
-        if (reached === 0) resolve(null);
+        const callback = (...args: unknown[]): void => resolve(args);
+        if (hub.emit({ ...request, callback }) === 0) resolve(null);
       });
+    }
+    case 'emitWithAck':
+      return settled(hub.emitWithAck({ ...emitRequestOf(effect), timeoutSeconds: effect.timeout }));
     case 'call':
-      return hub
-        .call({
+      return settled(
+        hub.call({
           nsp: effect.nsp,
           event: effect.event,
           args: effect.args,
           sid: effect.sid,
           timeoutSeconds: effect.timeout,
-        })
-        .then(
-          (args) => ({ ok: true, args }),
-          (error: unknown) => ({ ok: false, error: wireError(error) }),
-        );
+        }),
+      );
     case 'enterRoom':
       return hub.enterRoom(effect.sid, effect.room, effect.nsp);
     case 'leaveRoom':
@@ -188,7 +232,13 @@ export function applyEffect(hub: Hub, raw: unknown): unknown {
     case 'closeRoom':
       return hub.closeRoom(effect.room, effect.nsp);
     case 'disconnect':
-      return hub.disconnect(effect.sid, effect.nsp);
+      return hub.disconnect(effect.sid, effect.nsp, effect.close);
+    case 'fetchSockets':
+      return hub.fetchSockets({
+        nsp: effect.nsp,
+        to: effect.to ?? undefined,
+        except: effect.except ?? undefined,
+      });
   }
 }
 
@@ -212,6 +262,23 @@ function cloneable<T>(post: () => T, what: string): T {
   }
 }
 
+/** The targets of an emit as plain data. */
+function targetsOf(request: EmitRequest): Pick<WireEmit, 'to' | 'skip' | 'except' | 'local'> {
+  return {
+    to: request.to === undefined ? null : [...request.to],
+    skip: [...(request.skip ?? [])],
+    except: request.except === undefined ? null : [...request.except],
+    local: request.ignoreQueue === true,
+  };
+}
+
+/** Pool thread: the ack arguments the main thread answered, or the error it sent. */
+function answerOf(raw: unknown): unknown[] {
+  const answer = raw as AckAnswer;
+  if (!answer.ok) throw reviveError(answer.error);
+  return revive(answer.args);
+}
+
 /** Pool thread: context functions that post effects to the main thread. */
 export class RemoteOps implements HubOps {
   constructor(
@@ -231,8 +298,8 @@ export class RemoteOps implements HubOps {
       nsp: request.nsp,
       event: request.event,
       args: [...request.args],
-      to: request.to === undefined ? null : [...request.to],
-      skip: [...(request.skip ?? [])],
+      ...targetsOf(request),
+      volatile: request.volatile === true,
       ack,
     };
     if (!ack) return cloneable(() => postEffect(effect), 'emit arguments');
@@ -240,6 +307,18 @@ export class RemoteOps implements HubOps {
       if (Array.isArray(args)) return callback?.(...revive(args as unknown[]));
       return undefined;
     }, this.onCallbackError);
+  }
+
+  async emitWithAck(request: AcksRequest): Promise<unknown[]> {
+    const effect: Effect = {
+      type: 'emitWithAck',
+      nsp: request.nsp,
+      event: request.event,
+      args: [...request.args],
+      ...targetsOf(request),
+      timeout: request.timeoutSeconds,
+    };
+    return answerOf(await cloneable(() => requestEffect(effect), 'emitWithAck() arguments'));
   }
 
   async call(request: CallRequest): Promise<unknown[]> {
@@ -251,10 +330,7 @@ export class RemoteOps implements HubOps {
       sid: request.sid,
       timeout: request.timeoutSeconds,
     };
-    const answer = (await cloneable(() => requestEffect(effect), 'call() arguments')) as
-      { ok: true; args: unknown[] } | { ok: false; error: WireError };
-    if (!answer.ok) throw reviveError(answer.error);
-    return revive(answer.args);
+    return answerOf(await cloneable(() => requestEffect(effect), 'call() arguments'));
   }
 
   enterRoom(sid: string, room: string, nsp: string): void {
@@ -281,8 +357,18 @@ export class RemoteOps implements HubOps {
     );
   }
 
-  disconnect(sid: string, nsp: string): void {
-    postEffect({ type: 'disconnect', sid, nsp } satisfies Effect);
+  disconnect(sid: string, nsp: string, close = false): void {
+    postEffect({ type: 'disconnect', sid, nsp, close } satisfies Effect);
+  }
+
+  async fetchSockets(target: SocketsTarget): Promise<SocketSnapshot[]> {
+    const effect: Effect = {
+      type: 'fetchSockets',
+      nsp: target.nsp,
+      to: target.to === undefined ? null : [...target.to],
+      except: target.except === undefined ? null : [...target.except],
+    };
+    return revive((await requestEffect(effect)) as SocketSnapshot[]);
   }
 }
 
@@ -298,11 +384,15 @@ export function createRemoteRunner(
       const args = revive(request.args);
       let body: BoundHandler | undefined;
       if (request.kind === 'error') {
-        const handler = registry.errorHandler(request.nsp);
+        const handler = registry.errorHandler(request.scope);
         const error = reviveError(request.error ?? { name: 'Error', message: 'unknown error' });
         body = handler === undefined ? undefined : () => handler(error);
+      } else if (request.kind === 'use') {
+        body = registry.middlewareChain(request.scope);
+      } else if (request.kind === 'before') {
+        body = registry.eventMiddlewareChain(request.scope);
       } else {
-        body = registry.find(request.nsp, request.event);
+        body = registry.find(request.scope, request.event);
       }
       if (body === undefined) return { type: 'missing' };
       // A session without a prototype, as on the main thread.

@@ -17,6 +17,9 @@ import { PubSub } from '../queues/pubsub.js';
 import type { QueueStats } from '../queues/queue.js';
 import { poolWorkerData, setJobRunner } from '../../schedulers/worker-runtime.js';
 import { toArgs } from './args.js';
+import { startOperator } from './operator.js';
+import type { BroadcastOperator } from './operator.js';
+import type { FetchedSocket } from './sockets.js';
 import {
   CALL_OPTIONS,
   CLOSE_ROOM_OPTIONS,
@@ -31,8 +34,14 @@ import { Hub } from './hub.js';
 import type { Namespace } from './namespace.js';
 import { engineOptions, resolveSocketIOOptions, warningsShown } from './options.js';
 import type { SocketIOOptions } from './options.js';
-import { checkRegistration, namespaceName } from './registry.js';
-import type { ErrorHandler, EventHandler } from './registry.js';
+import { checkMiddleware, checkRegistration, namespaceName } from './registry.js';
+import type {
+  ErrorHandler,
+  EventHandler,
+  EventMiddleware,
+  Middleware,
+  NamespaceOption,
+} from './registry.js';
 import { processSidPrefix, serveClientBundle, Serving } from './serving.js';
 import { StatusPage } from './status.js';
 import { TestClient } from './test-client.js';
@@ -70,6 +79,25 @@ function isOptions(value: unknown): value is SocketIOOptions {
 }
 
 const WHERE_OPTIONS = new Set(['host', 'port']);
+const FETCH_OPTIONS = new Set(['namespace', 'room']);
+const SOCKETS_OPTIONS = new Set(['namespace', 'to']);
+
+/**
+ * Where `io.on`, `io.use` and `io.beforeEvent` register: a namespace name ('/' by default), or
+ * for dynamic namespaces a `RegExp` or a predicate `(name, auth) => boolean | Promise<boolean>`
+ * that a client's namespace must match (it then gets a child namespace of its own name).
+ */
+export interface RegistrationOptions {
+  namespace?: NamespaceOption;
+}
+
+/** Which clients `io.socketsJoin`, `io.socketsLeave` and `io.disconnectSockets` reach. */
+export interface SocketsOptions {
+  /** The namespace ('/' by default). */
+  namespace?: string;
+  /** Rooms (or sids) whose clients are reached; all the namespace's clients without it. */
+  to?: string | readonly string[];
+}
 
 function list(value: string | readonly string[] | undefined): readonly string[] | undefined {
   return value === undefined ? undefined : typeof value === 'string' ? [value] : value;
@@ -150,7 +178,7 @@ export class SocketIO {
         clock: this.scheduler.clock,
         options: resolved.messageQueueOptions,
       });
-      this.#bus = new PubSub(queue, this.scheduler, resolved.logger);
+      this.#bus = new PubSub(queue, this.scheduler, resolved.logger, resolved.parser);
       this.#bus.attach(this.#hub);
       this.#hub.bus = this.#bus;
     }
@@ -277,19 +305,56 @@ export class SocketIO {
    * Registers a handler for an event (`connect`, `disconnect`, `message`, `json`,
    * a custom name, or `'*'` for everything else). Returns the handler.
    */
-  on<F extends EventHandler>(event: string, handler: F, options: { namespace?: string } = {}): F {
+  on<F extends EventHandler>(event: string, handler: F, options: RegistrationOptions = {}): F {
     checkRegistration('io.on', event, handler, options);
-    this.#hub.registry.on(namespaceName(options.namespace), event, handler);
+    this.#hub.registry.on(this.#hub.registry.scopeOf(options.namespace), event, handler);
     return handler;
   }
 
   /** The same as {@link on} (Flask-SocketIO's `on_event`). */
-  onEvent<F extends EventHandler>(
-    event: string,
-    handler: F,
-    options: { namespace?: string } = {},
-  ): F {
+  onEvent<F extends EventHandler>(event: string, handler: F, options: RegistrationOptions = {}): F {
     return this.on(event, handler, options);
+  }
+
+  /**
+   * Adds a connection middleware to a namespace ('/' unless `namespace` says): it runs when a
+   * client asks to join, before the connect handler, in the order middlewares were added, with
+   * the client's `auth` and the context functions (`request()`, `session()`, `emit`...).
+   * Throwing `ConnectionRefusedError(message, data)` or returning `false` refuses the client
+   * (its `connect_error` carries the message and `data`); any other error goes to the error
+   * handler and refuses the client with its message. socket.io's `io.use`.
+   *
+   * @example
+   * ```ts
+   * io.use(async (auth) => {
+   *   if (!(await tokens.valid(auth?.token))) throw new ConnectionRefusedError('bad token');
+   *   session().user = await tokens.user(auth?.token);
+   * });
+   * ```
+   */
+  use(fn: Middleware, options: RegistrationOptions = {}): void {
+    checkMiddleware('io.use', fn, options);
+    this.#hub.registry.use(this.#hub.registry.scopeOf(options.namespace), fn);
+  }
+
+  /**
+   * Adds an event middleware to a namespace ('/' unless `namespace` says): it runs before the
+   * handler of every event the namespace's clients send, with `(event, args)`, in the order
+   * middlewares were added. It returns nothing to let the event through, an array to replace
+   * its arguments, or `false` to drop it (no handler, no ack). A throw goes to the error
+   * handler, whose return value is the ack. Flask-SocketIO's long-asked `before_event`;
+   * socket.io's `socket.use`.
+   *
+   * @example
+   * ```ts
+   * io.beforeEvent((event, args) => {
+   *   if (session().user === undefined) throw new Error(`log in before "${event}"`);
+   * });
+   * ```
+   */
+  beforeEvent(fn: EventMiddleware, options: RegistrationOptions = {}): void {
+    checkMiddleware('io.beforeEvent', fn, options);
+    this.#hub.registry.beforeEvent(this.#hub.registry.scopeOf(options.namespace), fn);
   }
 
   /** Registers a class-based namespace. */
@@ -299,11 +364,18 @@ export class SocketIO {
   }
 
   /** Error handler for '/' (`onError(handler)`) or a namespace (`onError('/chat', handler)`). */
-  onError(namespaceOrHandler: string | ErrorHandler, handler?: ErrorHandler): void {
-    if (typeof namespaceOrHandler === 'function')
-      this.#hub.registry.onError('/', namespaceOrHandler);
+  onError(handler: ErrorHandler): void;
+  onError(namespace: NamespaceOption, handler: ErrorHandler): void;
+  onError(namespaceOrHandler: NamespaceOption | ErrorHandler, handler?: ErrorHandler): void {
+    // One function: the handler for '/'; two arguments: the first names the namespace (a
+    // predicate pattern is a function too, so it is one only when a handler follows).
+    if (typeof namespaceOrHandler === 'function' && handler === undefined)
+      this.#hub.registry.onError('/', namespaceOrHandler as ErrorHandler);
     else if (handler !== undefined)
-      this.#hub.registry.onError(namespaceName(namespaceOrHandler), handler);
+      this.#hub.registry.onError(
+        this.#hub.registry.scopeOf(namespaceOrHandler as NamespaceOption),
+        handler,
+      );
     else throw new UsageError('onError(namespace, handler): the handler is missing');
   }
 
@@ -327,6 +399,102 @@ export class SocketIO {
       callback: options.callback,
       ignoreQueue: options.ignoreQueue === true,
     });
+  }
+
+  /**
+   * socket.io's chained emits start here: `io.of(namespace)`, `io.to(room)`, `io.in(room)`,
+   * `io.except(room)`, `io.local`, `io.volatile`, `io.timeout(seconds)`; each returns a new
+   * operator (see {@link BroadcastOperator}) and never changes `io`.
+   *
+   * @example
+   * ```ts
+   * io.of('/game').to('table-3').except('folded').emit('card', card, seat);
+   * const answers = await io.timeout(5).emitWithAck('ready?');
+   * ```
+   */
+  of(namespace: string): BroadcastOperator {
+    return startOperator(() => this.#ops, namespace);
+  }
+
+  /** `io.of('/').to(room)`: see {@link of}. */
+  to(room: string | readonly string[]): BroadcastOperator {
+    return this.of('/').to(room);
+  }
+
+  /** `io.of('/').in(room)`: see {@link of}. */
+  in(room: string | readonly string[]): BroadcastOperator {
+    return this.of('/').in(room);
+  }
+
+  /** `io.of('/').except(room)`: see {@link of}. */
+  except(room: string | readonly string[]): BroadcastOperator {
+    return this.of('/').except(room);
+  }
+
+  /** `io.of('/').local`: see {@link of}. */
+  get local(): BroadcastOperator {
+    return this.of('/').local;
+  }
+
+  /** `io.of('/').volatile`: see {@link of}. */
+  get volatile(): BroadcastOperator {
+    return this.of('/').volatile;
+  }
+
+  /** `io.of('/').timeout(seconds)`: see {@link of}. */
+  timeout(seconds: number): BroadcastOperator {
+    return this.of('/').timeout(seconds);
+  }
+
+  /**
+   * The clients of a namespace ('/' unless `namespace` says), or of the rooms `room` names,
+   * as objects with `id`, `namespace`, `rooms`, `data` (the session), `handshake`, and
+   * `emit`, `join`, `leave`, `disconnect`, `timeout(s).emitWithAck`. This process's clients.
+   *
+   * @example
+   * ```ts
+   * const admins = await io.fetchSockets({ namespace: '/admin', room: 'on-call' });
+   * admins.forEach((s) => s.emit('page', incident));
+   * ```
+   */
+  fetchSockets(
+    options: { namespace?: string; room?: string | readonly string[] } = {},
+  ): Promise<FetchedSocket[]> {
+    checkOptionNames('io.fetchSockets()', options, FETCH_OPTIONS);
+    return this.#targeted(options).fetchSockets();
+  }
+
+  /** Adds clients to rooms: every client of the namespace, or those in the rooms `to` names. */
+  socketsJoin(room: string | readonly string[], options: SocketsOptions = {}): Promise<void> {
+    checkOptionNames('io.socketsJoin()', options, SOCKETS_OPTIONS);
+    return this.#targeted(options).socketsJoin(room);
+  }
+
+  /** Removes clients from rooms: every client of the namespace, or those `to` names. */
+  socketsLeave(room: string | readonly string[], options: SocketsOptions = {}): Promise<void> {
+    checkOptionNames('io.socketsLeave()', options, SOCKETS_OPTIONS);
+    return this.#targeted(options).socketsLeave(room);
+  }
+
+  /** Disconnects clients (with `close`, their whole connections): the namespace's, or `to`'s. */
+  disconnectSockets(close = false, options: SocketsOptions = {}): Promise<void> {
+    checkOptionNames('io.disconnectSockets()', options, SOCKETS_OPTIONS);
+    return this.#targeted(options).disconnectSockets(close);
+  }
+
+  #targeted(options: {
+    namespace?: string;
+    room?: string | readonly string[];
+    to?: string | readonly string[];
+  }): BroadcastOperator {
+    const op = this.of(options.namespace ?? '/');
+    const rooms = options.to ?? options.room;
+    return rooms === undefined ? op : op.to(rooms);
+  }
+
+  /** `io.of('/').emitWithAck(event, ...args)`: every client's ack, within 60 s. */
+  emitWithAck(event: string, ...args: unknown[]): Promise<unknown[]> {
+    return this.of('/').emitWithAck(event, ...args);
   }
 
   /** Sends an unnamed message (`json` event with `{ json: true }`) from anywhere. */
@@ -399,6 +567,11 @@ export class SocketIO {
    */
   queueStats(): (QueueStats & { skipped: number; connected: boolean }) | undefined {
     return this.#bus?.stats;
+  }
+
+  /** Volatile packets dropped since start because a client's transport could not take them. */
+  get volatileDropped(): number {
+    return this.#hub.volatileDropped;
   }
 
   /** How many connection actors are in each lifecycle phase. */

@@ -19,6 +19,12 @@ export interface AckWaiter {
 /** What a namespace socket needs from the connection it lives on. */
 export interface SocketLink {
   write(parts: EncodedParts): void;
+  /** Whether a packet written now would leave without waiting (for `volatile` emits). */
+  canTakeNow(): boolean;
+  /** Closes the whole connection (every namespace of it). */
+  closeConnection(): void;
+  /** The id of the first ack the server awaits (the parser's: 0 for JSON, 1 for msgpack). */
+  readonly firstAckId: number;
   /** The session every namespace of the connection shares (`manageSession: false`). */
   sharedSession(): Record<string, unknown>;
 }
@@ -79,7 +85,9 @@ export function handshakeOf(request: RequestInfo): HandshakeRequest {
  */
 export class NamespaceSocket {
   #phase: 'connecting' | 'connected' | 'disconnected' = 'connecting';
-  #nextAckId = 0;
+  /** When the client asked to join (ms since the epoch): `handshake.issued` of fetchSockets(). */
+  readonly created = Date.now();
+  #nextAckId: number;
   /** Created on the first emit that waits for an ack (most clients never need one). */
   #acks: Map<number, AckWaiter> | undefined;
   /** Created on first use: an empty session costs about 200 bytes and most apps never use one. */
@@ -105,6 +113,7 @@ export class NamespaceSocket {
      */
     private readonly ownSession: boolean,
   ) {
+    this.#nextAckId = link.firstAckId;
     this.shared =
       !ownSession && isHttpSession(handshakeOf(request).session)
         ? new SharedHttpSession(() => handshakeOf(request).session)
@@ -168,14 +177,33 @@ export class NamespaceSocket {
     if (this.#phase === 'connecting') (this.#held ??= []).push(parts);
   }
 
+  /**
+   * Writes a `volatile` packet: only when it can leave at once (connected, the transport free);
+   * otherwise it is dropped. Returns whether it was written.
+   */
+  writeVolatile(parts: EncodedParts): boolean {
+    if (this.#phase !== 'connected' || !this.link.canTakeNow()) return false;
+    this.#send(parts);
+    return true;
+  }
+
   #send(parts: EncodedParts): void {
     this.link.write(parts);
     traffic.out++;
   }
 
-  /** Registers a waiter; returns the ack id to put in the packet. */
-  expectAck(waiter: AckWaiter): number {
-    const id = this.#nextAckId++;
+  /** The ack id the next {@link expectAck} would take. */
+  get nextAckId(): number {
+    return this.#nextAckId;
+  }
+
+  /**
+   * Registers a waiter; returns the ack id to put in the packet. A broadcast that waits for
+   * every client's ack passes one `id` (at least each target's {@link nextAckId}), so its
+   * packet is encoded once.
+   */
+  expectAck(waiter: AckWaiter, id = this.#nextAckId): number {
+    this.#nextAckId = Math.max(this.#nextAckId, id + 1);
     (this.#acks ??= new Map()).set(id, waiter);
     return id;
   }

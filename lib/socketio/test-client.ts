@@ -2,13 +2,13 @@
  * The in-process test client (Flask-SocketIO's `test_client`): talks to the
  * server through the same packet handling and scheduler, without a network.
  */
-import { Decoder, Encoder, PacketType } from 'socket.io-parser';
-import type { Packet } from 'socket.io-parser';
+import { PacketType } from 'socket.io-parser';
 import { UsageError } from '../errors.js';
 import { toArgs } from './args.js';
 import { SioClient } from './client.js';
 import { standInRequest } from '../engine/stand-in.js';
 import type { EngineLink } from './client.js';
+import type { ClientSide, WirePacket } from './codec.js';
 import type { HttpSession } from './http-session.js';
 import { setOwn } from './packets.js';
 import type { HandshakeRequest } from './socket.js';
@@ -78,13 +78,6 @@ export interface ReceivedEvent {
 
 let nextLinkId = 0;
 
-function toPart(part: unknown): string | Buffer {
-  if (typeof part === 'string' || Buffer.isBuffer(part)) return part;
-  if (part instanceof ArrayBuffer) return Buffer.from(part);
-  if (ArrayBuffer.isView(part)) return Buffer.from(part.buffer, part.byteOffset, part.byteLength);
-  throw new TypeError('unexpected packet part');
-}
-
 /**
  * An in-process client.
  *
@@ -97,8 +90,8 @@ function toPart(part: unknown): string | Buffer {
  */
 export class TestClient {
   readonly #hub: Hub;
-  readonly #encoder = new Encoder();
-  readonly #decoder = new Decoder();
+  /** Speaks the server's parser, as a real client of it would. */
+  readonly #wire: ClientSide;
   #client: SioClient | undefined;
   #received: ReceivedEvent[] = [];
   readonly #sids = new Map<string, string>();
@@ -109,7 +102,7 @@ export class TestClient {
   /** @internal Use `io.testClient()`. */
   constructor(hub: Hub) {
     this.#hub = hub;
-    this.#decoder.on('decoded', (packet: Packet) => this.#onPacket(packet));
+    this.#wire = hub.codec.client((packet) => this.#onPacket(packet));
   }
 
   #link(options: TestClientOptions): SioClient {
@@ -123,9 +116,10 @@ export class TestClient {
         remoteAddress: '127.0.0.1',
       },
       send: (data) => {
-        this.#decoder.add(data);
+        this.#wire.add(data);
         return true;
       },
+      canTakeNow: () => true,
       close: (reason) => {
         this.#sids.clear();
         this.#client?.onClose(reason ?? 'forced close');
@@ -136,7 +130,7 @@ export class TestClient {
     return this.#client;
   }
 
-  #onPacket(packet: Packet): void {
+  #onPacket(packet: WirePacket): void {
     const data: unknown = packet.data;
     switch (packet.type) {
       case PacketType.CONNECT:
@@ -163,11 +157,11 @@ export class TestClient {
     }
   }
 
-  async #send(packet: Packet): Promise<void> {
+  async #send(packet: WirePacket): Promise<void> {
     const client = this.#client;
     if (client === undefined)
       throw new UsageError('the test client is disconnected; call connect() first');
-    for (const part of this.#encoder.encode(packet) as unknown[]) client.onMessage(toPart(part));
+    for (const part of this.#wire.encode(packet)) client.onMessage(part);
     await client.settled();
   }
 
@@ -212,7 +206,7 @@ export class TestClient {
   ): Promise<unknown[] | undefined> {
     const nsp = namespaceName(options.namespace);
     if (!this.#sids.has(nsp)) throw new UsageError(`the test client is not connected to ${nsp}`);
-    const packet: Packet = { type: PacketType.EVENT, nsp, data: [event, ...toArgs(data)] };
+    const packet: WirePacket = { type: PacketType.EVENT, nsp, data: [event, ...toArgs(data)] };
     if (options.callback !== true) {
       await this.#send(packet);
       return undefined;

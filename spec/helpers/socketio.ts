@@ -291,6 +291,21 @@ export class SioHarness {
     return new SioHarness(io, port, transport, logger.errors);
   }
 
+  /**
+   * A harness running a fixture app's handlers: on this server and, in worker-pool mode, in
+   * every pool thread (its app module registers the same), so they run where handlers run.
+   */
+  static async withApp(
+    asyncMode: AsyncMode,
+    transport: ClientTransport,
+    app: { readonly poolApp: URL; readonly register: (io: SocketIO) => void },
+  ): Promise<SioHarness> {
+    const pool = asyncMode === 'worker-pool' ? { appModule: app.poolApp.href } : {};
+    const h = await SioHarness.start({ asyncMode, ...pool }, transport);
+    app.register(h.io);
+    return h;
+  }
+
   /** `http://127.0.0.1:<port>` */
   get origin(): string {
     return `http://127.0.0.1:${this.port}`;

@@ -1,0 +1,177 @@
+/**
+ * socket.io's chained emit: `io.to('room').except('muted').volatile.emit('tick', a, b)`.
+ * Each step returns a new operator and leaves the one it was called on (and `io`) as it
+ * was; `emit` takes the event's arguments as they are (socket.io's shape), where the
+ * Flask-style `io.emit(event, data, options)` takes one data argument and options.
+ */
+import { UsageError } from '../errors.js';
+import type { HubOps } from './context.js';
+import type { EmitRequest } from './emitter.js';
+import { namespaceName } from './registry.js';
+import { FetchedSocket } from './sockets.js';
+import type { SocketsTarget } from './sockets.js';
+
+/** What an operator has gathered so far. */
+interface Flags {
+  readonly nsp: string;
+  readonly to?: readonly string[];
+  readonly except?: readonly string[];
+  readonly local?: boolean;
+  readonly volatile?: boolean;
+  readonly timeoutSeconds?: number;
+}
+
+/** A socket.io ack callback given as an emit's last argument: `(err, responses)`. */
+type AcksCallback = (error: Error | null, responses: unknown[]) => void;
+
+function rooms(fn: string, room: unknown): readonly string[] {
+  const list = Array.isArray(room) ? (room as unknown[]) : [room];
+  for (const r of list)
+    if (typeof r !== 'string' || r === '')
+      throw new UsageError(`${fn}(room): rooms are non-empty strings, got ${String(r)}`);
+  return list as string[];
+}
+
+/**
+ * An emit being put together. Made by `io.to`, `io.in`, `io.except`, `io.of`, `io.local`,
+ * `io.volatile` and `io.timeout`.
+ *
+ * @example
+ * ```ts
+ * io.to('game-7').except('spectators').volatile.emit('state', positions);
+ * const votes = await io.of('/poll').timeout(5).emitWithAck('vote', question);
+ * ```
+ */
+export class BroadcastOperator {
+  constructor(
+    private readonly ops: () => HubOps,
+    private readonly flags: Flags,
+  ) {}
+
+  #with(flags: Partial<Flags>): BroadcastOperator {
+    return new BroadcastOperator(this.ops, { ...this.flags, ...flags });
+  }
+
+  /** Adds rooms (or sids) to send to; several calls add up. */
+  to(room: string | readonly string[]): BroadcastOperator {
+    return this.#with({ to: [...(this.flags.to ?? []), ...rooms('to', room)] });
+  }
+
+  /** The same as {@link to}. */
+  in(room: string | readonly string[]): BroadcastOperator {
+    return this.#with({ to: [...(this.flags.to ?? []), ...rooms('in', room)] });
+  }
+
+  /** Skips the members of these rooms (or these sids). */
+  except(room: string | readonly string[]): BroadcastOperator {
+    return this.#with({ except: [...(this.flags.except ?? []), ...rooms('except', room)] });
+  }
+
+  /** This process's clients only, when several share a message queue. */
+  get local(): BroadcastOperator {
+    return this.#with({ local: true });
+  }
+
+  /**
+   * Dropped, instead of queued, for each client whose transport cannot take it at once (a
+   * WebSocket still writing, a polling client between requests); drops are counted in
+   * `io.volatileDropped`. For state that the next message replaces (positions, cursors).
+   */
+  get volatile(): BroadcastOperator {
+    return this.#with({ volatile: true });
+  }
+
+  /** How long {@link emitWithAck} waits for the acks, in seconds. */
+  timeout(seconds: number): BroadcastOperator {
+    if (typeof seconds !== 'number' || !(seconds > 0))
+      throw new UsageError(
+        `timeout(seconds): a positive number of seconds, got ${String(seconds)}`,
+      );
+    return this.#with({ timeoutSeconds: seconds });
+  }
+
+  /**
+   * Emits the event with its arguments. With a function as the last argument (socket.io's
+   * shape) it waits for every client's ack like {@link emitWithAck} and calls it with
+   * `(err, responses)`.
+   */
+  emit(event: string, ...args: unknown[]): true {
+    const last = args[args.length - 1];
+    if (typeof last === 'function') {
+      const callback = last as AcksCallback;
+      this.emitWithAck(event, ...args.slice(0, -1)).then(
+        (responses) => callback(null, responses),
+        (error: unknown) => {
+          const responses = (error as { responses?: unknown[] }).responses ?? [];
+          callback(error instanceof Error ? error : new Error(String(error)), responses);
+        },
+      );
+      return true;
+    }
+    this.ops().emit(this.#request(event, args));
+    return true;
+  }
+
+  /** Sends a `message` event (socket.io's `send`). */
+  send(...args: unknown[]): true {
+    return this.emit('message', ...args);
+  }
+
+  /**
+   * Emits and resolves with every addressed client's ack value (its first ack argument), in
+   * the order they arrive. Rejects with `AcksTimeoutError` (its `responses` are those that
+   * came) when the timeout (60 s unless `timeout()` says) passes first, or as soon as every
+   * client still connected has answered and the others disconnected.
+   */
+  emitWithAck(event: string, ...args: unknown[]): Promise<unknown[]> {
+    return this.ops().emitWithAck({
+      ...this.#request(event, args),
+      timeoutSeconds: this.flags.timeoutSeconds ?? 60,
+    });
+  }
+
+  /** The clients this operator reaches, as objects (see `FetchedSocket`). */
+  async fetchSockets(): Promise<FetchedSocket[]> {
+    const snapshots = await this.ops().fetchSockets(this.#target());
+    return snapshots.map((snapshot) => new FetchedSocket(this.ops, snapshot));
+  }
+
+  /** Adds the clients this operator reaches to rooms. */
+  async socketsJoin(room: string | readonly string[]): Promise<void> {
+    const joined = rooms('socketsJoin', room);
+    for (const socket of await this.fetchSockets()) socket.join(joined);
+  }
+
+  /** Removes the clients this operator reaches from rooms. */
+  async socketsLeave(room: string | readonly string[]): Promise<void> {
+    const left = rooms('socketsLeave', room);
+    for (const socket of await this.fetchSockets()) socket.leave(left);
+  }
+
+  /** Disconnects the clients this operator reaches; with `close`, their whole connections. */
+  async disconnectSockets(close = false): Promise<void> {
+    for (const socket of await this.fetchSockets()) socket.disconnect(close);
+  }
+
+  #target(): SocketsTarget {
+    const { nsp, to, except } = this.flags;
+    return { nsp, to, except };
+  }
+
+  #request(event: string, args: readonly unknown[]): EmitRequest {
+    const { nsp, to, except, local, volatile } = this.flags;
+    return { nsp, event, args, to, except, volatile, ignoreQueue: local, skip: undefined };
+  }
+}
+
+/**
+ * The operator a namespace starts from (`io.of('/chat')`).
+ *
+ * @example
+ * ```ts
+ * startOperator(() => hub, '/chat').to('lobby').emit('hello');
+ * ```
+ */
+export function startOperator(ops: () => HubOps, namespace?: string): BroadcastOperator {
+  return new BroadcastOperator(ops, { nsp: namespaceName(namespace) });
+}

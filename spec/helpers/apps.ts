@@ -1,0 +1,24 @@
+/**
+ * The fixture apps the parametrised specs run: each is a `register` function for the
+ * test's server and the app module that registers the same in worker-pool threads.
+ */
+import type { SocketIO } from '../../lib/index.js';
+import { registerMiddlewareHandlers } from '../fixtures/middleware-handlers.js';
+import { registerOperatorHandlers } from '../fixtures/operator-handlers.js';
+
+/** An app: its handlers, and the module a pool thread loads to have them too. */
+export interface FixtureApp {
+  readonly poolApp: URL;
+  readonly register: (io: SocketIO) => void;
+}
+
+const app = (module: string, register: (io: SocketIO) => void): FixtureApp => ({
+  poolApp: new URL(`../fixtures/${module}.js`, import.meta.url),
+  register,
+});
+
+/** `io.use` / `io.beforeEvent` (spec/socketio/middleware.spec.ts). */
+export const MIDDLEWARE_APP = app('middleware-app', registerMiddlewareHandlers);
+
+/** Operators and sockets as objects (operators.spec.ts, sockets.spec.ts). */
+export const OPERATOR_APP = app('operator-app', registerOperatorHandlers);
