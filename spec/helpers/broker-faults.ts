@@ -169,6 +169,19 @@ export class Pair {
     return tallies;
   }
 
+  /**
+   * The end of a fault that must lose nothing: the tickers stop, delivery resumes both ways,
+   * every tick sent was received (exactly) and reached its own client. Resolves the tallies.
+   */
+  async expectNothingLost(): Promise<[Tally, Tally]> {
+    await Promise.all(this.tickers.map((t) => t.stop()));
+    await this.expectResumed();
+    const tallies = await this.expectReconciled();
+    for (const t of tallies) expect(t.received, JSON.stringify(t)).to.equal(t.sent);
+    this.expectLocalDelivery();
+    return tallies;
+  }
+
   /** Every tick a server sent reached its own client, in order. */
   expectLocalDelivery(): void {
     for (const [i, ticker] of this.tickers.entries()) {

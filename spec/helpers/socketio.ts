@@ -124,6 +124,16 @@ export class SioPeer {
     this.opened.catch(() => undefined);
   }
 
+  /** The `connect_error` of a peer that must be refused; fails if it is let in. */
+  async refusal(): Promise<ConnectError> {
+    try {
+      await within(this.opened, 'the refusal');
+    } catch (error) {
+      return error as ConnectError;
+    }
+    throw new Error('the client was let in');
+  }
+
   /** The Socket.IO sid (throws when not connected). */
   get id(): string {
     const id = this.socket.id;

@@ -156,13 +156,8 @@ describe('broker faults', function () {
       await r.listen();
       expect(await pair.reconnected(1), 'both servers reconnected').to.equal(true);
       await delay(300);
-      await Promise.all([t0.stop(), t1.stop()]);
-      await pair.expectResumed();
-
       // Each process's queue outlived the cut: what was published meanwhile waited there.
-      const tallies = await pair.expectReconciled();
-      for (const t of tallies) expect(t.received, JSON.stringify(t)).to.equal(t.sent);
-      pair.expectLocalDelivery();
+      const tallies = await pair.expectNothingLost();
       for (const s of [s0, s1]) expectWarned(s, /connection closed.*reconnecting/, /is back after/);
       console.info(`      relay cut: ${JSON.stringify(tallies)}`);
       pair.expectAlive();

@@ -204,12 +204,7 @@ describe('broker outages during traffic', function () {
       expect(await closeRabbitConnections(r.brokerSidePorts), 'connections closed').to.equal(2);
       expect(await pair.reconnected(1), 'both servers reconnected').to.equal(true);
       await delay(300);
-      await Promise.all([t0.stop(), t1.stop()]);
-      await pair.expectResumed();
-
-      const tallies = await pair.expectReconciled();
-      for (const t of tallies) expect(t.received, JSON.stringify(t)).to.equal(t.sent);
-      pair.expectLocalDelivery();
+      const tallies = await pair.expectNothingLost();
       expect((await pair.stats()).map((s) => s.reconnects)).to.deep.equal([1, 1]);
       for (const s of [s0, s1]) expectWarned(s, /closed.*reconnecting/, /is back after/);
       console.info(`      close_connection: ${JSON.stringify(tallies)}`);

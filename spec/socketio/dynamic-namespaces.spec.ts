@@ -8,17 +8,7 @@
 import { expect } from 'chai';
 import { OPERATOR_APP } from '../helpers/apps.js';
 import { ASYNC_MODES_UNDER_TEST } from '../helpers/modes.js';
-import { CLIENT_TRANSPORTS, SioHarness, within } from '../helpers/socketio.js';
-import type { SioPeer } from '../helpers/socketio.js';
-
-async function refusal(peer: SioPeer): Promise<string> {
-  try {
-    await within(peer.opened, 'the refusal');
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error('the client was let in');
-}
+import { CLIENT_TRANSPORTS, SioHarness } from '../helpers/socketio.js';
 
 for (const asyncMode of ASYNC_MODES_UNDER_TEST) {
   for (const transport of CLIENT_TRANSPORTS) {
@@ -44,17 +34,17 @@ for (const asyncMode of ASYNC_MODES_UNDER_TEST) {
         expect(two.inbox('shout').items).to.deep.equal([['hi two']]);
         // Its error handler, registered with another RegExp of the same source.
         expect(await two.emitAck('fail')).to.deep.equal(['handled in /room-2: room failure']);
-        expect(await refusal(h.peer('/room-x'))).to.equal('Invalid namespace');
+        expect((await h.peer('/room-x').refusal()).message).to.equal('Invalid namespace');
       });
 
       it('asks a predicate with the client auth; the middlewares of the pattern apply', async function () {
         const red = await h.connect('/team-red', { auth: { team: 'red', key: 'open' } });
         expect(await red.emitAck('whereami')).to.deep.equal(['/team-red']);
         expect(
-          await refusal(h.peer('/team-red', { auth: { team: 'blue', key: 'open' } })),
+          (await h.peer('/team-red', { auth: { team: 'blue', key: 'open' } }).refusal()).message,
         ).to.equal('Invalid namespace');
         expect(
-          await refusal(h.peer('/team-blue', { auth: { team: 'blue', key: 'shut' } })),
+          (await h.peer('/team-blue', { auth: { team: 'blue', key: 'shut' } }).refusal()).message,
         ).to.equal('Connection rejected by server');
       });
 

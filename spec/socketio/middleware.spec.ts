@@ -9,19 +9,10 @@ import { expect } from 'chai';
 import { threadId } from 'node:worker_threads';
 import { ASYNC_MODES_UNDER_TEST } from '../helpers/modes.js';
 import { MIDDLEWARE_APP } from '../helpers/apps.js';
-import { CLIENT_TRANSPORTS, SioHarness, within } from '../helpers/socketio.js';
-import type { ConnectError, SioPeer } from '../helpers/socketio.js';
+import { CLIENT_TRANSPORTS, SioHarness } from '../helpers/socketio.js';
+import type { SioPeer } from '../helpers/socketio.js';
 import { registerMiddlewareHandlers } from '../fixtures/middleware-handlers.js';
 import { SocketIO } from '../../lib/index.js';
-
-async function refusal(peer: SioPeer): Promise<ConnectError> {
-  try {
-    await within(peer.opened, 'the refusal');
-  } catch (error) {
-    return error as ConnectError;
-  }
-  throw new Error('the client was let in');
-}
 
 for (const asyncMode of ASYNC_MODES_UNDER_TEST) {
   for (const transport of CLIENT_TRANSPORTS) {
@@ -49,18 +40,18 @@ for (const asyncMode of ASYNC_MODES_UNDER_TEST) {
       });
 
       it('refuses with the ConnectionRefusedError message and data', async function () {
-        const error = await refusal(h.peer('/', { auth: {} }));
+        const error = await h.peer('/', { auth: {} }).refusal();
         expect(error.message).to.equal('a token is required');
         expect(error.data).to.deep.equal({ field: 'token' });
       });
 
       it('refuses a client for which a middleware returns false', async function () {
-        const error = await refusal(h.peer('/', { auth: { token: 'blocked' } }));
+        const error = await h.peer('/', { auth: { token: 'blocked' } }).refusal();
         expect(error.message).to.equal('Connection rejected by server');
       });
 
       it('refuses with the message of any other error, which goes to the error handler', async function () {
-        const error = await refusal(h.peer('/', { auth: { token: 'broken' } }));
+        const error = await h.peer('/', { auth: { token: 'broken' } }).refusal();
         expect(error.message).to.equal('the token store is down');
         expect(await observer.next('error-seen')).to.deep.equal([
           ['connect', 'the token store is down'],
@@ -71,9 +62,9 @@ for (const asyncMode of ASYNC_MODES_UNDER_TEST) {
         const open = await h.connect('/open');
         expect(await open.emitAck('echo', ' x ')).to.deep.equal([[' x ']]);
         await h.connect('/guarded', { auth: { pass: true } });
-        const error = await refusal(h.peer('/guarded', { auth: { pass: false } }));
+        const error = await h.peer('/guarded', { auth: { pass: false } }).refusal();
         expect(error.message).to.equal('Connection rejected by server');
-        expect((await refusal(h.peer('/nowhere'))).message).to.equal('Invalid namespace');
+        expect((await h.peer('/nowhere').refusal()).message).to.equal('Invalid namespace');
       });
 
       it('lets event middlewares replace the arguments, drop an event, or fail it', async function () {

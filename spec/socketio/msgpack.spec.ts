@@ -33,15 +33,9 @@ import {
   deferred,
   within,
 } from '../helpers/socketio.js';
-import type { ConnectError, SioPeer } from '../helpers/socketio.js';
 
 /** The client side of an ack: the callback the official client passes to a handler. */
 type AckCallback = (...values: unknown[]) => void;
-
-/** The `connect_error` of a peer that must be refused. */
-async function refusal(peer: SioPeer): Promise<ConnectError> {
-  return within(peer.connectErrors.next('connect_error'), 'connect_error');
-}
 
 for (const asyncMode of ASYNC_MODES_UNDER_TEST) {
   for (const transport of CLIENT_TRANSPORTS) {
@@ -142,10 +136,10 @@ for (const asyncMode of ASYNC_MODES_UNDER_TEST) {
           },
           { namespace: '/private' },
         );
-        const refused = await refusal(h.peer('/private', MSGPACK));
+        const refused = await h.peer('/private', MSGPACK).refusal();
         expect(refused.message).to.equal('not today');
         expect(refused.data).to.deep.equal({ retry: false, code: 42 });
-        const unknown = await refusal(h.peer('/nowhere', MSGPACK));
+        const unknown = await h.peer('/nowhere', MSGPACK).refusal();
         expect(unknown.message).to.equal('Invalid namespace');
       });
 
@@ -178,7 +172,7 @@ describe('a client of the other parser', function () {
 
       it("gets a connect_error from a msgpack server, whose log names parser: 'msgpack'", async function () {
         const { h, lines } = await start({ parser: 'msgpack' });
-        const refused = await refusal(h.peer('/chat'));
+        const refused = await h.peer('/chat').refusal();
         expect(refused.message).to.match(/^parser mismatch: this server uses parser: 'msgpack'/);
         expect(refused.message).to.contain('socket.io-msgpack-parser');
         expect(
@@ -192,7 +186,7 @@ describe('a client of the other parser', function () {
 
       it('gets a connect_error from a JSON server, whose log names the fix', async function () {
         const { h, lines } = await start({});
-        const refused = await refusal(h.peer('/chat', MSGPACK));
+        const refused = await h.peer('/chat', MSGPACK).refusal();
         expect(refused.message).to.equal(
           "parser mismatch: this server uses the JSON parser; remove the client's msgpack parser, or set parser: 'msgpack' on the server",
         );
