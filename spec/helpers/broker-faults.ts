@@ -60,6 +60,9 @@ export class Ticker {
         await delay(everyMs);
       }
     })();
+    // Handled here so that a tick failing before stop() is awaited is not an unhandled
+    // rejection; stop() still rejects with it.
+    this.#loop.catch(() => undefined);
   }
 
   async stop(): Promise<void> {
@@ -110,6 +113,8 @@ export class Pair {
   }
 
   async kill(): Promise<void> {
+    // A spec that failed midway leaves its tickers running; their errors no longer matter.
+    await Promise.allSettled(this.tickers.map((t) => t.stop()));
     for (const p of this.peers) p.socket.disconnect();
     await Promise.all(this.servers.map((s) => s.kill()));
   }

@@ -207,7 +207,13 @@ export class ServerProcess {
     const reply = new Promise<unknown>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       const message: QueueServerMessage = { ...request, id };
-      this.child.send(message);
+      // A child that died meanwhile fails the send: reject instead of an uncaught EPIPE.
+      this.child.send(message, (error) => {
+        if (error !== null) {
+          this.#pending.delete(id);
+          reject(error);
+        }
+      });
     });
     return within(reply, `server ${this.index} to answer "${request.op}"`, ms);
   }

@@ -68,11 +68,9 @@ describe('broker outages during traffic', function () {
       // The server closes them cleanly: no error, just an end of stream.
       await r.command('CLIENT', 'KILL', 'TYPE', 'normal');
       await r.command('CLIENT', 'KILL', 'TYPE', 'pubsub');
-      const down = await pair.stats();
-      expect(
-        down.map((s) => s.connected),
-        'connected, right after the kill',
-      ).to.deep.equal([false, false]);
+      // Whether a process is still down when asked races its reconnect (CI once saw one
+      // back already); that each noticed the outage shows in its reconnect count and warn
+      // lines, asserted below.
       expect(await pair.reconnected(2), 'both servers reconnected').to.equal(true);
       await delay(300);
       await Promise.all([t0.stop(), t1.stop()]);
