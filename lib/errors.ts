@@ -268,11 +268,11 @@ export class CallTimeoutError extends SocketIOActorsError {
  */
 export class AcksTimeoutError extends SocketIOActorsError {
   constructor(
-    event: string,
-    seconds: number,
+    readonly event: string,
+    readonly seconds: number,
     readonly responses: unknown[],
     readonly expected: number,
-    disconnected: number,
+    readonly disconnected: number,
   ) {
     super(
       'SIO_ERR_TIMEOUT',

@@ -4,7 +4,7 @@
  * `leaveRoom`, `closeRoom`, `rooms`, `disconnect`, `call`, `request`, `session`.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ContextError } from '../errors.js';
+import { ContextError, UsageError } from '../errors.js';
 import { checkOptionNames } from '../option-names.js';
 import { toArgs } from './args.js';
 import type { AcksRequest, CallRequest, EmitRequest } from './emitter.js';
@@ -27,6 +27,8 @@ export interface HubOps {
   roomsOf(sid: string, nsp: string): string[];
   disconnect(sid: string, nsp: string, close?: boolean): void;
   fetchSockets(target: SocketsTarget): Promise<SocketSnapshot[]>;
+  /** Runs an ack callback where callbacks run; its errors are logged, never thrown. */
+  runCallback(label: string, run: () => unknown): void;
 }
 
 /** What a handler sees of its client. */
@@ -73,8 +75,18 @@ export function inHandler(): boolean {
 export interface EmitOptions {
   /** Namespace to emit on; default the handler's. */
   namespace?: string;
-  /** Called with the client's ack arguments (single-client emits only). */
-  callback?: (...args: unknown[]) => unknown;
+  /**
+   * Called with the client's ack arguments (an emit to the sender or to one sid). With
+   * `timeout` it is called socket.io's way instead: `(err, ...ackArgs)` for the sender, and
+   * `(err, responses)` with every addressed client's ack for `broadcast` / `to`.
+   */
+  // A method signature, so that a callback typed for its shape (`(err, responses) => …`) fits.
+  callback?(...args: unknown[]): unknown;
+  /**
+   * Seconds to wait for the acks; then the callback gets an error first (`AcksTimeoutError`
+   * with the `responses` that came, or `CallTimeoutError` for the sender). Needs `callback`.
+   */
+  timeout?: number;
   /** Send to every client of the namespace. */
   broadcast?: boolean;
   /** A room or rooms (a sid is a room); implies broadcast. */
@@ -105,6 +117,7 @@ export interface TargetOptions {
 export const EMIT_OPTIONS: ReadonlySet<string> = new Set([
   'namespace',
   'callback',
+  'timeout',
   'broadcast',
   'to',
   'room',
@@ -141,19 +154,105 @@ export function emit(event: string, data?: unknown, options: EmitOptions = {}): 
   const broadcast = options.broadcast === true || rooms !== undefined;
   const skip = new Set(asList(options.skipSid) ?? []);
   if (broadcast && options.includeSelf === false) skip.add(ctx.socket.sid);
-  ctx.hub.emit({
+  const request: EmitRequest = {
     nsp,
     event,
     args: toArgs(data),
     to: broadcast ? rooms : [ctx.socket.sid],
     skip,
-    // A callback needs one client: the sender, or `to` naming a single sid (not `broadcast`).
-    callback:
-      options.broadcast === true || (rooms !== undefined && rooms.length !== 1)
-        ? undefined
-        : options.callback,
     ignoreQueue: options.ignoreQueue === true,
-  });
+  };
+  if (options.timeout !== undefined)
+    return emitWithTimeout(ctx.hub, request, options, broadcast ? undefined : ctx.socket.sid);
+  // Without a timeout a callback needs one client: the sender, or `to` naming a single sid.
+  if (options.callback !== undefined && (options.broadcast === true || (rooms?.length ?? 1) > 1))
+    throw new UsageError(
+      'emit(): a callback on a broadcast needs { timeout: seconds }; it is then called once with (err, responses)',
+    );
+  ctx.hub.emit({ ...request, callback: options.callback?.bind(options) });
+}
+
+/** socket.io's callback for the acks of many clients. */
+export type AcksCallback = (error: Error | null, responses: unknown[]) => unknown;
+
+/**
+ * `emit(…, { timeout, callback })` (context and server): to one client (`sid`) the callback
+ * gets `(err, ...ackArgs)`, else `(err, responses)` once every addressed client answered.
+ */
+export function emitWithTimeout(
+  ops: HubOps,
+  request: EmitRequest,
+  options: Pick<EmitOptions, 'timeout' | 'callback'>,
+  sid: string | undefined,
+  fn = 'emit()',
+): void {
+  const { timeout: timeoutSeconds, callback } = options;
+  if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds > 0))
+    throw new UsageError(
+      `${fn}: timeout is a positive number of seconds, got ${String(timeoutSeconds)}`,
+    );
+  if (callback === undefined)
+    throw new UsageError(
+      `${fn}: { timeout } waits for acks, so it needs a callback to give them to`,
+    );
+  const run = callback.bind(options);
+  if (sid === undefined) {
+    settleAcks(ops, request.event, ops.emitWithAck({ ...request, timeoutSeconds }), run);
+    return;
+  }
+  const label = `callback of ${request.event}`;
+  ops.call({ ...request, sid, timeoutSeconds }).then(
+    (args) =>
+      ops.runCallback(
+        label,
+        inContext(() => run(null, ...args)),
+      ),
+    (error: unknown) =>
+      ops.runCallback(
+        label,
+        inContext(() => run(asError(error))),
+      ),
+  );
+}
+
+/**
+ * Calls `callback(err, responses)` once the acks settle (on a timeout, `err` is the
+ * `AcksTimeoutError` and `responses` those that came), in the caller's handler context.
+ */
+export function settleAcks(
+  ops: HubOps,
+  event: string,
+  acks: Promise<unknown[]>,
+  callback: AcksCallback,
+): void {
+  const label = `callback of ${event}`;
+  acks.then(
+    (responses) =>
+      ops.runCallback(
+        label,
+        inContext(() => callback(null, responses)),
+      ),
+    (error: unknown) => {
+      const responses = (error as { responses?: unknown[] }).responses ?? [];
+      ops.runCallback(
+        label,
+        inContext(() => callback(asError(error), responses)),
+      );
+    },
+  );
+}
+
+/**
+ * `fn`, bound to the handler context current now (a promise continuation still has it; a
+ * scheduler's run queue would not), so that `emit()` works inside an ack callback.
+ */
+function inContext(fn: () => unknown): () => unknown {
+  const store = contextStorage.getStore();
+  return store === undefined ? fn : () => contextStorage.run(store, fn);
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /**

@@ -278,10 +278,8 @@ export class Hub implements HubOps, LocalServer {
       }
       if (bus !== undefined && this.members(request.nsp, request.to).size === 0) {
         // A client of another process: its ack comes back through the queue.
-        bus.publishEmit(
-          request,
-          undefined,
-          (args) => void this.#callback(request.event, callback, args),
+        bus.publishEmit(request, undefined, (args) =>
+          this.runCallback(`callback of ${request.event}`, () => callback(...args)),
         );
         return 0;
       }
@@ -326,17 +324,11 @@ export class Hub implements HubOps, LocalServer {
     return deliverWithAcks(targets, request, this.scheduler.clock, this.codec);
   }
 
-  /** Runs a callback whose ack came from another process. */
-  #callback(
-    event: string,
-    callback: (...args: unknown[]) => unknown,
-    args: unknown[],
-  ): Promise<unknown> {
-    return this.scheduler
-      .dispatch({ label: `callback of ${event}`, run: () => callback(...args) })
-      .catch((error: unknown) =>
-        this.options.logger.error(`callback of "${event}" failed:`, error),
-      );
+  /** Runs an ack callback through the scheduler; what it throws is logged. */
+  runCallback(label: string, run: () => unknown): void {
+    this.scheduler
+      .dispatch({ label, run })
+      .catch((error: unknown) => this.options.logger.error(`${label} failed:`, error));
   }
 
   /** Emits to local clients only (what a queue message asks for). */

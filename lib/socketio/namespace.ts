@@ -18,6 +18,7 @@ export interface NamespaceServer {
       to?: string | readonly string[];
       skipSid?: string | readonly string[];
       callback?: (...args: unknown[]) => unknown;
+      timeout?: number;
     },
   ): void;
   send(
@@ -139,7 +140,8 @@ export class Namespace {
       namespace: opts.namespace,
       to: opts.to ?? opts.room,
       skipSid: opts.skipSid,
-      callback: opts.callback,
+      callback: opts.callback?.bind(opts),
+      timeout: opts.timeout,
     });
   }
 

@@ -5,7 +5,8 @@
  * Flask-style `io.emit(event, data, options)` takes one data argument and options.
  */
 import { UsageError } from '../errors.js';
-import type { HubOps } from './context.js';
+import { settleAcks } from './context.js';
+import type { AcksCallback, HubOps } from './context.js';
 import type { EmitRequest } from './emitter.js';
 import { namespaceName } from './registry.js';
 import { FetchedSocket } from './sockets.js';
@@ -20,9 +21,6 @@ interface Flags {
   readonly volatile?: boolean;
   readonly timeoutSeconds?: number;
 }
-
-/** A socket.io ack callback given as an emit's last argument: `(err, responses)`. */
-type AcksCallback = (error: Error | null, responses: unknown[]) => void;
 
 function rooms(fn: string, room: unknown): readonly string[] {
   const list = Array.isArray(room) ? (room as unknown[]) : [room];
@@ -98,14 +96,8 @@ export class BroadcastOperator {
   emit(event: string, ...args: unknown[]): true {
     const last = args[args.length - 1];
     if (typeof last === 'function') {
-      const callback = last as AcksCallback;
-      this.emitWithAck(event, ...args.slice(0, -1)).then(
-        (responses) => callback(null, responses),
-        (error: unknown) => {
-          const responses = (error as { responses?: unknown[] }).responses ?? [];
-          callback(error instanceof Error ? error : new Error(String(error)), responses);
-        },
-      );
+      const acks = this.emitWithAck(event, ...args.slice(0, -1));
+      settleAcks(this.ops(), event, acks, last as AcksCallback);
       return true;
     }
     this.ops().emit(this.#request(event, args));

@@ -4,7 +4,12 @@
  * that come back; the pool thread runs the handler with context functions that
  * post those effects.
  */
-import { ConnectionRefusedError, SocketIOActorsError, UsageError } from '../errors.js';
+import {
+  AcksTimeoutError,
+  ConnectionRefusedError,
+  SocketIOActorsError,
+  UsageError,
+} from '../errors.js';
 import { postEffect, requestEffect } from '../../schedulers/worker-runtime.js';
 import type { JobRunner } from '../../schedulers/worker-runtime.js';
 import { runJob } from '../../schedulers/primitives.js';
@@ -45,6 +50,8 @@ export interface WireError {
   readonly code?: string;
   readonly data?: unknown;
   readonly stack?: string;
+  /** An `AcksTimeoutError`'s parts, so that its `responses` cross the thread too. */
+  readonly acks?: ConstructorParameters<typeof AcksTimeoutError>;
 }
 
 /** One handler invocation as plain data. */
@@ -139,6 +146,11 @@ export function wireError(error: unknown): WireError {
       data: error.data,
     };
   }
+  if (error instanceof AcksTimeoutError) {
+    const { event, seconds, responses, expected, disconnected } = error;
+    const acks = [event, seconds, responses, expected, disconnected] as const;
+    return { name: error.name, message: error.message, code: error.code, acks: [...acks] };
+  }
   if (error instanceof Error) {
     const code = error instanceof SocketIOActorsError ? error.code : undefined;
     return { name: error.name, message: error.message, code, stack: error.stack };
@@ -150,6 +162,10 @@ export function wireError(error: unknown): WireError {
 export function reviveError(wire: WireError): Error {
   if (wire.name === 'ConnectionRefusedError')
     return new ConnectionRefusedError(wire.message, revive(wire.data));
+  if (wire.acks !== undefined) {
+    const [event, seconds, responses, expected, disconnected] = wire.acks;
+    return new AcksTimeoutError(event, seconds, revive(responses), expected, disconnected);
+  }
   const error =
     wire.code !== undefined
       ? new SocketIOActorsError(wire.code, wire.message)
@@ -304,9 +320,17 @@ export class RemoteOps implements HubOps {
     };
     if (!ack) return cloneable(() => postEffect(effect), 'emit arguments');
     void cloneable(() => requestEffect(effect), 'emit arguments').then((args) => {
-      if (Array.isArray(args)) return callback?.(...revive(args as unknown[]));
-      return undefined;
+      if (Array.isArray(args) && callback !== undefined)
+        this.runCallback('callback', () => callback(...revive(args as unknown[])));
     }, this.onCallbackError);
+  }
+
+  runCallback(_label: string, run: () => unknown): void {
+    try {
+      Promise.resolve(run()).catch(this.onCallbackError);
+    } catch (error) {
+      this.onCallbackError(error);
+    }
   }
 
   async emitWithAck(request: AcksRequest): Promise<unknown[]> {

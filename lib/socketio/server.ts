@@ -25,9 +25,11 @@ import {
   CLOSE_ROOM_OPTIONS,
   currentSid,
   EMIT_OPTIONS,
+  emitWithTimeout,
   SEND_OPTIONS,
 } from './context.js';
 import type { HubOps } from './context.js';
+import type { EmitRequest } from './emitter.js';
 import { applyEffect, createRemoteRunner, RemoteOps } from './remote.js';
 import { SioClient } from './client.js';
 import { Hub } from './hub.js';
@@ -61,8 +63,13 @@ export interface ServerEmitOptions {
   includeSelf?: boolean;
   /** Accepted as in the context `emit`; `io.emit` always broadcasts unless `to` narrows it. */
   broadcast?: boolean;
-  /** Called with the client's ack arguments; only when `to` is one client's sid. */
-  callback?: (...args: unknown[]) => unknown;
+  /**
+   * Called with the client's ack arguments when `to` is one client's sid. With `timeout`:
+   * called once with `(err, responses)`, every addressed client's ack (socket.io's shape).
+   */
+  callback?(...args: unknown[]): unknown;
+  /** Seconds to wait for every addressed client's ack; needs `callback`. */
+  timeout?: number;
   /** Do not publish on the message queue. */
   ignoreQueue?: boolean;
 }
@@ -390,15 +397,22 @@ export class SocketIO {
     const skip = new Set(list(options.skipSid) ?? []);
     const sender = options.includeSelf === false ? currentSid() : undefined;
     if (sender !== undefined) skip.add(sender);
-    this.#ops.emit({
+    const to = list(options.to ?? options.room);
+    const request: EmitRequest = {
       nsp: namespaceName(options.namespace),
       event,
       args: toArgs(data),
-      to: list(options.to ?? options.room),
+      to,
       skip,
-      callback: options.callback,
       ignoreQueue: options.ignoreQueue === true,
-    });
+    };
+    if (options.timeout !== undefined)
+      return emitWithTimeout(this.#ops, request, options, undefined, 'io.emit()');
+    if (options.callback !== undefined && (to?.length ?? 0) !== 1)
+      throw new UsageError(
+        'io.emit(): a callback needs to: a sid, or { timeout: seconds } to get every client’s ack as (err, responses)',
+      );
+    this.#ops.emit({ ...request, callback: options.callback?.bind(options) });
   }
 
   /**

@@ -153,8 +153,8 @@ describe('usage errors that name the fix', function () {
       'io.emit(): unknown option "include_self"; did you mean includeSelf?',
     );
     expectFix(
-      thrown(() => io.emit('ev', 1, { timeout: 5 } as never)),
-      'io.emit(): unknown option "timeout"; the options are:',
+      thrown(() => io.emit('ev', 1, { acks: 5 } as never)),
+      'io.emit(): unknown option "acks"; the options are:',
     );
     expectFix(
       thrown(() => io.send('hi', { jsn: true } as never)),
