@@ -41,6 +41,9 @@ run: build ## Run the demo chat server on port 5000 (event-loop mode, in-memory 
 services: ## Start Redis and RabbitMQ on loopback if they are not running
 	bash scripts/services.sh
 
+bench-compare: build ## This tree against an earlier one (BASE=<git ref>), alternating rounds of the hot-path peer scenarios
+	node dist/benchmarks/compare.js
+
 bench-queue: build ## Cross-process broadcast throughput over Redis and RabbitMQ
 	node dist/benchmarks/queue.js
 
@@ -53,4 +56,4 @@ docs: ## Build the API reference (typedoc) into docs/api/
 clean: ## Remove build output and test artifacts
 	rm -rf dist coverage spec/artifacts docs/api
 
-.PHONY: help setup build typecheck lint test test-props bench bench-quick bench-peers bench-peers-quick bench-queue soak run services docs clean
+.PHONY: help setup build typecheck lint test test-props bench bench-compare bench-quick bench-peers bench-peers-quick bench-queue soak run services docs clean
