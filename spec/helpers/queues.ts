@@ -370,6 +370,12 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+/** Each python-socketio serializer and the server parser that speaks it. */
+export const PYTHON_SERIALIZERS = [
+  { serializer: 'default', parser: 'json' },
+  { serializer: 'msgpack', parser: 'msgpack' },
+] as const;
+
 /** Runs /usr/bin/python3 with `args` (stdin optional); never rejects. */
 export function runPython(args: readonly string[], stdin?: string): Promise<RunResult> {
   return new Promise((resolve) => {

@@ -304,14 +304,16 @@ export class SioHarness {
   /**
    * A harness running a fixture app's handlers: on this server and, in worker-pool mode, in
    * every pool thread (its app module registers the same), so they run where handlers run.
+   * `options` are further server options (`parser`, ...).
    */
   static async withApp(
     asyncMode: AsyncMode,
     transport: ClientTransport,
     app: { readonly poolApp: URL; readonly register: (io: SocketIO) => void },
+    options: Omit<SocketIOOptions, 'asyncMode' | 'appModule'> = {},
   ): Promise<SioHarness> {
     const pool = asyncMode === 'worker-pool' ? { appModule: app.poolApp.href } : {};
-    const h = await SioHarness.start({ asyncMode, ...pool }, transport);
+    const h = await SioHarness.start({ ...options, asyncMode, ...pool }, transport);
     app.register(h.io);
     return h;
   }

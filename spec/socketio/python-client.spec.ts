@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { args, emit, request } from '../../lib/index.js';
-import { runPython } from '../helpers/queues.js';
+import { PYTHON_SERIALIZERS, runPython } from '../helpers/queues.js';
 import { waitFor } from '../helpers/raw-engine.js';
 import { SioHarness } from '../helpers/socketio.js';
 
@@ -34,13 +34,7 @@ sio.disconnect()
 print(json.dumps(out))
 `;
 
-/** Each python-socketio serializer and the server parser that speaks it. */
-const SERIALIZERS = [
-  { serializer: 'default', parser: 'json' },
-  { serializer: 'msgpack', parser: 'msgpack' },
-] as const;
-
-for (const { serializer, parser } of SERIALIZERS) {
+for (const { serializer, parser } of PYTHON_SERIALIZERS) {
   describe(`a python-socketio client (serializer='${serializer}', parser: '${parser}')`, function () {
     this.timeout(30_000);
     let h: SioHarness;
