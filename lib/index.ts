@@ -13,7 +13,11 @@ export type {
 export type { CloseReason, Phase } from './engine/connection-machine.js';
 export { PHASES } from './engine/connection-machine.js';
 export type { EngineOptions, TransportName, CorsOrigins } from './engine/options.js';
-export type { HttpCompressionOptions, PerMessageDeflateOptions } from './engine/compression.js';
+export type {
+  HttpCompressionOptions,
+  PerMessageDeflateOptions,
+  ZlibTuning,
+} from './engine/compression.js';
 export { handshakeOnly } from './engine/middleware.js';
 export type { EngineMiddleware, EngineRequest } from './engine/middleware.js';
 export {

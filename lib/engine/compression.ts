@@ -6,7 +6,6 @@
  */
 import { createDeflateRaw, createGzip, createInflateRaw } from 'node:zlib';
 import type { ZlibOptions } from 'node:zlib';
-import type { PerMessageDeflateOptions as WsDeflateOptions } from 'ws';
 import { OptionError } from '../errors.js';
 import { checkOptionNames } from '../option-names.js';
 import { wholeOption } from '../option-values.js';
@@ -16,16 +15,53 @@ import type { Packet } from './packets.js';
 export const DEFAULT_COMPRESSION_THRESHOLD = 1024;
 
 /**
- * WebSocket permessage-deflate settings: ws's own (`serverNoContextTakeover`,
- * `zlibDeflateOptions`, ...) and `threshold`, the smallest message in bytes that is
- * compressed (default 1024).
+ * zlib's tuning options, as both kinds of compression take them.
+ *
+ * @example
+ * ```ts
+ * new SocketIO({ perMessageDeflate: { zlibDeflateOptions: { level: 1, memLevel: 4 } } });
+ * ```
+ */
+export interface ZlibTuning {
+  /** Compression level, -1 (zlib's default, 6) to 9. */
+  level?: number;
+  /** Memory for the compression state, 1 to 9 (zlib's default 8). */
+  memLevel?: number;
+  /** Window size (log2), 9 to 15. */
+  windowBits?: number;
+  /** Strategy (`zlib.constants.Z_FILTERED`, `Z_HUFFMAN_ONLY`, ...). */
+  strategy?: number;
+  /** Output chunk size, in bytes. */
+  chunkSize?: number;
+}
+
+/**
+ * WebSocket permessage-deflate settings (RFC 7692), handed to ws, and `threshold`, the
+ * smallest message in bytes that is compressed (default 1024).
  *
  * @example
  * ```ts
  * new SocketIO({ perMessageDeflate: { threshold: 4096, serverNoContextTakeover: true } });
  * ```
  */
-export type PerMessageDeflateOptions = WsDeflateOptions;
+export interface PerMessageDeflateOptions {
+  /** Smallest message, in bytes (its packet type character included), compressed. Default 1024. */
+  threshold?: number;
+  /** Ask that the server start each message with a fresh zlib context (smaller gains). */
+  serverNoContextTakeover?: boolean;
+  /** Ask that the client start each message with a fresh zlib context. */
+  clientNoContextTakeover?: boolean;
+  /** The server's window (log2), 8 to 15: less memory per client, smaller gains. */
+  serverMaxWindowBits?: number;
+  /** The client's window (log2), 8 to 15, when the client lets the server choose. */
+  clientMaxWindowBits?: number;
+  /** zlib options of the server's compression. */
+  zlibDeflateOptions?: ZlibTuning;
+  /** zlib options of the server's decompression (what clients compressed). */
+  zlibInflateOptions?: ZlibTuning;
+  /** How many messages ws compresses at a time, in the whole process. Default 10. */
+  concurrencyLimit?: number;
+}
 
 /**
  * Polling response compression settings: `threshold`, the smallest response in bytes
@@ -36,29 +72,21 @@ export type PerMessageDeflateOptions = WsDeflateOptions;
  * new SocketIO({ httpCompression: { threshold: 2048, level: 6 } });
  * ```
  */
-export interface HttpCompressionOptions {
+export interface HttpCompressionOptions extends ZlibTuning {
   /** Smallest response, in bytes, that is compressed. Default 1024. */
   threshold?: number;
-  /** zlib compression level, -1 (zlib's default) to 9. */
-  level?: number;
-  /** zlib memory level, 1 to 9. */
-  memLevel?: number;
-  /** zlib window size (log2), 9 to 15. */
-  windowBits?: number;
-  /** zlib strategy (`zlib.constants.Z_*` strategies). */
-  strategy?: number;
-  /** zlib output chunk size, in bytes. */
-  chunkSize?: number;
 }
 
 /** permessage-deflate once checked: ws's options with the threshold filled in. */
-export type ResolvedPerMessageDeflate = Readonly<WsDeflateOptions> & { readonly threshold: number };
+export type ResolvedPerMessageDeflate = Readonly<PerMessageDeflateOptions> & {
+  readonly threshold: number;
+};
 
 /** `httpCompression` once checked: off, or on with a threshold and zlib's options. */
 export interface ResolvedHttpCompression {
   readonly httpCompression: boolean;
   readonly compressionThreshold: number;
-  readonly httpZlibOptions: Readonly<ZlibOptions>;
+  readonly httpZlibOptions: Readonly<ZlibTuning>;
 }
 
 /** Every name of {@link PerMessageDeflateOptions} (the compiler keeps this list complete). */
@@ -72,20 +100,22 @@ const DEFLATE_NAMES: ReadonlySet<string> = new Set(
     zlibDeflateOptions: true,
     zlibInflateOptions: true,
     concurrencyLimit: true,
-  } satisfies Record<keyof WsDeflateOptions, true>),
+  } satisfies Record<keyof PerMessageDeflateOptions, true>),
 );
 
-/** Every name of {@link HttpCompressionOptions}. */
-const HTTP_NAMES: ReadonlySet<string> = new Set(
+/** Every name of {@link ZlibTuning}. */
+const ZLIB_NAMES: ReadonlySet<string> = new Set(
   Object.keys({
-    threshold: true,
     level: true,
     memLevel: true,
     windowBits: true,
     strategy: true,
     chunkSize: true,
-  } satisfies Record<keyof HttpCompressionOptions, true>),
+  } satisfies Record<keyof ZlibTuning, true>),
 );
+
+/** Every name of {@link HttpCompressionOptions}. */
+const HTTP_NAMES: ReadonlySet<string> = new Set([...ZLIB_NAMES, 'threshold']);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
@@ -97,14 +127,10 @@ function threshold(name: string, value: unknown): number {
   return wholeOption(name, value, DEFAULT_COMPRESSION_THRESHOLD, 0);
 }
 
-function windowBits(name: string, value: unknown, allowTrue: boolean): void {
-  if (value === undefined || (allowTrue && typeof value === 'boolean')) return;
+function windowBits(name: string, value: unknown): void {
+  if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 8 || value > 15)
-    throw new OptionError(
-      name,
-      `a whole number from 8 to 15${allowTrue ? ' or a boolean' : ''}`,
-      value,
-    );
+    throw new OptionError(name, 'a whole number from 8 to 15', value);
 }
 
 function flag(name: string, value: unknown): void {
@@ -112,7 +138,10 @@ function flag(name: string, value: unknown): void {
     throw new OptionError(name, 'true or false', value);
 }
 
-/** Lets zlib itself check its options (it throws RangeError/TypeError naming the field). */
+/**
+ * Checks zlib options: known names, then values as zlib itself checks them (it throws a
+ * RangeError or TypeError naming the field).
+ */
 function zlibAccepts(
   name: string,
   value: unknown,
@@ -120,6 +149,7 @@ function zlibAccepts(
 ): void {
   if (value === undefined) return;
   if (!isPlainObject(value)) throw new OptionError(name, 'an object of zlib options', value);
+  checkOptionNames(`option ${name}`, value, ZLIB_NAMES);
   try {
     make(value).close();
   } catch (error) {
@@ -160,13 +190,13 @@ export function resolvePerMessageDeflate(value: unknown): ResolvedPerMessageDefl
   );
   flag('perMessageDeflate.serverNoContextTakeover', value.serverNoContextTakeover);
   flag('perMessageDeflate.clientNoContextTakeover', value.clientNoContextTakeover);
-  windowBits('perMessageDeflate.serverMaxWindowBits', value.serverMaxWindowBits, false);
-  windowBits('perMessageDeflate.clientMaxWindowBits', value.clientMaxWindowBits, true);
+  windowBits('perMessageDeflate.serverMaxWindowBits', value.serverMaxWindowBits);
+  windowBits('perMessageDeflate.clientMaxWindowBits', value.clientMaxWindowBits);
   wholeOption('perMessageDeflate.concurrencyLimit', value.concurrencyLimit, 10);
   zlibAccepts('perMessageDeflate.zlibDeflateOptions', value.zlibDeflateOptions, createDeflateRaw);
   zlibAccepts('perMessageDeflate.zlibInflateOptions', value.zlibInflateOptions, createInflateRaw);
   return {
-    ...(value as WsDeflateOptions),
+    ...(value as PerMessageDeflateOptions),
     threshold: threshold('perMessageDeflate.threshold', value.threshold),
   };
 }

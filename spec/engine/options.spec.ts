@@ -226,7 +226,7 @@ describe('resolveEngineOptions', function () {
         [{ threshold: '1kb' }, 'option perMessageDeflate.threshold: expected a whole number >= 0'],
         [{ serverNoContextTakeover: 'yes' }, 'option perMessageDeflate.serverNoContextTakeover'],
         [{ serverMaxWindowBits: 16 }, 'expected a whole number from 8 to 15, got 16'],
-        [{ clientMaxWindowBits: 7 }, 'expected a whole number from 8 to 15 or a boolean, got 7'],
+        [{ clientMaxWindowBits: 7 }, 'expected a whole number from 8 to 15, got 7'],
         [{ concurrencyLimit: 0 }, 'option perMessageDeflate.concurrencyLimit'],
         [
           { zlibDeflateOptions: { level: 42 } },
@@ -254,6 +254,12 @@ describe('resolveEngineOptions', function () {
           `option ${name}: unknown option "treshold"; did you mean threshold?`,
         );
       }
+      expect(() =>
+        resolveEngineOptions(untyped({ perMessageDeflate: { zlibDeflateOptions: { lvl: 1 } } })),
+      ).to.throw(
+        UnknownOptionError,
+        'option perMessageDeflate.zlibDeflateOptions: unknown option "lvl"; did you mean level?',
+      );
     });
 
     it('takes httpCompression as a flag or { threshold, ...zlib options }, compressionThreshold beside a flag', function () {
