@@ -87,6 +87,8 @@ export interface EmitOptions {
   skipSid?: string | readonly string[];
   /** Do not publish on the message queue (local clients only). */
   ignoreQueue?: boolean;
+  /** False: never compressed (socket.io's `socket.compress(false)`). Default true. */
+  compress?: boolean;
 }
 
 /** Options of the context {@link send}. */
@@ -111,6 +113,7 @@ export const EMIT_OPTIONS: ReadonlySet<string> = new Set([
   'includeSelf',
   'skipSid',
   'ignoreQueue',
+  'compress',
 ]);
 /** The option names of send() (context and server). */
 export const SEND_OPTIONS: ReadonlySet<string> = new Set([...EMIT_OPTIONS, 'json']);
@@ -153,6 +156,7 @@ export function emit(event: string, data?: unknown, options: EmitOptions = {}): 
         ? undefined
         : options.callback,
     ignoreQueue: options.ignoreQueue === true,
+    compress: options.compress,
   });
 }
 

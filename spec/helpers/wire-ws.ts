@@ -6,6 +6,7 @@
  * all of that, so this reads the bytes itself.
  */
 import { randomBytes } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { constants, createInflateRaw } from 'node:zlib';
@@ -212,5 +213,40 @@ export class WireWs {
   close(): void {
     this.#inflater.close();
     this.socket.destroy();
+  }
+}
+
+/**
+ * Bytes this process's TCP clients read from `port`, counting sockets opened while it
+ * listens (Node's `net.client.socket` diagnostics channel): what an official client took
+ * off the wire, without reaching into it.
+ *
+ * @example
+ * ```ts
+ * const bytes = new ClientBytes(port);
+ * const peer = await h.connect(); // ... bytes.read
+ * ```
+ */
+export class ClientBytes {
+  readonly #sockets: Socket[] = [];
+  readonly #onSocket = (message: unknown): void => {
+    const { socket } = message as { socket: Socket };
+    socket.once('connect', () => {
+      if (socket.remotePort === this.port) this.#sockets.push(socket);
+    });
+  };
+
+  constructor(private readonly port: number) {
+    subscribe('net.client.socket', this.#onSocket);
+  }
+
+  /** Bytes read so far by the sockets to the port. */
+  get read(): number {
+    return this.#sockets.reduce((sum, socket) => sum + socket.bytesRead, 0);
+  }
+
+  /** Stops counting new sockets. */
+  close(): void {
+    unsubscribe('net.client.socket', this.#onSocket);
   }
 }
