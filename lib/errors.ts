@@ -166,6 +166,14 @@ export class OptionError extends SocketIOActorsError {
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.getPrototypeOf(value) === Object.prototype
+  )
+    return `{${Object.entries(value)
+      .map(([k, v]) => ` ${k}: ${describe(v)}`)
+      .join(',')} }`;
   return String(value);
 }
 

@@ -5,10 +5,19 @@ export * from './errors.js';
 export { EngineServer } from './engine/server.js';
 export type { EngineServerEvents, PhaseCounts } from './engine/server.js';
 export { EngineConnection } from './engine/connection.js';
-export type { ConnectionRequest, EngineConnectionEvents } from './engine/connection.js';
+export type {
+  ConnectionRequest,
+  EngineConnectionEvents,
+  EngineSendOptions,
+} from './engine/connection.js';
 export type { CloseReason, Phase } from './engine/connection-machine.js';
 export { PHASES } from './engine/connection-machine.js';
 export type { EngineOptions, TransportName, CorsOrigins } from './engine/options.js';
+export type {
+  HttpCompressionOptions,
+  PerMessageDeflateOptions,
+  ZlibTuning,
+} from './engine/compression.js';
 export { handshakeOnly } from './engine/middleware.js';
 export type { EngineMiddleware, EngineRequest } from './engine/middleware.js';
 export {

@@ -19,8 +19,6 @@ const PEER_HINTS: OptionHints = {
   allowEIO3:
     'Engine.IO v3 clients (socket.io-client 2.x) are not supported; use socket.io-client 3 or newer',
   wsEngine: 'the WebSocket server is ws and cannot be replaced',
-  perMessageDeflate:
-    'WebSocket compression is not offered (it costs more CPU than it saves for small packets)',
   write_only:
     'an external emitter is new SocketIO({ messageQueue }) with no app; it only publishes',
 };

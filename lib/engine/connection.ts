@@ -33,6 +33,22 @@ export interface ConnectionRequest {
   readonly url: string;
 }
 
+/**
+ * Options of {@link EngineConnection.send} (engine.io's `socket.send(data, options)`).
+ *
+ * @example
+ * ```ts
+ * conn.send(bigJson, { compress: false }); // never deflated or gzipped
+ * ```
+ */
+export interface EngineSendOptions {
+  /**
+   * False: the message is never compressed. Default true: compressed when the server's
+   * `perMessageDeflate` (WebSocket) or `httpCompression` (polling) and their thresholds say so.
+   */
+  readonly compress?: boolean;
+}
+
 /** Events of an {@link EngineConnection}. */
 export interface EngineConnectionEvents {
   /** A message packet's payload: a string, or a Buffer for binary. */
@@ -171,11 +187,15 @@ export class EngineConnection
 
   /**
    * Queues a message for the client. Returns false (and sends nothing) once the
-   * connection is closed.
+   * connection is closed. `{ compress: false }` keeps it from being compressed.
    */
-  send(data: string | Buffer): boolean {
+  send(data: string | Buffer, options?: EngineSendOptions): boolean {
     if (this.#phase === 'closed') return false;
-    this.#enqueue({ type: 'message', data });
+    this.#enqueue(
+      options?.compress === false
+        ? { type: 'message', data, compress: false }
+        : { type: 'message', data },
+    );
     return true;
   }
 

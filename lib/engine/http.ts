@@ -105,14 +105,15 @@ function pickEncoding(req: IncomingMessage): 'gzip' | 'deflate' | null {
 }
 
 /**
- * Sends a polling response body, compressed when the client accepts it and it
- * is at least `compressionThreshold` bytes.
+ * Sends a polling response body, compressed when `compress` (see `mayCompress`), the
+ * client accepts it and it is at least `compressionThreshold` bytes.
  */
 export function answerPolling(
   req: IncomingMessage,
   res: ServerResponse,
   body: string,
   options: ResolvedEngineOptions,
+  compress: boolean,
   extraHeaders: OutgoingHttpHeaders = {},
 ): void {
   const headers: OutgoingHttpHeaders = {
@@ -123,7 +124,7 @@ export function answerPolling(
   };
   const raw = Buffer.from(body, 'utf8');
   const encoding =
-    options.httpCompression && raw.length >= options.compressionThreshold
+    compress && options.httpCompression && raw.length >= options.compressionThreshold
       ? pickEncoding(req)
       : null;
   if (encoding === null) {
@@ -132,8 +133,8 @@ export function answerPolling(
     res.end(raw);
     return;
   }
-  const compress = encoding === 'gzip' ? gzip : deflate;
-  compress(raw, (error, compressed) => {
+  const zip = encoding === 'gzip' ? gzip : deflate;
+  zip(raw, options.httpZlibOptions, (error, compressed) => {
     if (res.destroyed) return;
     if (error) {
       headers['Content-Length'] = raw.length;

@@ -4,6 +4,13 @@
  */
 import { OptionError } from '../errors.js';
 import type { Clock } from '../../schedulers/scheduler.js';
+import { resolveHttpCompression, resolvePerMessageDeflate } from './compression.js';
+import type {
+  HttpCompressionOptions,
+  PerMessageDeflateOptions,
+  ResolvedHttpCompression,
+  ResolvedPerMessageDeflate,
+} from './compression.js';
 
 /** A transport name. */
 export type TransportName = 'polling' | 'websocket';
@@ -40,10 +47,20 @@ export interface EngineOptions {
   allowUpgrades?: boolean;
   /** Transports accepted. Default ['polling', 'websocket']. */
   transports?: readonly TransportName[];
-  /** Compress polling responses (gzip/deflate per Accept-Encoding). Default true. */
-  httpCompression?: boolean;
-  /** Smallest polling response, in bytes, worth compressing. Default 1024. */
+  /**
+   * Compress polling responses (gzip/deflate per Accept-Encoding) of at least `threshold`
+   * bytes: `true` (default), `false`, or socket.io's `{ threshold, ...zlib options }`. A
+   * response whose every message was sent with `compress: false` stays plain.
+   */
+  httpCompression?: boolean | HttpCompressionOptions;
+  /** Smallest polling response, in bytes, worth compressing (python-engineio's name). Default 1024. */
   compressionThreshold?: number;
+  /**
+   * WebSocket permessage-deflate: `false` (default, as in socket.io 3+), `true`, or ws's
+   * options with `threshold` (default 1024): a message smaller than it, or sent with
+   * `compress: false`, is not compressed. Costs memory per client (zlib contexts) and CPU.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Name of a session cookie set on the handshake, or null for none. Default null. */
   cookie?: string | null;
   /** Allowed cross-origin origins: same origin only by default; '*' all; a list; [] turns CORS handling off. */
@@ -71,6 +88,7 @@ export const ENGINE_OPTION_NAMES: ReadonlySet<string> = new Set(
     transports: true,
     httpCompression: true,
     compressionThreshold: true,
+    perMessageDeflate: true,
     cookie: true,
     corsAllowedOrigins: true,
     corsCredentials: true,
@@ -81,7 +99,7 @@ export const ENGINE_OPTION_NAMES: ReadonlySet<string> = new Set(
 );
 
 /** The options after checking, times in milliseconds. */
-export interface ResolvedEngineOptions {
+export interface ResolvedEngineOptions extends ResolvedHttpCompression {
   readonly pingIntervalMs: number;
   readonly pingTimeoutMs: number;
   readonly upgradeTimeoutMs: number;
@@ -91,8 +109,8 @@ export interface ResolvedEngineOptions {
   readonly outboxHighWaterMark: number;
   readonly allowUpgrades: boolean;
   readonly transports: readonly TransportName[];
-  readonly httpCompression: boolean;
-  readonly compressionThreshold: number;
+  /** False, or what ws negotiates with: permessage-deflate's options and the threshold. */
+  readonly perMessageDeflate: ResolvedPerMessageDeflate | false;
   readonly cookie: string | null;
   readonly corsAllowedOrigins: '*' | readonly string[] | null;
   readonly corsCredentials: boolean;
@@ -197,8 +215,8 @@ export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngin
     ),
     allowUpgrades: bool('allowUpgrades', options.allowUpgrades, true),
     transports: transports(options.transports),
-    httpCompression: bool('httpCompression', options.httpCompression, true),
-    compressionThreshold: count('compressionThreshold', options.compressionThreshold, 1024, 0),
+    ...resolveHttpCompression(options.httpCompression, options.compressionThreshold),
+    perMessageDeflate: resolvePerMessageDeflate(options.perMessageDeflate),
     cookie: cookie(options.cookie),
     corsAllowedOrigins: origins(options.corsAllowedOrigins),
     corsCredentials: bool('corsCredentials', options.corsCredentials, true),

@@ -41,6 +41,11 @@ export const RECORD_SEPARATOR = '\x1e';
 export interface Packet {
   readonly type: PacketType;
   readonly data?: string | Buffer;
+  /**
+   * False: never compressed (socket.io's `compress(false)`). Otherwise compressed when the
+   * server's `perMessageDeflate` / `httpCompression` and their thresholds say so.
+   */
+  readonly compress?: boolean;
 }
 
 /**

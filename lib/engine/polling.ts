@@ -6,6 +6,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { EngineRequestError, ParseError, PayloadTooLargeError } from '../errors.js';
+import { mayCompress } from './compression.js';
 import { answerError, answerPolling, corsHeaders } from './http.js';
 import { decodePayload, encodePayload } from './packets.js';
 import type { Packet } from './packets.js';
@@ -71,7 +72,7 @@ export class PollingTransport implements Transport {
         return answerError(req, res, new EngineRequestError('EIO_ERR_UNKNOWN_SID'), this.options);
       const [now, later] = this.#closeApart ? apart(final) : [final, []];
       this.#final = later.length > 0 ? later : null;
-      answerPolling(req, res, encodePayload(now), this.options);
+      answerPolling(req, res, encodePayload(now), this.options, mayCompress(now));
       if (this.#final === null) this.#onDrained?.();
       return;
     }
@@ -159,7 +160,14 @@ export class PollingTransport implements Transport {
     if (get === null) throw new Error('polling write without a pending GET');
     this.#get = null;
     this.#answered = get.req.socket;
-    answerPolling(get.req, get.res, encodePayload(packets), this.options, get.headers);
+    answerPolling(
+      get.req,
+      get.res,
+      encodePayload(packets),
+      this.options,
+      mayCompress(packets),
+      get.headers,
+    );
   }
 
   writeOne(packet: Packet): void {

@@ -158,7 +158,7 @@ export class EngineServer
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.options.maxHttpBufferSize,
-      perMessageDeflate: false,
+      perMessageDeflate: this.options.perMessageDeflate,
       clientTracking: false,
       WebSocket: EngineWebSocket,
     });
@@ -406,7 +406,11 @@ export class EngineServer
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       // ws has its own error listener on the socket now.
       socket.removeListener('error', destroySocket);
-      const transport = new WebSocketTransport(ws);
+      const deflate = this.options.perMessageDeflate;
+      const transport = new WebSocketTransport(
+        ws,
+        deflate === false ? undefined : deflate.threshold,
+      );
       const { connection } = checked;
       if (connection === undefined) {
         const sid = newSid(this.#sidPrefix);

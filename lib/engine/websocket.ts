@@ -5,7 +5,7 @@
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { ParseError } from '../errors.js';
-import { decodePacket, encodePacket, PACKET_TYPES } from './packets.js';
+import { decodePacket, PACKET_TYPES } from './packets.js';
 import type { Packet, PacketType } from './packets.js';
 import type { Transport, TransportSink } from './transport.js';
 
@@ -16,6 +16,12 @@ const BINARY = 0x82;
 /** Bytes of an unmasked frame header for a payload of `length` bytes. */
 function frameHeaderLength(length: number): number {
   return length < 126 ? 2 : length < 65536 ? 4 : 10;
+}
+
+/** Where the payload of an unmasked frame starts (after its 2, 4 or 10 header bytes). */
+function payloadStart(frame: Buffer): number {
+  const length = (frame[1] ?? 0) & 0x7f;
+  return length < 126 ? 2 : length === 126 ? 4 : 10;
 }
 
 /** Writes an unmasked frame header at the start of `frame`; returns where the payload goes. */
@@ -115,8 +121,25 @@ export class WebSocketTransport implements Transport {
   readonly lingering = false;
   sink: TransportSink | null = null;
   #corked = false;
+  /** The smallest payload compressed, when the client took permessage-deflate; else undefined. */
+  readonly #deflateThreshold: number | undefined;
+  /** Compressed messages ws has not yet handed to the socket (see {@link #throughWs}). */
+  #deflating = 0;
+  /** Made only for a client that took permessage-deflate. */
+  readonly #onDeflated: (() => void) | undefined;
 
-  constructor(private readonly ws: EngineWebSocket) {
+  /**
+   * `deflateThreshold`: the server's `perMessageDeflate` threshold, when it offers the
+   * extension; whether this client took it is read from the handshake ws completed.
+   */
+  constructor(
+    private readonly ws: EngineWebSocket,
+    deflateThreshold?: number,
+  ) {
+    if (deflateThreshold !== undefined && ws.extensions.includes('permessage-deflate')) {
+      this.#deflateThreshold = deflateThreshold;
+      this.#onDeflated = () => void this.#deflating--;
+    }
     ws.transport = this;
     ws.on('message', onWsMessage);
     ws.on('error', onWsError);
@@ -158,21 +181,55 @@ export class WebSocketTransport implements Transport {
   /**
    * Frames a packet and writes it to the corked socket: a text packet as one buffer
    * (header and payload together; `ws.send` writes them as two chunks, about 10% more
-   * CPU per small message), a binary one as header and payload. `ws` itself never
-   * queues frames here: it does so only while compressing (off) or reading a Blob (never
-   * sent). Without a live socket, `ws.send` reports the error its own way.
+   * CPU per small message), a binary one as header and payload. A message to compress
+   * goes through `ws` instead (see {@link #throughWs}); so does everything without a live
+   * socket, and `ws.send` reports the error its own way.
    */
   #send(socket: Duplex | undefined, packet: Packet): void {
     const { data } = packet;
-    if (socket === undefined) return void this.ws.send(encodePacket(packet));
     if (Buffer.isBuffer(data)) {
+      if (socket === undefined || this.#deflateThreshold !== undefined)
+        if (this.#throughWs(socket, data, true, packet.compress)) return;
+      // Here #throughWs said the socket may take the frame (it takes all without one).
       const header = Buffer.allocUnsafe(frameHeaderLength(data.length));
       writeFrameHeader(header, data.length, BINARY);
-      socket.write(header);
-      socket.write(data);
-    } else {
-      socket.write(textFrame(packet.type, data ?? ''));
+      socket?.write(header);
+      socket?.write(data);
+      return;
     }
+    const frame = textFrame(packet.type, data ?? '');
+    if (socket === undefined || this.#deflateThreshold !== undefined) {
+      // The shared frame's payload: a broadcast still encodes once for all its clients.
+      const payload = frame.subarray(payloadStart(frame));
+      if (this.#throughWs(socket, payload, false, packet.compress)) return;
+    }
+    socket?.write(frame);
+  }
+
+  /**
+   * Sends a message through `ws` when it must: to compress it (permessage-deflate taken, not
+   * `compress: false`, at least the threshold), while ws still compresses an earlier one
+   * (ws holds later messages behind it, so writing past it would reorder them; its callback
+   * runs once it reached the socket, after what ws held), or without a socket. Returns false
+   * when the caller may write the frame itself.
+   *
+   *   send A (2 KB)   -> ws deflates A ........ A written, then B -> callback: #deflating 0
+   *   send B (20 B)   -> through ws (held behind A)
+   *   send C (20 B)   -> (after the callback) written here, as a shared frame
+   */
+  #throughWs(
+    socket: Duplex | undefined,
+    payload: Buffer,
+    binary: boolean,
+    compressible: boolean | undefined,
+  ): boolean {
+    const threshold = this.#deflateThreshold;
+    const compress =
+      threshold !== undefined && compressible !== false && payload.length >= threshold;
+    if (!compress && this.#deflating === 0 && socket !== undefined) return false;
+    if (compress) this.#deflating++;
+    this.ws.send(payload, { binary, compress, fin: true }, compress ? this.#onDeflated : undefined);
+    return true;
   }
 
   /** `ws` has no public cork; `_socket` is its net.Socket. */

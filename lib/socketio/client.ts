@@ -3,6 +3,7 @@
  * its namespace sockets, and runs its events in arrival order (the mailbox).
  */
 import type { TimerHandle } from '../../schedulers/scheduler.js';
+import type { EngineSendOptions } from '../engine/connection.js';
 import { ConnectionRefusedError, ProtocolError } from '../errors.js';
 import type { Hub } from './hub.js';
 import { ackArgs, newSocketSid, NO_ACK } from './hub.js';
@@ -13,11 +14,14 @@ import type { BoundHandler } from './registry.js';
 import { NamespaceSocket, traffic } from './socket.js';
 import type { RequestInfo, SocketLink } from './socket.js';
 
+/** What an emit with `compress(false)` passes to the engine: one object for every send. */
+const UNCOMPRESSED: EngineSendOptions = Object.freeze({ compress: false });
+
 /** The engine connection as the Socket.IO layer sees it. */
 export interface EngineLink {
   readonly id: string;
   readonly request: RequestInfo;
-  send(data: string | Buffer): boolean;
+  send(data: string | Buffer, options?: EngineSendOptions): boolean;
   /** Whether a message sent now would leave without waiting (for `volatile` emits). */
   canTakeNow(): boolean;
   close(reason?: 'forced close' | 'parse error'): void;
@@ -70,9 +74,10 @@ export class SioClient implements SocketLink, PacketSink {
     return (this.#sharedSession ??= newSession());
   }
 
-  /** Writes encoded parts to the client. */
-  write(parts: EncodedParts): void {
-    for (const part of parts) this.link.send(part);
+  /** Writes encoded parts to the client; `compress` false keeps them from being compressed. */
+  write(parts: EncodedParts, compress = true): void {
+    const options = compress ? undefined : UNCOMPRESSED;
+    for (const part of parts) this.link.send(part, options);
   }
 
   canTakeNow(): boolean {

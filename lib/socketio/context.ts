@@ -99,6 +99,8 @@ export interface EmitOptions {
   skipSid?: string | readonly string[];
   /** Do not publish on the message queue (local clients only). */
   ignoreQueue?: boolean;
+  /** False: never compressed (socket.io's `socket.compress(false)`). Default true. */
+  compress?: boolean;
 }
 
 /** Options of the context {@link send}. */
@@ -124,6 +126,7 @@ export const EMIT_OPTIONS: ReadonlySet<string> = new Set([
   'includeSelf',
   'skipSid',
   'ignoreQueue',
+  'compress',
 ]);
 /** The option names of send() (context and server). */
 export const SEND_OPTIONS: ReadonlySet<string> = new Set([...EMIT_OPTIONS, 'json']);
@@ -161,6 +164,7 @@ export function emit(event: string, data?: unknown, options: EmitOptions = {}): 
     to: broadcast ? rooms : [ctx.socket.sid],
     skip,
     ignoreQueue: options.ignoreQueue === true,
+    compress: options.compress,
   };
   if (options.timeout !== undefined)
     return emitWithTimeout(ctx.hub, request, options, broadcast ? undefined : ctx.socket.sid);

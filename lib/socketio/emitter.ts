@@ -20,6 +20,8 @@ export interface EmitRequest {
   readonly except?: readonly string[] | undefined;
   /** Dropped for a client whose transport cannot take it at once, instead of queued. */
   readonly volatile?: boolean;
+  /** False: never compressed (WebSocket permessage-deflate, polling gzip). Default true. */
+  readonly compress?: boolean;
   /** Only honoured when the emit reaches exactly one client named by its sid. */
   readonly callback?: ((...args: unknown[]) => unknown) | undefined;
   readonly ignoreQueue?: boolean;
@@ -70,19 +72,20 @@ export function resolveTargets(
  */
 export function deliver(
   targets: readonly NamespaceSocket[],
-  request: Pick<EmitRequest, 'nsp' | 'event' | 'args'>,
+  request: Pick<EmitRequest, 'nsp' | 'event' | 'args' | 'compress'>,
   waiter: AckWaiter | undefined,
   codec: PacketCodec,
 ): number {
   const single = targets.length === 1 ? targets[0] : undefined;
+  const compress = request.compress !== false;
   if (waiter !== undefined && single !== undefined) {
     const id = single.expectAck(waiter);
-    single.write(codec.encodeEvent(request.nsp, request.event, request.args, id));
+    single.write(codec.encodeEvent(request.nsp, request.event, request.args, id), compress);
     return 1;
   }
   if (targets.length === 0) return 0;
   const parts = codec.encodeEvent(request.nsp, request.event, request.args);
-  for (const socket of targets) socket.write(parts);
+  for (const socket of targets) socket.write(parts, compress);
   return targets.length;
 }
 
@@ -170,9 +173,10 @@ export function deliverWithAcks(
       },
     };
     const parts = codec.encodeEvent(request.nsp, request.event, request.args, id);
+    const compress = request.compress !== false;
     for (const socket of targets) {
       socket.expectAck(waiter, id);
-      socket.write(parts);
+      socket.write(parts, compress);
     }
   });
 }

@@ -287,9 +287,11 @@ export class Hub implements HubOps, LocalServer {
     const targets = resolveTargets(this.members(request.nsp, request.to), this.sockets, request);
     if (targets.length === 0 && bus === undefined) return 0;
     const parts = this.codec.encodeEvent(request.nsp, request.event, request.args);
+    const compress = request.compress !== false;
     if (request.volatile === true) {
-      for (const socket of targets) if (!socket.writeVolatile(parts)) this.volatileDropped++;
-    } else for (const socket of targets) socket.write(parts);
+      for (const socket of targets)
+        if (!socket.writeVolatile(parts, compress)) this.volatileDropped++;
+    } else for (const socket of targets) socket.write(parts, compress);
     bus?.publishEmit(request, parts);
     return targets.length;
   }

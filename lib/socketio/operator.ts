@@ -19,6 +19,7 @@ interface Flags {
   readonly except?: readonly string[];
   readonly local?: boolean;
   readonly volatile?: boolean;
+  readonly compress?: boolean;
   readonly timeoutSeconds?: number;
 }
 
@@ -32,7 +33,7 @@ function rooms(fn: string, room: unknown): readonly string[] {
 
 /**
  * An emit being put together. Made by `io.to`, `io.in`, `io.except`, `io.of`, `io.local`,
- * `io.volatile` and `io.timeout`.
+ * `io.volatile`, `io.compress` and `io.timeout`.
  *
  * @example
  * ```ts
@@ -77,6 +78,23 @@ export class BroadcastOperator {
    */
   get volatile(): BroadcastOperator {
     return this.#with({ volatile: true });
+  }
+
+  /**
+   * Whether the packet may be compressed (default true): `compress(false)` sends it plain
+   * even when `perMessageDeflate` is on and it passes the threshold, and a polling response
+   * holding nothing else stays plain too. For data that does not compress (already
+   * compressed images, random bytes) or for latency.
+   *
+   * @example
+   * ```ts
+   * io.to('viewers').compress(false).emit('frame', jpegBytes);
+   * ```
+   */
+  compress(compress: boolean): BroadcastOperator {
+    if (typeof compress !== 'boolean')
+      throw new UsageError(`compress(flag): true or false, got ${String(compress)}`);
+    return this.#with({ compress });
   }
 
   /** How long {@link emitWithAck} waits for the acks, in seconds. */
@@ -151,8 +169,18 @@ export class BroadcastOperator {
   }
 
   #request(event: string, args: readonly unknown[]): EmitRequest {
-    const { nsp, to, except, local, volatile } = this.flags;
-    return { nsp, event, args, to, except, volatile, ignoreQueue: local, skip: undefined };
+    const { nsp, to, except, local, volatile, compress } = this.flags;
+    return {
+      nsp,
+      event,
+      args,
+      to,
+      except,
+      volatile,
+      compress,
+      ignoreQueue: local,
+      skip: undefined,
+    };
   }
 }
 

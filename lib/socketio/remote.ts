@@ -90,6 +90,8 @@ interface WireEmit {
   readonly skip: string[];
   readonly except: string[] | null;
   readonly local: boolean;
+  /** False: `compress(false)`. */
+  readonly compress: boolean;
 }
 
 /** An effect a handler in a pool thread asks the main thread to apply. */
@@ -213,6 +215,7 @@ function emitRequestOf(effect: Extract<Effect, { type: 'emit' | 'emitWithAck' }>
     skip: new Set(effect.skip),
     except: effect.except ?? undefined,
     volatile: effect.type === 'emit' && effect.volatile,
+    compress: effect.compress,
     ignoreQueue: effect.local,
   };
 }
@@ -278,13 +281,16 @@ function cloneable<T>(post: () => T, what: string): T {
   }
 }
 
-/** The targets of an emit as plain data. */
-function targetsOf(request: EmitRequest): Pick<WireEmit, 'to' | 'skip' | 'except' | 'local'> {
+/** The targets of an emit, and whether it may be compressed, as plain data. */
+function targetsOf(
+  request: EmitRequest,
+): Pick<WireEmit, 'to' | 'skip' | 'except' | 'local' | 'compress'> {
   return {
     to: request.to === undefined ? null : [...request.to],
     skip: [...(request.skip ?? [])],
     except: request.except === undefined ? null : [...request.except],
     local: request.ignoreQueue === true,
+    compress: request.compress !== false,
   };
 }
 

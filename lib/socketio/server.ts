@@ -72,6 +72,8 @@ export interface ServerEmitOptions {
   timeout?: number;
   /** Do not publish on the message queue. */
   ignoreQueue?: boolean;
+  /** False: never compressed (socket.io's `compress(false)`). Default true. */
+  compress?: boolean;
 }
 
 /** A plain options object (not a server, a Koa or Fastify app, or a function). */
@@ -405,6 +407,7 @@ export class SocketIO {
       to,
       skip,
       ignoreQueue: options.ignoreQueue === true,
+      compress: options.compress,
     };
     if (options.timeout !== undefined)
       return emitWithTimeout(this.#ops, request, options, undefined, 'io.emit()');
@@ -417,8 +420,8 @@ export class SocketIO {
 
   /**
    * socket.io's chained emits start here: `io.of(namespace)`, `io.to(room)`, `io.in(room)`,
-   * `io.except(room)`, `io.local`, `io.volatile`, `io.timeout(seconds)`; each returns a new
-   * operator (see {@link BroadcastOperator}) and never changes `io`.
+   * `io.except(room)`, `io.local`, `io.volatile`, `io.compress(flag)`, `io.timeout(seconds)`;
+   * each returns a new operator (see {@link BroadcastOperator}) and never changes `io`.
    *
    * @example
    * ```ts
@@ -453,6 +456,19 @@ export class SocketIO {
   /** `io.of('/').volatile`: see {@link of}. */
   get volatile(): BroadcastOperator {
     return this.of('/').volatile;
+  }
+
+  /**
+   * `io.of('/').compress(flag)`: `compress(false)` sends the emit uncompressed (see
+   * {@link BroadcastOperator.compress}).
+   *
+   * @example
+   * ```ts
+   * io.compress(false).emit('tile', pngBytes);
+   * ```
+   */
+  compress(compress: boolean): BroadcastOperator {
+    return this.of('/').compress(compress);
   }
 
   /** `io.of('/').timeout(seconds)`: see {@link of}. */

@@ -18,7 +18,8 @@ export interface AckWaiter {
 
 /** What a namespace socket needs from the connection it lives on. */
 export interface SocketLink {
-  write(parts: EncodedParts): void;
+  /** Writes a packet's parts; `compress` false: never compressed (socket.io's `compress(false)`). */
+  write(parts: EncodedParts, compress?: boolean): void;
   /** Whether a packet written now would leave without waiting (for `volatile` emits). */
   canTakeNow(): boolean;
   /** Closes the whole connection (every namespace of it). */
@@ -97,7 +98,7 @@ export class NamespaceSocket {
    * it): held until the CONNECT reply has gone out, because the protocol puts that reply
    * first; dropped if the connection is refused.
    */
-  #held: EncodedParts[] | undefined;
+  #held: { readonly parts: EncodedParts; readonly compress: boolean }[] | undefined;
   /** `manageSession: false` with an HTTP session: handlers share it through this. */
   readonly shared: SharedHttpSession | undefined;
 
@@ -161,7 +162,7 @@ export class NamespaceSocket {
     this.#send(connectReply);
     const held = this.#held;
     this.#held = undefined;
-    if (held !== undefined) for (const parts of held) this.#send(parts);
+    if (held !== undefined) for (const { parts, compress } of held) this.#send(parts, compress);
   }
 
   /** Refuses the namespace connection: what was held is dropped, the CONNECT_ERROR goes out. */
@@ -171,24 +172,27 @@ export class NamespaceSocket {
     this.#send(connectError);
   }
 
-  /** Writes a packet to the client (held until the CONNECT reply while connecting). */
-  write(parts: EncodedParts): void {
-    if (this.#phase === 'connected') return this.#send(parts);
-    if (this.#phase === 'connecting') (this.#held ??= []).push(parts);
+  /**
+   * Writes a packet to the client (held until the CONNECT reply while connecting); `compress`
+   * false: never compressed.
+   */
+  write(parts: EncodedParts, compress = true): void {
+    if (this.#phase === 'connected') return this.#send(parts, compress);
+    if (this.#phase === 'connecting') (this.#held ??= []).push({ parts, compress });
   }
 
   /**
    * Writes a `volatile` packet: only when it can leave at once (connected, the transport free);
    * otherwise it is dropped. Returns whether it was written.
    */
-  writeVolatile(parts: EncodedParts): boolean {
+  writeVolatile(parts: EncodedParts, compress = true): boolean {
     if (this.#phase !== 'connected' || !this.link.canTakeNow()) return false;
-    this.#send(parts);
+    this.#send(parts, compress);
     return true;
   }
 
-  #send(parts: EncodedParts): void {
-    this.link.write(parts);
+  #send(parts: EncodedParts, compress = true): void {
+    this.link.write(parts, compress);
     traffic.out++;
   }
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { resolveEngineOptions } from '../../lib/engine/options.js';
 import type { EngineOptions } from '../../lib/engine/options.js';
-import { OptionError } from '../../lib/errors.js';
+import { OptionError, UnknownOptionError } from '../../lib/errors.js';
 import { runParameters } from '../helpers/props.js';
 
 const RUNS = positiveInt(process.env.FC_RUNS, 200);
@@ -53,6 +53,8 @@ describe('resolveEngineOptions', function () {
         transports: ['polling', 'websocket'],
         httpCompression: true,
         compressionThreshold: 1024,
+        httpZlibOptions: {},
+        perMessageDeflate: false,
         cookie: null,
         corsAllowedOrigins: null,
         corsCredentials: true,
@@ -182,7 +184,7 @@ describe('resolveEngineOptions', function () {
   });
 
   describe('flags', function () {
-    for (const name of ['allowUpgrades', 'httpCompression', 'corsCredentials'] as const) {
+    for (const name of ['allowUpgrades', 'corsCredentials'] as const) {
       it(`takes ${name} as a boolean and rejects anything else`, function () {
         expect(resolveEngineOptions({ [name]: false })[name]).to.equal(false);
         expect(resolveEngineOptions({ [name]: true })[name]).to.equal(true);
@@ -191,6 +193,110 @@ describe('resolveEngineOptions', function () {
         }
       });
     }
+  });
+
+  describe('compression (perMessageDeflate, httpCompression)', function () {
+    it('takes perMessageDeflate as false (the default), true, or ws options with a threshold', function () {
+      expect(resolveEngineOptions({ perMessageDeflate: false }).perMessageDeflate).to.equal(false);
+      expect(resolveEngineOptions({ perMessageDeflate: true }).perMessageDeflate).to.deep.equal({
+        threshold: 1024,
+      });
+      const options = {
+        threshold: 0,
+        serverNoContextTakeover: true,
+        clientMaxWindowBits: 10,
+        zlibDeflateOptions: { level: 1 },
+        concurrencyLimit: 4,
+      };
+      expect(resolveEngineOptions({ perMessageDeflate: options }).perMessageDeflate).to.deep.equal(
+        options,
+      );
+    });
+
+    it('rejects a perMessageDeflate that is not a flag or an object of ws options, naming the fix', function () {
+      for (const value of ['yes', 1, null, [], () => true])
+        expect(rejection({ perMessageDeflate: value }).message).to.match(
+          /^option perMessageDeflate: expected true, false, or an object of ws permessage-deflate options such as \{ threshold: 1024 \}, got /,
+        );
+      const cases: [Record<string, unknown>, string][] = [
+        [
+          { threshold: -1 },
+          'option perMessageDeflate.threshold: expected a whole number >= 0, got -1',
+        ],
+        [{ threshold: '1kb' }, 'option perMessageDeflate.threshold: expected a whole number >= 0'],
+        [{ serverNoContextTakeover: 'yes' }, 'option perMessageDeflate.serverNoContextTakeover'],
+        [{ serverMaxWindowBits: 16 }, 'expected a whole number from 8 to 15, got 16'],
+        [{ clientMaxWindowBits: 7 }, 'expected a whole number from 8 to 15, got 7'],
+        [{ concurrencyLimit: 0 }, 'option perMessageDeflate.concurrencyLimit'],
+        [
+          { zlibDeflateOptions: { level: 42 } },
+          'option perMessageDeflate.zlibDeflateOptions: expected options zlib accepts (',
+        ],
+        [
+          { zlibInflateOptions: 'fast' },
+          'option perMessageDeflate.zlibInflateOptions: expected an object',
+        ],
+      ];
+      for (const [value, message] of cases)
+        expect(rejection({ perMessageDeflate: value }).message).to.include(message);
+    });
+
+    it('refuses an unknown perMessageDeflate or httpCompression key with the nearest name', function () {
+      for (const name of ['perMessageDeflate', 'httpCompression'] as const) {
+        let thrown: unknown;
+        try {
+          resolveEngineOptions(untyped({ [name]: { treshold: 10 } }));
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown).to.be.instanceOf(UnknownOptionError);
+        expect((thrown as UnknownOptionError).message).to.equal(
+          `option ${name}: unknown option "treshold"; did you mean threshold?`,
+        );
+      }
+      expect(() =>
+        resolveEngineOptions(untyped({ perMessageDeflate: { zlibDeflateOptions: { lvl: 1 } } })),
+      ).to.throw(
+        UnknownOptionError,
+        'option perMessageDeflate.zlibDeflateOptions: unknown option "lvl"; did you mean level?',
+      );
+    });
+
+    it('takes httpCompression as a flag or { threshold, ...zlib options }, compressionThreshold beside a flag', function () {
+      expect(resolveEngineOptions({ httpCompression: false }).httpCompression).to.equal(false);
+      const object = resolveEngineOptions({ httpCompression: { threshold: 2048, level: 6 } });
+      expect([
+        object.httpCompression,
+        object.compressionThreshold,
+        object.httpZlibOptions,
+      ]).to.deep.equal([true, 2048, { level: 6 }]);
+      expect(
+        resolveEngineOptions({ httpCompression: {}, compressionThreshold: 10 })
+          .compressionThreshold,
+      ).to.equal(10);
+      expect(
+        resolveEngineOptions({ httpCompression: { threshold: 10 }, compressionThreshold: 10 })
+          .compressionThreshold,
+      ).to.equal(10);
+    });
+
+    it('rejects bad httpCompression values, and two different thresholds', function () {
+      for (const value of ['gzip', 0, null])
+        expect(rejection({ httpCompression: value }).message).to.include(
+          'option httpCompression: expected true, false, or an object such as { threshold: 1024 }',
+        );
+      expect(rejection({ httpCompression: { threshold: -1 } }).message).to.equal(
+        'option httpCompression.threshold: expected a whole number >= 0, got -1',
+      );
+      expect(rejection({ httpCompression: { level: 12 } }).message).to.include(
+        'option httpCompression: expected options zlib accepts (',
+      );
+      expect(
+        rejection({ httpCompression: { threshold: 10 }, compressionThreshold: 20 }).message,
+      ).to.equal(
+        'option compressionThreshold: expected no second threshold beside httpCompression.threshold (10); keep one of them, got 20',
+      );
+    });
   });
 
   describe('transports', function () {

@@ -201,6 +201,44 @@ describe('EngineServer over HTTP', function () {
     );
 
     it(
+      'leaves a response plain when every message in it was sent with compress: false, as engine.io does',
+      withEngine({}, async (h) => {
+        const polling = await h.rawPolling();
+        const conn = await h.connections.next('a connection');
+        conn.send(big, { compress: false });
+        conn.send(big, { compress: false });
+        const plain = await polling.get({ 'Accept-Encoding': 'gzip' });
+        expect(plain.headers['content-encoding']).to.equal(undefined);
+        expect(splitPayload(plain.text)).to.deep.equal(['4' + big, '4' + big]);
+
+        // One message sent with the default is enough to compress the whole response.
+        conn.send(big, { compress: false });
+        conn.send('tiny');
+        const mixed = await polling.get({ 'Accept-Encoding': 'gzip' });
+        expect(mixed.headers['content-encoding']).to.equal('gzip');
+        expect(splitPayload(gunzipSync(mixed.body).toString('utf8'))).to.deep.equal([
+          '4' + big,
+          '4tiny',
+        ]);
+      }),
+    );
+
+    it(
+      "takes socket.io's httpCompression: { threshold, ...zlib options }",
+      withEngine({ httpCompression: { threshold: 4000, level: 9 } }, async (h) => {
+        const polling = await h.rawPolling();
+        const conn = await h.connections.next('a connection');
+        conn.send(big); // 3001 bytes: under this threshold
+        const under = await polling.get({ 'Accept-Encoding': 'gzip' });
+        expect(under.headers['content-encoding']).to.equal(undefined);
+        conn.send(big + big);
+        const over = await polling.get({ 'Accept-Encoding': 'deflate, gzip' });
+        expect(over.headers['content-encoding']).to.equal('gzip');
+        expect(gunzipSync(over.body).toString('utf8')).to.equal('4' + big + big);
+      }),
+    );
+
+    it(
       'does not compress when httpCompression is false',
       withEngine({ httpCompression: false, compressionThreshold: 0 }, async (h) => {
         const polling = await h.rawPolling();

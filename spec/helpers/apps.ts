@@ -3,6 +3,7 @@
  * test's server and the app module that registers the same in worker-pool threads.
  */
 import type { SocketIO } from '../../lib/index.js';
+import { registerCompressHandlers } from '../fixtures/compress-handlers.js';
 import { registerMiddlewareHandlers } from '../fixtures/middleware-handlers.js';
 import { registerOperatorHandlers } from '../fixtures/operator-handlers.js';
 
@@ -22,3 +23,6 @@ export const MIDDLEWARE_APP = app('middleware-app', registerMiddlewareHandlers);
 
 /** Operators and sockets as objects (operators.spec.ts, sockets.spec.ts). */
 export const OPERATOR_APP = app('operator-app', registerOperatorHandlers);
+
+/** Emits sent compressed or not from handlers (compress.spec.ts). */
+export const COMPRESS_APP = app('compress-app', registerCompressHandlers);

@@ -12,6 +12,8 @@ import type { SocketOptions } from 'engine.io-client';
 import { EngineConnection, EngineServer } from '../../lib/index.js';
 import type { EngineOptions, Phase } from '../../lib/index.js';
 import { Inbox, RawPolling, RawWs, waitFor } from './raw-engine.js';
+import { WireWs } from './wire-ws.js';
+import type { DeflateOffer } from './wire-ws.js';
 
 /** An official `engine.io-client` socket with its events recorded. */
 export class EioClient {
@@ -135,6 +137,13 @@ export class EngineHarness {
   rawWs(url: string, headers: Record<string, string> = {}): RawWs {
     const ws = new RawWs(url, headers);
     this.#closers.push(() => ws.close());
+    return ws;
+  }
+
+  /** A WebSocket read frame by frame, offering `offer` (see WireWs), closed when the spec ends. */
+  async wireWs(offer?: DeflateOffer): Promise<WireWs> {
+    const ws = await WireWs.open(this.wsUrl(), offer);
+    this.#closers.push(() => Promise.resolve(ws.close()));
     return ws;
   }
 
