@@ -73,6 +73,12 @@ export interface SessionData {}
 /**
  * The event map of an untyped server: any event name, any arguments (socket.io's
  * `DefaultEventsMap`). Handlers take whatever parameters they declare.
+ *
+ * @example
+ * ```ts
+ * // Only the server's emits typed: any event from clients, their handlers annotated.
+ * const io = new SocketIO<DefaultEventsMap, ServerToClient>();
+ * ```
  */
 export interface DefaultEventsMap {
   [event: string]: (...args: unknown[]) => unknown;
@@ -162,7 +168,15 @@ type AckReturn<A> = [A] extends [never]
         ? Args<A> | Promise<Args<A>>
         : void;
 
-/** What a handler is: it takes the event's arguments and returns its ack. */
+/**
+ * What a handler is: it takes the event's arguments and returns its ack.
+ *
+ * @example
+ * ```ts
+ * const add: EventHandlerOf<ClientToServer, 'add'> = (a, b) => a + b; // written apart
+ * io.on('add', add);
+ * ```
+ */
 export type EventHandlerOf<M, E> = (...args: EventArgs<M, E>) => AckReturn<AckArgs<M, E>>;
 
 /** What `io.on` registers for: the map's events, the lifecycle events and the catch-all `'*'`. */
