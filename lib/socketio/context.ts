@@ -12,6 +12,7 @@ import type {
   CallResult,
   DeclaredServerToClient,
   EventNames,
+  EventNamesWithAck,
   FlaskEmitRest,
   Session,
 } from './event-maps.js';
@@ -298,7 +299,7 @@ export interface CallOptions {
  * io.on('ready', async () => { const [answer] = await call('question', 'why?'); });
  * ```
  */
-export function call<E extends EventNames<DeclaredServerToClient>>(
+export function call<E extends EventNamesWithAck<DeclaredServerToClient>>(
   event: E,
   ...rest: FlaskEmitRest<DeclaredServerToClient, E, CallOptions>
 ): Promise<CallResult<DeclaredServerToClient, E>>;

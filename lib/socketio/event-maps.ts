@@ -210,10 +210,17 @@ type EmitData<A extends readonly unknown[]> = A extends readonly []
       ? One | undefined | Args<A>
       : Args<A>;
 
-/** An options object whose `callback` takes event `E`'s ack arguments (none without an ack). */
-type WithCallback<O, M, E> = Omit<O, 'callback'> & {
-  callback?: [AckArgs<M, E>] extends [never] ? undefined : (...answer: AckArgs<M, E>) => unknown;
-};
+/**
+ * Options whose `callback`, if they have one, takes event `E`'s ack arguments (none without an
+ * ack).
+ */
+type WithCallback<O, M, E> = 'callback' extends keyof O
+  ? Omit<O, 'callback'> & {
+      callback?: [AckArgs<M, E>] extends [never]
+        ? undefined
+        : (...answer: AckArgs<M, E>) => unknown;
+    }
+  : O;
 
 /**
  * The arguments after the event name of a Flask-style emit (`emit(event, data, options)`):

@@ -10,6 +10,7 @@ import type {
   DeclaredServerSide,
   DeclaredServerToClient,
   EventNames,
+  EventNamesWithAck,
   EventsMap,
   FlaskEmitRest,
   Session,
@@ -206,7 +207,7 @@ export class Namespace<
   }
 
   /** Emits to one client and waits for its ack (see `call`). */
-  call<E extends EventNames<ServerToClient>>(
+  call<E extends EventNamesWithAck<ServerToClient>>(
     event: E,
     ...rest: FlaskEmitRest<ServerToClient, E, CallOptions>
   ): Promise<CallResult<ServerToClient, E>>;

@@ -571,7 +571,7 @@ export class SocketIO<
   }
 
   /** Emits to one client (`to` is required) and waits for its ack arguments. */
-  call<E extends EventNames<ServerToClient>>(
+  call<E extends EventNamesWithAck<ServerToClient>>(
     event: E,
     ...rest: FlaskEmitRest<ServerToClient, E, CallOptions>
   ): Promise<CallResult<ServerToClient, E>>;

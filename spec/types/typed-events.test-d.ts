@@ -95,6 +95,10 @@ io.emit('chat', args('hi', 2));
 // @ts-expect-error a callback for an event without an ack
 io.emit('tick', 1, { callback: () => undefined });
 expectTypeOf(io.call('ask', 'ready?', { to: 'a-sid' })).toEqualTypeOf<Promise<[yes: boolean]>>();
+// @ts-expect-error call() of an event without an ack
+void io.call('tick', 1, { to: 'a-sid' });
+// @ts-expect-error call() has no callback option
+void io.call('ask', 'ready?', { to: 'a-sid', callback: () => undefined });
 
 // Operators (socket.io style): the event's arguments as they are.
 io.to('lobby').except('muted').emit('chat', 'hi', 'server');
