@@ -11,8 +11,8 @@ setup: ## Install the npm packages from the lock file
 build: ## Compile TypeScript to dist/
 	npx tsc -p tsconfig.build.json
 
-typecheck: ## Type-check everything (tsc --noEmit)
-	npx tsc -p tsconfig.json --noEmit
+typecheck: ## Type-check everything (tsc --noEmit), and the typed-events augmentation spec in its own program
+	npx tsc -p tsconfig.json --noEmit && npx tsc -p spec/types/augmentation/tsconfig.json
 
 lint: ## typescript-eslint (type-checked rules) and prettier --check
 	npx eslint . && npx prettier --check .

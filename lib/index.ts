@@ -46,6 +46,30 @@ export { Namespace } from './socketio/namespace.js';
 export { TestClient } from './socketio/test-client.js';
 export type { TestClientOptions, ReceivedEvent } from './socketio/test-client.js';
 export { args, ack, Args } from './socketio/args.js';
+export type {
+  AckArgs,
+  AckValue,
+  CallResult,
+  ClientToServerEvents,
+  DeclaredClientToServer,
+  DeclaredServerSide,
+  DeclaredServerToClient,
+  DefaultEventsMap,
+  EventArgs,
+  EventHandlerOf,
+  EventNames,
+  EventNamesWithAck,
+  EventsMap,
+  FlaskEmitRest,
+  Listener,
+  OnEventNames,
+  OnHandler,
+  OperatorEmitArgs,
+  ServerSideEvents,
+  ServerToClientEvents,
+  Session,
+  SessionData,
+} from './socketio/event-maps.js';
 export {
   emit,
   send,
@@ -59,6 +83,7 @@ export {
   session,
 } from './socketio/context.js';
 export type {
+  CallOptions,
   EmitOptions,
   SendOptions,
   TargetOptions,

@@ -36,7 +36,9 @@ function valuesWithoutExample(): string[] {
 /**
  * The README's TypeScript blocks that are whole programs (their first line is an import or a
  * comment line followed by imports), compiled as a user's ESM app would be: strict, NodeNext,
- * with 'socketio-actors' resolved to lib/. Returns each diagnostic as `block N: message`.
+ * with 'socketio-actors' resolved to lib/. Returns each diagnostic as `block N: message`. A
+ * block that augments the module (`declare module 'socketio-actors'`, typed events) is a
+ * program of its own: an augmentation is seen by every file of its program.
  */
 function readmeProgramErrors(): string[] {
   const readme = readFileSync(`${root}README.md`, 'utf8');
@@ -44,6 +46,25 @@ function readmeProgramErrors(): string[] {
     .map((m) => m[1] ?? '')
     .filter((code) => /^(\/\/[^\n]*\n)?import /.test(code));
   expect(blocks.length, 'README programs found').to.be.greaterThan(5);
+  const files = blocks.map((code, i) => [`${root}readme-example-${i + 1}.ts`, code] as const);
+  const augments = ([, code]: readonly [string, string]): boolean =>
+    code.includes("declare module 'socketio-actors'");
+  // The programs share what they read from disk (lib/, node_modules' types), parsed once.
+  const parsed = new Map<string, ts.SourceFile | undefined>();
+  return [
+    ...programErrors(new Map(files.filter((file) => !augments(file))), parsed),
+    ...files.filter(augments).flatMap((file) => programErrors(new Map([file]), parsed)),
+  ];
+}
+
+/**
+ * The diagnostics of one program made of `files` (name to code), see
+ * {@link readmeProgramErrors}; `parsed` keeps the files read from disk for the next program.
+ */
+function programErrors(
+  files: ReadonlyMap<string, string>,
+  parsed: Map<string, ts.SourceFile | undefined>,
+): string[] {
   const options: ts.CompilerOptions = {
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
@@ -54,15 +75,14 @@ function readmeProgramErrors(): string[] {
     types: ['node'],
     paths: { 'socketio-actors': [`${root}lib/index.ts`] },
   };
-  const files = new Map(blocks.map((code, i) => [`${root}readme-example-${i + 1}.ts`, code]));
   const disk = ts.createCompilerHost(options);
   const host: ts.CompilerHost = {
     ...disk,
     getSourceFile: (name, version, ...rest) => {
       const code = files.get(name);
-      return code === undefined
-        ? disk.getSourceFile(name, version, ...rest)
-        : ts.createSourceFile(name, code, version);
+      if (code !== undefined) return ts.createSourceFile(name, code, version);
+      if (!parsed.has(name)) parsed.set(name, disk.getSourceFile(name, version, ...rest));
+      return parsed.get(name);
     },
     fileExists: (name) => files.has(name) || disk.fileExists(name),
     readFile: (name) => files.get(name) ?? disk.readFile(name),

@@ -3,9 +3,9 @@
  * tarball into an empty project in a temporary folder, then an ESM app started with plain
  * `node` that serves the browser client and answers the official client, a CommonJS
  * `require()`, a strict TypeScript consumer type-checked against the shipped .d.ts
- * (`skipLibCheck: false`), the one-line messages for the optional peers that are not
- * installed (ioredis, tsx), source maps that point at shipped sources, and the warning when
- * the client bundle is missing. Needs the npm registry for the project's dependencies (the
+ * (`skipLibCheck: false`) and one with typed events (type arguments and module augmentation),
+ * the one-line messages for the optional peers that are not installed (ioredis, tsx), source
+ * maps that point at shipped sources, and the warning when the client bundle is missing. Needs the npm registry for the project's dependencies (the
  * cache is warm after `npm ci`); pack uses --ignore-scripts since `npm test` built dist/.
  */
 import { expect } from 'chai';
@@ -59,6 +59,36 @@ const options: SocketIOOptions = { corsAllowedOrigins: '*', asyncMode: 'event-lo
 const io = new SocketIO(createServer(), options);
 io.on('chat', (text: string) => emit('chat', text, { broadcast: true }));
 export const missing: boolean = new Error() instanceof MissingPackageError;
+`;
+
+/** Typed events through the shipped .d.ts: a server's type arguments and the module's augmentation. */
+const TYPED = `import { SocketIO, args, emit, session } from 'socketio-actors';
+
+declare module 'socketio-actors' {
+  interface ServerToClientEvents {
+    chat: (text: string, from: string) => void;
+  }
+  interface SessionData {
+    count?: number;
+  }
+}
+
+interface ClientToServer {
+  add: (a: number, b: number, ack: (sum: number) => void) => void;
+}
+const io = new SocketIO<ClientToServer>();
+io.on('add', (a, b) => {
+  const data = session();
+  data.count = (data.count ?? 0) + 1;
+  emit('chat', args(String(a + b), 'server'));
+  return a + b;
+});
+// @ts-expect-error the ack is a number
+io.on('add', (a, b) => String(a + b));
+// @ts-expect-error chat takes (text, from)
+io.emit('chat', 'hi');
+// @ts-expect-error count is a number
+io.on('add', () => void (io.session().count = 'one'));
 `;
 
 /** Node's one-liner: runs `code` as an ES module in `cwd`, with `flags` before it. */
@@ -148,8 +178,8 @@ describe('the npm package: pack, install into an empty project, run', function (
     expect(result.stdout.trim()).to.equal(`function function ${version}`);
   });
 
-  it('type-checks a strict TypeScript consumer with skipLibCheck off (only @types/node needed)', async function () {
-    await writeFile(join(project, 'consumer.mts'), CONSUMER);
+  /** Type-checks `files` of the project: strict, skipLibCheck off; '' when they compile. */
+  async function typeCheck(files: string[]): Promise<{ output: string; code: number | null }> {
     await writeFile(
       join(project, 'tsconfig.json'),
       JSON.stringify({
@@ -164,13 +194,23 @@ describe('the npm package: pack, install into an empty project, run', function (
           typeRoots: [join(REPO_ROOT, 'node_modules', '@types')],
           types: ['node'],
         },
-        files: ['consumer.mts'],
+        files,
       }),
     );
     const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const result = await exec(process.execPath, [tsc, '-p', 'tsconfig.json'], project);
-    expect(result.stdout + result.stderr).to.equal('');
-    expect(result.code).to.equal(0);
+    return { output: result.stdout + result.stderr, code: result.code };
+  }
+
+  it('type-checks a strict TypeScript consumer with skipLibCheck off (only @types/node needed)', async function () {
+    await writeFile(join(project, 'consumer.mts'), CONSUMER);
+    expect(await typeCheck(['consumer.mts'])).to.deep.equal({ output: '', code: 0 });
+  });
+
+  it('types events through the shipped .d.ts: type arguments, and the declarations an app augments', async function () {
+    // A program of its own: the augmentation would type consumer.mts's events too.
+    await writeFile(join(project, 'typed.mts'), TYPED);
+    expect(await typeCheck(['typed.mts'])).to.deep.equal({ output: '', code: 0 });
   });
 
   it("a redis:// messageQueue without ioredis throws one line naming 'npm install ioredis'", async function () {

@@ -11,9 +11,9 @@
  * new Args(['one', 2]).values; // ['one', 2]
  * ```
  */
-export class Args {
-  readonly values: readonly unknown[];
-  constructor(values: readonly unknown[]) {
+export class Args<A extends readonly unknown[] = readonly unknown[]> {
+  readonly values: A;
+  constructor(values: A) {
     this.values = values;
   }
 }
@@ -26,7 +26,7 @@ export class Args {
  * emit('my response', args('foo', 'bar', { n: 1 })); // the client's handler gets ('foo', 'bar', {n: 1})
  * ```
  */
-export function args(...values: unknown[]): Args {
+export function args<A extends unknown[]>(...values: A): Args<A> {
   return new Args(values);
 }
 
@@ -38,13 +38,18 @@ export function args(...values: unknown[]): Args {
  * io.on('question', () => ack('one', 2)); // the client's ack callback gets ('one', 2)
  * ```
  */
-export function ack(...values: unknown[]): Args {
+export function ack<A extends unknown[]>(...values: A): Args<A> {
   return new Args(values);
+}
+
+/** Whether a value is an {@link Args} (of values not known here: `instanceof` would say any). */
+export function isArgs(value: unknown): value is Args {
+  return value instanceof Args;
 }
 
 /** Turns `data` (undefined, one value, or an Args) into an argument list. */
 export function toArgs(data: unknown): readonly unknown[] {
   if (data === undefined) return [];
-  if (data instanceof Args) return data.values;
+  if (isArgs(data)) return data.values;
   return [data];
 }

@@ -8,6 +8,14 @@ import { ContextError, UsageError } from '../errors.js';
 import { checkOptionNames } from '../option-names.js';
 import { toArgs } from './args.js';
 import type { AcksRequest, CallRequest, EmitRequest } from './emitter.js';
+import type {
+  CallResult,
+  DeclaredServerToClient,
+  EventNames,
+  EventNamesWithAck,
+  FlaskEmitRest,
+  Session,
+} from './event-maps.js';
 import type { SocketSnapshot, SocketsTarget } from './sockets.js';
 import { namespaceName } from './registry.js';
 import { handshakeOf } from './socket.js';
@@ -142,16 +150,26 @@ function asList(value: string | readonly string[] | undefined): readonly string[
 
 /**
  * Emits an event from inside a handler: to the client that sent the event, or
- * with `broadcast` / `to` to many. Several arguments: `args(...)`.
+ * with `broadcast` / `to` to many. Several arguments: `args(...)`. The event and its data are
+ * checked against {@link ServerToClientEvents} once an app declares it.
  *
  * @example
  * ```ts
  * io.on('chat', (msg: string) => { emit('chat', msg, { to: 'lobby', includeSelf: false }); });
  * ```
  */
+export function emit<E extends EventNames<DeclaredServerToClient>>(
+  event: E,
+  ...rest: FlaskEmitRest<DeclaredServerToClient, E, EmitOptions>
+): void;
 export function emit(event: string, data?: unknown, options: EmitOptions = {}): void {
-  const ctx = current('emit');
-  checkOptionNames('emit()', options, EMIT_OPTIONS);
+  emitAs('emit', event, data, options);
+}
+
+/** @internal The context `emit` for any event name (a Namespace's, `send`'s). */
+export function emitAs(fn: string, event: string, data: unknown, options: EmitOptions): void {
+  const ctx = current(fn);
+  checkOptionNames(`${fn}()`, options, EMIT_OPTIONS);
   const nsp = options.namespace === undefined ? ctx.socket.nsp : namespaceName(options.namespace);
   const rooms = asList(options.to ?? options.room);
   const broadcast = options.broadcast === true || rooms !== undefined;
@@ -271,7 +289,7 @@ export function send(message: unknown, options: SendOptions = {}): void {
   current('send');
   checkOptionNames('send()', options, SEND_OPTIONS);
   const { json, ...rest } = options;
-  emit(json === true ? 'json' : 'message', message, rest);
+  emitAs('emit', json === true ? 'json' : 'message', message, rest);
 }
 
 /**
@@ -365,20 +383,35 @@ export function disconnect(options: TargetOptions = {}): void {
   );
 }
 
+/** Options of the context {@link call}. */
+export interface CallOptions {
+  /** The client's sid (default: the one whose event is handled). */
+  to?: string;
+  namespace?: string;
+  /** Seconds to wait for the ack (default 60). */
+  timeout?: number;
+}
+
 /**
  * Emits to one client and waits for its acknowledgement; resolves with the ack
- * arguments, rejects on timeout (seconds, default 60) or disconnect.
+ * arguments, rejects on timeout (seconds, default 60) or disconnect. Typed by
+ * {@link ServerToClientEvents} once an app declares it.
  *
  * @example
  * ```ts
  * io.on('ready', async () => { const [answer] = await call('question', 'why?'); });
  * ```
  */
-export function call(
-  event: string,
-  data?: unknown,
-  options: { to?: string; namespace?: string; timeout?: number } = {},
-): Promise<unknown[]> {
+export function call<E extends EventNamesWithAck<DeclaredServerToClient>>(
+  event: E,
+  ...rest: FlaskEmitRest<DeclaredServerToClient, E, CallOptions>
+): Promise<CallResult<DeclaredServerToClient, E>>;
+export function call(event: string, data?: unknown, options: CallOptions = {}): Promise<unknown[]> {
+  return callAs(event, data, options);
+}
+
+/** @internal The context `call` for any event name (a Namespace's). */
+export function callAs(event: string, data: unknown, options: CallOptions): Promise<unknown[]> {
   const ctx = current('call');
   checkOptionNames('call()', options, CALL_OPTIONS);
   return ctx.hub.call({
@@ -429,7 +462,8 @@ export function request(): RequestSnapshot {
 }
 
 /**
- * The client's session for this namespace: a plain object kept across its events.
+ * The client's session for this namespace: a plain object kept across its events. Its type is
+ * {@link SessionData} once an app declares it, else `Record<string, unknown>`.
  *
  * @example
  * ```ts
@@ -437,6 +471,8 @@ export function request(): RequestSnapshot {
  * io.on('whoami', () => session().name);
  * ```
  */
-export function session(): Record<string, unknown> {
-  return current('session').socket.session;
+export function session(): Session {
+  // The session is whatever the app keeps in it; SessionData is the app's word for its shape.
+  const data: object = current('session').socket.session;
+  return data as Session;
 }

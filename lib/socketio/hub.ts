@@ -5,7 +5,7 @@
 import { randomToken } from '../random.js';
 import { ConnectionRefusedError, UsageError } from '../errors.js';
 import type { Scheduler } from '../../schedulers/scheduler.js';
-import { Args } from './args.js';
+import { isArgs } from './args.js';
 import { contextStorage } from './context.js';
 import type { HandlerContext, HubOps } from './context.js';
 import { callWaiter, checkEventName, deliver, deliverWithAcks, resolveTargets } from './emitter.js';
@@ -49,7 +49,7 @@ function httpSnapshot(http: HandshakeRequest): HandshakeRequest {
 /** The ack arguments for a handler's return value. */
 export function ackArgs(value: unknown): unknown[] {
   if (value === undefined) return [];
-  if (value instanceof Args) return [...value.values];
+  if (isArgs(value)) return [...value.values];
   return [value];
 }
 

@@ -3,7 +3,18 @@
  * method `on_E`, or `onE` with E's first letter upper-cased.
  */
 import * as context from './context.js';
-import type { EmitOptions, SendOptions } from './context.js';
+import type { CallOptions, EmitOptions, SendOptions } from './context.js';
+import type {
+  CallResult,
+  DeclaredClientToServer,
+  DeclaredServerSide,
+  DeclaredServerToClient,
+  EventNames,
+  EventNamesWithAck,
+  EventsMap,
+  FlaskEmitRest,
+  Session,
+} from './event-maps.js';
 import { UsageError } from '../errors.js';
 import { isPattern, namespaceName } from './registry.js';
 import type { NamespaceOption } from './registry.js';
@@ -48,6 +59,9 @@ const LIFECYCLE_METHODS = /^on_?[cC]onnect$|^on_?[dD]isconnect$/;
  * they act like the context functions (emit replies to the current client);
  * outside one, `emit`/`send` broadcast to the namespace.
  *
+ * Its type arguments are its server's (see `SocketIO`): `emit` and `call` are checked against
+ * `ServerToClient`, and {@link session} is a `SessionData`.
+ *
  * @example
  * ```ts
  * class Chat extends Namespace {
@@ -55,9 +69,17 @@ const LIFECYCLE_METHODS = /^on_?[cC]onnect$|^on_?[dD]isconnect$/;
  *   on_message(text: string) { this.send(text, { broadcast: true }); }
  * }
  * io.onNamespace(new Chat('/chat'));
+ * // typed by its server's type arguments:
+ * class Typed extends Namespace<ClientToServer, ServerToClient, DefaultEventsMap, Data> {}
  * ```
  */
-export class Namespace {
+export class Namespace<
+  // Its server's type arguments, all four, so that io.onNamespace can check they are the same.
+  ClientToServer extends EventsMap<ClientToServer> = DeclaredClientToServer,
+  ServerToClient extends EventsMap<ServerToClient> = DeclaredServerToClient,
+  ServerSide extends EventsMap<ServerSide> = DeclaredServerSide,
+  SessionData extends object = Session,
+> {
   /** What it was registered for: a namespace name, or a pattern of names. */
   readonly pattern: NamespaceOption;
   readonly #name: string | undefined;
@@ -133,9 +155,13 @@ export class Namespace {
   }
 
   /** Emits on this namespace (see the class notes). */
+  emit<E extends EventNames<ServerToClient>>(
+    event: E,
+    ...rest: FlaskEmitRest<ServerToClient, E, EmitOptions>
+  ): void;
   emit(event: string, data?: unknown, options: EmitOptions = {}): void {
     const opts = { ...options, namespace: options.namespace ?? this.namespace };
-    if (context.inHandler()) return context.emit(event, data, opts);
+    if (context.inHandler()) return context.emitAs('emit', event, data, opts);
     this.#server_().emit(event, data, {
       namespace: opts.namespace,
       to: opts.to ?? opts.room,
@@ -183,13 +209,18 @@ export class Namespace {
   }
 
   /** Emits to one client and waits for its ack (see `call`). */
-  call(
-    event: string,
-    data?: unknown,
-    options: { to?: string; namespace?: string; timeout?: number } = {},
-  ): Promise<unknown[]> {
+  call<E extends EventNamesWithAck<ServerToClient>>(
+    event: E,
+    ...rest: FlaskEmitRest<ServerToClient, E, CallOptions>
+  ): Promise<CallResult<ServerToClient, E>>;
+  call(event: string, data?: unknown, options: CallOptions = {}): Promise<unknown[]> {
     const opts = { ...options, namespace: options.namespace ?? this.namespace };
-    if (context.inHandler()) return context.call(event, data, opts);
+    if (context.inHandler()) return context.callAs(event, data, opts);
     return this.#server_().call(event, data, opts);
+  }
+
+  /** The current client's session (see `session()`), typed by the class's `SessionData`. */
+  session(): SessionData {
+    return context.session() as SessionData;
   }
 }

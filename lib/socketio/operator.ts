@@ -8,6 +8,16 @@ import { UsageError } from '../errors.js';
 import { settleAcks } from './context.js';
 import type { AcksCallback, HubOps } from './context.js';
 import type { EmitRequest } from './emitter.js';
+import type {
+  AckValue,
+  DeclaredServerToClient,
+  EventArgs,
+  EventNames,
+  EventNamesWithAck,
+  EventsMap,
+  OperatorEmitArgs,
+  Session,
+} from './event-maps.js';
 import { namespaceName } from './registry.js';
 import { FetchedSocket } from './sockets.js';
 import type { SocketsTarget } from './sockets.js';
@@ -33,7 +43,8 @@ function rooms(fn: string, room: unknown): readonly string[] {
 
 /**
  * An emit being put together. Made by `io.to`, `io.in`, `io.except`, `io.of`, `io.local`,
- * `io.volatile`, `io.compress` and `io.timeout`.
+ * `io.volatile`, `io.compress` and `io.timeout`. Typed by its server's `ServerToClient` events
+ * (`emit`, `emitWithAck`) and `SessionData` (the `data` of the sockets it fetches).
  *
  * @example
  * ```ts
@@ -41,33 +52,36 @@ function rooms(fn: string, room: unknown): readonly string[] {
  * const votes = await io.of('/poll').timeout(5).emitWithAck('vote', question);
  * ```
  */
-export class BroadcastOperator {
+export class BroadcastOperator<
+  ServerToClient extends EventsMap<ServerToClient> = DeclaredServerToClient,
+  SessionData extends object = Session,
+> {
   constructor(
     private readonly ops: () => HubOps,
     private readonly flags: Flags,
   ) {}
 
-  #with(flags: Partial<Flags>): BroadcastOperator {
+  #with(flags: Partial<Flags>): BroadcastOperator<ServerToClient, SessionData> {
     return new BroadcastOperator(this.ops, { ...this.flags, ...flags });
   }
 
   /** Adds rooms (or sids) to send to; several calls add up. */
-  to(room: string | readonly string[]): BroadcastOperator {
+  to(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
     return this.#with({ to: [...(this.flags.to ?? []), ...rooms('to', room)] });
   }
 
   /** The same as {@link to}. */
-  in(room: string | readonly string[]): BroadcastOperator {
+  in(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
     return this.#with({ to: [...(this.flags.to ?? []), ...rooms('in', room)] });
   }
 
   /** Skips the members of these rooms (or these sids). */
-  except(room: string | readonly string[]): BroadcastOperator {
+  except(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
     return this.#with({ except: [...(this.flags.except ?? []), ...rooms('except', room)] });
   }
 
   /** This process's clients only, when several share a message queue. */
-  get local(): BroadcastOperator {
+  get local(): BroadcastOperator<ServerToClient, SessionData> {
     return this.#with({ local: true });
   }
 
@@ -76,7 +90,7 @@ export class BroadcastOperator {
    * WebSocket still writing, a polling client between requests); drops are counted in
    * `io.volatileDropped`. For state that the next message replaces (positions, cursors).
    */
-  get volatile(): BroadcastOperator {
+  get volatile(): BroadcastOperator<ServerToClient, SessionData> {
     return this.#with({ volatile: true });
   }
 
@@ -91,14 +105,14 @@ export class BroadcastOperator {
    * io.to('viewers').compress(false).emit('frame', jpegBytes);
    * ```
    */
-  compress(compress: boolean): BroadcastOperator {
+  compress(compress: boolean): BroadcastOperator<ServerToClient, SessionData> {
     if (typeof compress !== 'boolean')
       throw new UsageError(`compress(flag): true or false, got ${String(compress)}`);
     return this.#with({ compress });
   }
 
   /** How long {@link emitWithAck} waits for the acks, in seconds. */
-  timeout(seconds: number): BroadcastOperator {
+  timeout(seconds: number): BroadcastOperator<ServerToClient, SessionData> {
     if (typeof seconds !== 'number' || !(seconds > 0))
       throw new UsageError(
         `timeout(seconds): a positive number of seconds, got ${String(seconds)}`,
@@ -111,10 +125,18 @@ export class BroadcastOperator {
    * shape) it waits for every client's ack like {@link emitWithAck} and calls it with
    * `(err, responses)`.
    */
+  emit<E extends EventNames<ServerToClient>>(
+    event: E,
+    ...args: OperatorEmitArgs<ServerToClient, E>
+  ): true;
   emit(event: string, ...args: unknown[]): true {
+    return this.#emit(event, args);
+  }
+
+  #emit(event: string, args: readonly unknown[]): true {
     const last = args[args.length - 1];
     if (typeof last === 'function') {
-      const acks = this.emitWithAck(event, ...args.slice(0, -1));
+      const acks = this.#emitWithAck(event, args.slice(0, -1));
       settleAcks(this.ops(), event, acks, last as AcksCallback);
       return true;
     }
@@ -122,9 +144,9 @@ export class BroadcastOperator {
     return true;
   }
 
-  /** Sends a `message` event (socket.io's `send`). */
+  /** Sends a `message` event (socket.io's `send`); not checked against the event map. */
   send(...args: unknown[]): true {
-    return this.emit('message', ...args);
+    return this.#emit('message', args);
   }
 
   /**
@@ -133,7 +155,15 @@ export class BroadcastOperator {
    * came) when the timeout (60 s unless `timeout()` says) passes first, or as soon as every
    * client still connected has answered and the others disconnected.
    */
-  emitWithAck(event: string, ...args: unknown[]): Promise<unknown[]> {
+  emitWithAck<E extends EventNamesWithAck<ServerToClient>>(
+    event: E,
+    ...args: EventArgs<ServerToClient, E>
+  ): Promise<AckValue<ServerToClient, E>[]> {
+    // What the clients acked, which the event map is the app's word for.
+    return this.#emitWithAck(event, args) as Promise<AckValue<ServerToClient, E>[]>;
+  }
+
+  #emitWithAck(event: string, args: readonly unknown[]): Promise<unknown[]> {
     return this.ops().emitWithAck({
       ...this.#request(event, args),
       timeoutSeconds: this.flags.timeoutSeconds ?? 60,
@@ -141,9 +171,11 @@ export class BroadcastOperator {
   }
 
   /** The clients this operator reaches, as objects (see `FetchedSocket`). */
-  async fetchSockets(): Promise<FetchedSocket[]> {
+  async fetchSockets(): Promise<FetchedSocket<ServerToClient, SessionData>[]> {
     const snapshots = await this.ops().fetchSockets(this.#target());
-    return snapshots.map((snapshot) => new FetchedSocket(this.ops, snapshot));
+    return snapshots.map(
+      (snapshot) => new FetchedSocket<ServerToClient, SessionData>(this.ops, snapshot),
+    );
   }
 
   /** Adds the clients this operator reaches to rooms. */
@@ -192,6 +224,9 @@ export class BroadcastOperator {
  * startOperator(() => hub, '/chat').to('lobby').emit('hello');
  * ```
  */
-export function startOperator(ops: () => HubOps, namespace?: string): BroadcastOperator {
+export function startOperator<
+  ServerToClient extends EventsMap<ServerToClient> = DeclaredServerToClient,
+  SessionData extends object = Session,
+>(ops: () => HubOps, namespace?: string): BroadcastOperator<ServerToClient, SessionData> {
   return new BroadcastOperator(ops, { nsp: namespaceName(namespace) });
 }

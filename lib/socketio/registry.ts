@@ -7,6 +7,12 @@ import { checkOptionNames } from '../option-names.js';
 import type { Namespace } from './namespace.js';
 import { RESERVED_EVENTS } from './packets.js';
 
+/** What the registry uses of a class-based namespace, whatever its type arguments. */
+type NamespaceClass = Pick<
+  Namespace,
+  'pattern' | 'hasHandler' | 'routesAllEvents' | 'triggerEvent'
+>;
+
 /** A handler: any function; its arguments are the client's event arguments. */
 export type EventHandler = (...args: never[]) => unknown;
 
@@ -76,7 +82,7 @@ function call(fn: EventHandler, args: readonly unknown[]): unknown {
  */
 export class HandlerRegistry {
   readonly #handlers = new Map<string, Map<string, EventHandler>>();
-  readonly #classes = new Map<string, Namespace>();
+  readonly #classes = new Map<string, NamespaceClass>();
   readonly #errorHandlers = new Map<string, ErrorHandler>();
   #defaultErrorHandler: ErrorHandler | undefined;
   readonly #middlewares = new Map<string, Middleware[]>();
@@ -218,7 +224,7 @@ export class HandlerRegistry {
     };
   }
 
-  onNamespace(instance: Namespace): void {
+  onNamespace(instance: NamespaceClass): void {
     this.#classes.set(this.scopeOf(instance.pattern), instance);
   }
 
@@ -244,7 +250,7 @@ export class HandlerRegistry {
   }
 
   /** The namespace class registered for `nsp`, if any. */
-  namespaceClass(nsp: string): Namespace | undefined {
+  namespaceClass(nsp: string): NamespaceClass | undefined {
     return this.#classes.get(this.keyOf(nsp));
   }
 

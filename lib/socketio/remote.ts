@@ -13,7 +13,7 @@ import {
 import { postEffect, requestEffect } from '../../schedulers/worker-runtime.js';
 import type { JobRunner } from '../../schedulers/worker-runtime.js';
 import { runJob } from '../../schedulers/primitives.js';
-import { Args } from './args.js';
+import { Args, isArgs } from './args.js';
 import { contextStorage } from './context.js';
 import type { HandlerContext, HubOps, SocketView } from './context.js';
 import type { AcksRequest, CallRequest, EmitRequest } from './emitter.js';
@@ -447,8 +447,7 @@ export function createRemoteRunner(
           (fn) => contextStorage.run(ctx, fn),
           () => new Promise((resolve) => setImmediate(resolve)),
         );
-        if (value instanceof Args)
-          return { type: 'value', value: [...value.values], many: true, session };
+        if (isArgs(value)) return { type: 'value', value: [...value.values], many: true, session };
         return { type: 'value', value, many: false, session };
       } catch (error) {
         return { type: 'throw', error: wireError(error), session };

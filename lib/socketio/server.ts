@@ -28,7 +28,23 @@ import {
   emitWithTimeout,
   SEND_OPTIONS,
 } from './context.js';
-import type { HubOps } from './context.js';
+import type { CallOptions, HubOps } from './context.js';
+import { session } from './context.js';
+import type {
+  AckValue,
+  CallResult,
+  DeclaredClientToServer,
+  DeclaredServerSide,
+  DeclaredServerToClient,
+  EventArgs,
+  EventNames,
+  EventNamesWithAck,
+  EventsMap,
+  FlaskEmitRest,
+  OnEventNames,
+  OnHandler,
+  Session,
+} from './event-maps.js';
 import type { EmitRequest } from './emitter.js';
 import { applyEffect, createRemoteRunner, RemoteOps } from './remote.js';
 import { SioClient } from './client.js';
@@ -37,13 +53,7 @@ import type { Namespace } from './namespace.js';
 import { engineOptions, resolveSocketIOOptions, warningsShown } from './options.js';
 import type { SocketIOOptions } from './options.js';
 import { checkMiddleware, checkRegistration, namespaceName } from './registry.js';
-import type {
-  ErrorHandler,
-  EventHandler,
-  EventMiddleware,
-  Middleware,
-  NamespaceOption,
-} from './registry.js';
+import type { ErrorHandler, EventMiddleware, Middleware, NamespaceOption } from './registry.js';
 import { processSidPrefix, serveClientBundle, Serving } from './serving.js';
 import { StatusPage } from './status.js';
 import { TestClient } from './test-client.js';
@@ -115,15 +125,36 @@ function list(value: string | readonly string[] | undefined): readonly string[] 
 /**
  * A Socket.IO v5 server with Flask-SocketIO's programming model.
  *
+ * Its type arguments are socket.io's: the events clients send (`io.on` infers a handler's
+ * parameters from the event's name, and checks its return value against the event's ack), the
+ * events the server sends (`io.emit`, the operators, `fetchSockets()`' sockets), the events
+ * servers send one another (kept for `serverSideEmit`, which is not there yet), and what a
+ * session holds (`io.session()`, the sockets' `data`). Without them, the server takes any event
+ * name and arguments, unless the app declared its events and session by augmenting
+ * `ClientToServerEvents`, `ServerToClientEvents`, `ServerSideEvents` and `SessionData`.
+ *
  * @example
  * ```ts
  * import { SocketIO, emit } from 'socketio-actors';
  * const io = new SocketIO();
  * io.on('chat', (msg: string) => emit('chat', msg, { broadcast: true }));
  * await io.run(undefined, { port: 5000 });
+ *
+ * // typed: handler parameters inferred, emits checked
+ * interface ClientToServer { add: (a: number, b: number, ack: (sum: number) => void) => void }
+ * interface ServerToClient { tick: (n: number) => void }
+ * const typed = new SocketIO<ClientToServer, ServerToClient, DefaultEventsMap, { count?: number }>();
+ * typed.on('add', (a, b) => a + b);
+ * typed.emit('tick', 1);
  * ```
  */
-export class SocketIO {
+export class SocketIO<
+  ClientToServer extends EventsMap<ClientToServer> = DeclaredClientToServer,
+  ServerToClient extends EventsMap<ServerToClient> = DeclaredServerToClient,
+  // Kept in socket.io's place for serverSideEmit and onServerSide, which are not there yet.
+  ServerSide extends EventsMap<ServerSide> = DeclaredServerSide,
+  SessionData extends object = Session,
+> {
   /** The Engine.IO server underneath. */
   readonly engine: EngineServer;
   /** The scheduler every handler, timer and background task runs through. */
@@ -312,16 +343,27 @@ export class SocketIO {
 
   /**
    * Registers a handler for an event (`connect`, `disconnect`, `message`, `json`,
-   * a custom name, or `'*'` for everything else). Returns the handler.
+   * a custom name, or `'*'` for everything else). Returns the handler. With a
+   * `ClientToServer` event map, the name must be one of its events (or `connect`,
+   * `disconnect`, `'*'`), the handler's parameters are the event's, and its return value
+   * is the event's ack.
    */
-  on<F extends EventHandler>(event: string, handler: F, options: RegistrationOptions = {}): F {
+  on<E extends OnEventNames<ClientToServer>, F extends OnHandler<ClientToServer, E>>(
+    event: E,
+    handler: F,
+    options: RegistrationOptions = {},
+  ): F {
     checkRegistration('io.on', event, handler, options);
     this.#hub.registry.on(this.#hub.registry.scopeOf(options.namespace), event, handler);
     return handler;
   }
 
   /** The same as {@link on} (Flask-SocketIO's `on_event`). */
-  onEvent<F extends EventHandler>(event: string, handler: F, options: RegistrationOptions = {}): F {
+  onEvent<E extends OnEventNames<ClientToServer>, F extends OnHandler<ClientToServer, E>>(
+    event: E,
+    handler: F,
+    options: RegistrationOptions = {},
+  ): F {
     return this.on(event, handler, options);
   }
 
@@ -367,7 +409,7 @@ export class SocketIO {
   }
 
   /** Registers a class-based namespace. */
-  onNamespace(instance: Namespace): void {
+  onNamespace(instance: Namespace<ClientToServer, ServerToClient, ServerSide, SessionData>): void {
     instance.attachServer(this);
     this.#hub.registry.onNamespace(instance);
   }
@@ -393,8 +435,20 @@ export class SocketIO {
     this.#hub.registry.onError(undefined, handler);
   }
 
-  /** Emits from anywhere: to a room or sid with `to`, else to every client of the namespace. */
+  /**
+   * Emits from anywhere: to a room or sid with `to`, else to every client of the namespace.
+   * With a `ServerToClient` event map, the event and its data are checked (several arguments:
+   * `args(a, b)`).
+   */
+  emit<E extends EventNames<ServerToClient>>(
+    event: E,
+    ...rest: FlaskEmitRest<ServerToClient, E, ServerEmitOptions>
+  ): void;
   emit(event: string, data?: unknown, options: ServerEmitOptions = {}): void {
+    this.#emit(event, data, options);
+  }
+
+  #emit(event: string, data: unknown, options: ServerEmitOptions): void {
     checkOptionNames('io.emit()', options, EMIT_OPTIONS);
     const skip = new Set(list(options.skipSid) ?? []);
     const sender = options.includeSelf === false ? currentSid() : undefined;
@@ -429,32 +483,32 @@ export class SocketIO {
    * const answers = await io.timeout(5).emitWithAck('ready?');
    * ```
    */
-  of(namespace: string): BroadcastOperator {
+  of(namespace: string): BroadcastOperator<ServerToClient, SessionData> {
     return startOperator(() => this.#ops, namespace);
   }
 
   /** `io.of('/').to(room)`: see {@link of}. */
-  to(room: string | readonly string[]): BroadcastOperator {
+  to(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
     return this.of('/').to(room);
   }
 
   /** `io.of('/').in(room)`: see {@link of}. */
-  in(room: string | readonly string[]): BroadcastOperator {
+  in(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
     return this.of('/').in(room);
   }
 
   /** `io.of('/').except(room)`: see {@link of}. */
-  except(room: string | readonly string[]): BroadcastOperator {
+  except(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
     return this.of('/').except(room);
   }
 
   /** `io.of('/').local`: see {@link of}. */
-  get local(): BroadcastOperator {
+  get local(): BroadcastOperator<ServerToClient, SessionData> {
     return this.of('/').local;
   }
 
   /** `io.of('/').volatile`: see {@link of}. */
-  get volatile(): BroadcastOperator {
+  get volatile(): BroadcastOperator<ServerToClient, SessionData> {
     return this.of('/').volatile;
   }
 
@@ -467,12 +521,12 @@ export class SocketIO {
    * io.compress(false).emit('tile', pngBytes);
    * ```
    */
-  compress(compress: boolean): BroadcastOperator {
+  compress(compress: boolean): BroadcastOperator<ServerToClient, SessionData> {
     return this.of('/').compress(compress);
   }
 
   /** `io.of('/').timeout(seconds)`: see {@link of}. */
-  timeout(seconds: number): BroadcastOperator {
+  timeout(seconds: number): BroadcastOperator<ServerToClient, SessionData> {
     return this.of('/').timeout(seconds);
   }
 
@@ -489,7 +543,7 @@ export class SocketIO {
    */
   fetchSockets(
     options: { namespace?: string; room?: string | readonly string[] } = {},
-  ): Promise<FetchedSocket[]> {
+  ): Promise<FetchedSocket<ServerToClient, SessionData>[]> {
     checkOptionNames('io.fetchSockets()', options, FETCH_OPTIONS);
     return this.#targeted(options).fetchSockets();
   }
@@ -516,22 +570,28 @@ export class SocketIO {
     namespace?: string;
     room?: string | readonly string[];
     to?: string | readonly string[];
-  }): BroadcastOperator {
+  }): BroadcastOperator<ServerToClient, SessionData> {
     const op = this.of(options.namespace ?? '/');
     const rooms = options.to ?? options.room;
     return rooms === undefined ? op : op.to(rooms);
   }
 
   /** `io.of('/').emitWithAck(event, ...args)`: every client's ack, within 60 s. */
-  emitWithAck(event: string, ...args: unknown[]): Promise<unknown[]> {
+  emitWithAck<E extends EventNamesWithAck<ServerToClient>>(
+    event: E,
+    ...args: EventArgs<ServerToClient, E>
+  ): Promise<AckValue<ServerToClient, E>[]> {
     return this.of('/').emitWithAck(event, ...args);
   }
 
-  /** Sends an unnamed message (`json` event with `{ json: true }`) from anywhere. */
+  /**
+   * Sends an unnamed message (`json` event with `{ json: true }`) from anywhere; not checked
+   * against the event map.
+   */
   send(data: unknown, options: ServerEmitOptions & { json?: boolean } = {}): void {
     checkOptionNames('io.send()', options, SEND_OPTIONS);
     const { json, ...rest } = options;
-    this.emit(json === true ? 'json' : 'message', data, rest);
+    this.#emit(json === true ? 'json' : 'message', data, rest);
   }
 
   /** Removes every client from a room. */
@@ -541,11 +601,11 @@ export class SocketIO {
   }
 
   /** Emits to one client (`to` is required) and waits for its ack arguments. */
-  async call(
-    event: string,
-    data?: unknown,
-    options: { to?: string; namespace?: string; timeout?: number } = {},
-  ): Promise<unknown[]> {
+  call<E extends EventNamesWithAck<ServerToClient>>(
+    event: E,
+    ...rest: FlaskEmitRest<ServerToClient, E, CallOptions>
+  ): Promise<CallResult<ServerToClient, E>>;
+  async call(event: string, data?: unknown, options: CallOptions = {}): Promise<unknown[]> {
     checkOptionNames('io.call()', options, CALL_OPTIONS);
     if (options.to === undefined)
       throw new UsageError('io.call(): pass { to: sid } to name the client');
@@ -556,6 +616,21 @@ export class SocketIO {
       sid: options.to,
       timeoutSeconds: options.timeout ?? 60,
     });
+  }
+
+  /**
+   * The session of the client whose event is being handled (the context function `session()`),
+   * typed by this server's `SessionData`.
+   *
+   * @example
+   * ```ts
+   * const io = new SocketIO<ClientToServer, ServerToClient, DefaultEventsMap, { count?: number }>();
+   * io.on('hit', () => (io.session().count = (io.session().count ?? 0) + 1));
+   * ```
+   */
+  session(): SessionData {
+    // The session as the app keeps it; SessionData is the app's word for its shape.
+    return session() as SessionData;
   }
 
   /** Starts `target(...args)` as a background task on the scheduler. */

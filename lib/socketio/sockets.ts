@@ -5,6 +5,15 @@
  */
 import { DisconnectedError } from '../errors.js';
 import type { HubOps } from './context.js';
+import type {
+  AckValue,
+  DeclaredServerToClient,
+  EventArgs,
+  EventNames,
+  EventNamesWithAck,
+  EventsMap,
+  Session,
+} from './event-maps.js';
 
 /** The handshake of a fetched socket, as socket.io describes it. */
 export interface SocketHandshake {
@@ -23,12 +32,12 @@ export interface SocketHandshake {
 }
 
 /** One client in one namespace as plain data (it crosses thread boundaries as it is). */
-export interface SocketSnapshot {
+export interface SocketSnapshot<SessionData extends object = Record<string, unknown>> {
   readonly id: string;
   readonly namespace: string;
   readonly rooms: string[];
   /** The session: the live object on the main thread, a copy in a worker-pool thread. */
-  readonly data: Record<string, unknown>;
+  readonly data: SessionData;
   readonly handshake: SocketHandshake;
 }
 
@@ -41,7 +50,8 @@ export interface SocketsTarget {
 
 /**
  * A client as `io.fetchSockets()` returns it. Its `rooms` and `data` are as they were when
- * fetched; its methods act on the client as it is now (a client that left is skipped).
+ * fetched; its methods act on the client as it is now (a client that left is skipped). Typed by
+ * its server's `ServerToClient` events (`emit`, `emitWithAck`) and `SessionData` (`data`).
  *
  * @example
  * ```ts
@@ -51,27 +61,34 @@ export interface SocketsTarget {
  * }
  * ```
  */
-export class FetchedSocket implements SocketSnapshot {
+export class FetchedSocket<
+  ServerToClient extends EventsMap<ServerToClient> = DeclaredServerToClient,
+  SessionData extends object = Session,
+> implements SocketSnapshot<SessionData> {
   readonly id: string;
   readonly namespace: string;
   readonly rooms: string[];
-  readonly data: Record<string, unknown>;
+  readonly data: SessionData;
   readonly handshake: SocketHandshake;
 
   constructor(
     private readonly ops: () => HubOps,
-    snapshot: SocketSnapshot,
+    snapshot: SocketSnapshot<object>,
     private readonly timeoutSeconds = 60,
   ) {
     this.id = snapshot.id;
     this.namespace = snapshot.namespace;
     this.rooms = snapshot.rooms;
-    this.data = snapshot.data;
+    // The session as the app keeps it; SessionData is the app's word for its shape.
+    this.data = snapshot.data as SessionData;
     this.handshake = snapshot.handshake;
   }
 
   /** Emits an event with its arguments to this client. */
-  emit(event: string, ...args: unknown[]): true {
+  emit<E extends EventNames<ServerToClient>>(
+    event: E,
+    ...args: EventArgs<ServerToClient, E>
+  ): true {
     this.ops().emit({ nsp: this.namespace, event, args, to: [this.id] });
     return true;
   }
@@ -94,12 +111,15 @@ export class FetchedSocket implements SocketSnapshot {
   }
 
   /** A view of this client whose {@link emitWithAck} waits `seconds` (60 by default). */
-  timeout(seconds: number): FetchedSocket {
-    return new FetchedSocket(this.ops, this, seconds);
+  timeout(seconds: number): FetchedSocket<ServerToClient, SessionData> {
+    return new FetchedSocket<ServerToClient, SessionData>(this.ops, this, seconds);
   }
 
   /** Emits and resolves with the client's ack value (its first ack argument). */
-  async emitWithAck(event: string, ...args: unknown[]): Promise<unknown> {
+  async emitWithAck<E extends EventNamesWithAck<ServerToClient>>(
+    event: E,
+    ...args: EventArgs<ServerToClient, E>
+  ): Promise<AckValue<ServerToClient, E>> {
     const answers = await this.ops().emitWithAck({
       nsp: this.namespace,
       event,
@@ -109,6 +129,7 @@ export class FetchedSocket implements SocketSnapshot {
       ignoreQueue: true,
     });
     if (answers.length === 0) throw new DisconnectedError('the client is gone');
-    return answers[0];
+    // What the client acked, which the event map is the app's word for.
+    return answers[0] as AckValue<ServerToClient, E>;
   }
 }
