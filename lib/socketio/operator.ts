@@ -65,22 +65,50 @@ export class BroadcastOperator<
     return new BroadcastOperator(this.ops, { ...this.flags, ...flags });
   }
 
-  /** Adds rooms (or sids) to send to; several calls add up. */
+  /**
+   * Adds rooms (or sids) to send to; several calls add up.
+   *
+   * @example
+   * ```ts
+   * io.of('/chat').to('lobby').to('help').emit('notice', text);
+   * ```
+   */
   to(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
     return this.#with({ to: [...(this.flags.to ?? []), ...rooms('to', room)] });
   }
 
-  /** The same as {@link to}. */
+  /**
+   * The same as {@link to}.
+   *
+   * @example
+   * ```ts
+   * io.of('/chat').in('lobby').emit('notice', text);
+   * ```
+   */
   in(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
     return this.#with({ to: [...(this.flags.to ?? []), ...rooms('in', room)] });
   }
 
-  /** Skips the members of these rooms (or these sids). */
+  /**
+   * Skips the members of these rooms (or these sids).
+   *
+   * @example
+   * ```ts
+   * io.to('table-3').except('folded').emit('card', card);
+   * ```
+   */
   except(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
     return this.#with({ except: [...(this.flags.except ?? []), ...rooms('except', room)] });
   }
 
-  /** This process's clients only, when several share a message queue. */
+  /**
+   * This process's clients only, when several share a message queue.
+   *
+   * @example
+   * ```ts
+   * io.of('/chat').local.emit('restarting');
+   * ```
+   */
   get local(): BroadcastOperator<ServerToClient, SessionData> {
     return this.#with({ local: true });
   }
@@ -89,6 +117,11 @@ export class BroadcastOperator<
    * Dropped, instead of queued, for each client whose transport cannot take it at once (a
    * WebSocket still writing, a polling client between requests); drops are counted in
    * `io.volatileDropped`. For state that the next message replaces (positions, cursors).
+   *
+   * @example
+   * ```ts
+   * io.to('game-7').volatile.emit('state', positions);
+   * ```
    */
   get volatile(): BroadcastOperator<ServerToClient, SessionData> {
     return this.#with({ volatile: true });
@@ -111,7 +144,14 @@ export class BroadcastOperator<
     return this.#with({ compress });
   }
 
-  /** How long {@link emitWithAck} waits for the acks, in seconds. */
+  /**
+   * How long {@link emitWithAck} waits for the acks, in seconds.
+   *
+   * @example
+   * ```ts
+   * const acks = await io.to('voters').timeout(10).emitWithAck('vote', question);
+   * ```
+   */
   timeout(seconds: number): BroadcastOperator<ServerToClient, SessionData> {
     if (typeof seconds !== 'number' || !(seconds > 0))
       throw new UsageError(
@@ -124,6 +164,12 @@ export class BroadcastOperator<
    * Emits the event with its arguments. With a function as the last argument (socket.io's
    * shape) it waits for every client's ack like {@link emitWithAck} and calls it with
    * `(err, responses)`.
+   *
+   * @example
+   * ```ts
+   * io.to('lobby').emit('chat', text, from);
+   * io.to('voters').timeout(10).emit('vote', question, (err, answers) => tally(err, answers));
+   * ```
    */
   emit<E extends EventNames<ServerToClient>>(
     event: E,
@@ -144,7 +190,14 @@ export class BroadcastOperator<
     return true;
   }
 
-  /** Sends a `message` event (socket.io's `send`); not checked against the event map. */
+  /**
+   * Sends a `message` event (socket.io's `send`); not checked against the event map.
+   *
+   * @example
+   * ```ts
+   * io.to('lobby').send('plain message');
+   * ```
+   */
   send(...args: unknown[]): true {
     return this.#emit('message', args);
   }
@@ -154,6 +207,15 @@ export class BroadcastOperator<
    * the order they arrive. Rejects with `AcksTimeoutError` (its `responses` are those that
    * came) when the timeout (60 s unless `timeout()` says) passes first, or as soon as every
    * client still connected has answered and the others disconnected.
+   *
+   * @example
+   * ```ts
+   * try {
+   *   const answers = await io.to('voters').timeout(10).emitWithAck('vote', question);
+   * } catch (error) {
+   *   if (error instanceof AcksTimeoutError) console.log(error.responses); // those that came
+   * }
+   * ```
    */
   emitWithAck<E extends EventNamesWithAck<ServerToClient>>(
     event: E,
@@ -170,7 +232,14 @@ export class BroadcastOperator<
     });
   }
 
-  /** The clients this operator reaches, as objects (see `FetchedSocket`). */
+  /**
+   * The clients this operator reaches, as objects (see `FetchedSocket`).
+   *
+   * @example
+   * ```ts
+   * for (const socket of await io.of('/admin').in('on-call').fetchSockets()) socket.emit('page', incident);
+   * ```
+   */
   async fetchSockets(): Promise<FetchedSocket<ServerToClient, SessionData>[]> {
     const snapshots = await this.ops().fetchSockets(this.#target());
     return snapshots.map(
@@ -178,19 +247,40 @@ export class BroadcastOperator<
     );
   }
 
-  /** Adds the clients this operator reaches to rooms. */
+  /**
+   * Adds the clients this operator reaches to rooms.
+   *
+   * @example
+   * ```ts
+   * await io.in('r1').socketsJoin('r2');
+   * ```
+   */
   async socketsJoin(room: string | readonly string[]): Promise<void> {
     const joined = rooms('socketsJoin', room);
     for (const socket of await this.fetchSockets()) socket.join(joined);
   }
 
-  /** Removes the clients this operator reaches from rooms. */
+  /**
+   * Removes the clients this operator reaches from rooms.
+   *
+   * @example
+   * ```ts
+   * await io.in('game-7').socketsLeave('game-7');
+   * ```
+   */
   async socketsLeave(room: string | readonly string[]): Promise<void> {
     const left = rooms('socketsLeave', room);
     for (const socket of await this.fetchSockets()) socket.leave(left);
   }
 
-  /** Disconnects the clients this operator reaches; with `close`, their whole connections. */
+  /**
+   * Disconnects the clients this operator reaches; with `close`, their whole connections.
+   *
+   * @example
+   * ```ts
+   * await io.of('/chat').in('banned').disconnectSockets(true);
+   * ```
+   */
   async disconnectSockets(close = false): Promise<void> {
     for (const socket of await this.fetchSockets()) socket.disconnect(close);
   }

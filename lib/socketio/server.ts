@@ -439,6 +439,13 @@ export class SocketIO<
    * Emits from anywhere: to a room or sid with `to`, else to every client of the namespace.
    * With a `ServerToClient` event map, the event and its data are checked (several arguments:
    * `args(a, b)`).
+   *
+   * @example
+   * ```ts
+   * io.emit('news', headline); // every client of '/'
+   * io.emit('chat', args(text, from), { to: 'lobby', namespace: '/chat' });
+   * io.emit('ready?', null, { to: 'voters', timeout: 5, callback: (err, answers) => tally(answers) });
+   * ```
    */
   emit<E extends EventNames<ServerToClient>>(
     event: E,
@@ -487,27 +494,63 @@ export class SocketIO<
     return startOperator(() => this.#ops, namespace);
   }
 
-  /** `io.of('/').to(room)`: see {@link of}. */
+  /**
+   * `io.of('/').to(room)`: see {@link of}.
+   *
+   * @example
+   * ```ts
+   * io.to('lobby').emit('news', headline, Date.now());
+   * io.to(['r1', 'r2']).emit('tick'); // a client in both gets it once
+   * ```
+   */
   to(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
     return this.of('/').to(room);
   }
 
-  /** `io.of('/').in(room)`: see {@link of}. */
+  /**
+   * `io.of('/').in(room)`: see {@link of}.
+   *
+   * @example
+   * ```ts
+   * const members = await io.in('lobby').fetchSockets();
+   * ```
+   */
   in(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
     return this.of('/').in(room);
   }
 
-  /** `io.of('/').except(room)`: see {@link of}. */
+  /**
+   * `io.of('/').except(room)`: see {@link of}.
+   *
+   * @example
+   * ```ts
+   * io.except('muted').emit('chat', text, from);
+   * ```
+   */
   except(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
     return this.of('/').except(room);
   }
 
-  /** `io.of('/').local`: see {@link of}. */
+  /**
+   * `io.of('/').local`: see {@link of}.
+   *
+   * @example
+   * ```ts
+   * io.local.emit('reloaded'); // this process's clients only
+   * ```
+   */
   get local(): BroadcastOperator<ServerToClient, SessionData> {
     return this.of('/').local;
   }
 
-  /** `io.of('/').volatile`: see {@link of}. */
+  /**
+   * `io.of('/').volatile`: see {@link of}.
+   *
+   * @example
+   * ```ts
+   * io.volatile.emit('cursor', x, y); // dropped where the transport is busy
+   * ```
+   */
   get volatile(): BroadcastOperator<ServerToClient, SessionData> {
     return this.of('/').volatile;
   }
@@ -525,7 +568,14 @@ export class SocketIO<
     return this.of('/').compress(compress);
   }
 
-  /** `io.of('/').timeout(seconds)`: see {@link of}. */
+  /**
+   * `io.of('/').timeout(seconds)`: see {@link of}.
+   *
+   * @example
+   * ```ts
+   * io.timeout(5).emit('ready?', (err, answers) => console.log(err?.message, answers));
+   * ```
+   */
   timeout(seconds: number): BroadcastOperator<ServerToClient, SessionData> {
     return this.of('/').timeout(seconds);
   }
@@ -548,19 +598,42 @@ export class SocketIO<
     return this.#targeted(options).fetchSockets();
   }
 
-  /** Adds clients to rooms: every client of the namespace, or those in the rooms `to` names. */
+  /**
+   * Adds clients to rooms: every client of the namespace, or those in the rooms `to` names.
+   *
+   * @example
+   * ```ts
+   * await io.socketsJoin('announcements', { namespace: '/chat' });
+   * await io.socketsJoin(['r2'], { to: 'r1' }); // every member of r1 joins r2
+   * ```
+   */
   socketsJoin(room: string | readonly string[], options: SocketsOptions = {}): Promise<void> {
     checkOptionNames('io.socketsJoin()', options, SOCKETS_OPTIONS);
     return this.#targeted(options).socketsJoin(room);
   }
 
-  /** Removes clients from rooms: every client of the namespace, or those `to` names. */
+  /**
+   * Removes clients from rooms: every client of the namespace, or those `to` names.
+   *
+   * @example
+   * ```ts
+   * await io.socketsLeave('game-7', { to: 'game-7' }); // empties the room
+   * ```
+   */
   socketsLeave(room: string | readonly string[], options: SocketsOptions = {}): Promise<void> {
     checkOptionNames('io.socketsLeave()', options, SOCKETS_OPTIONS);
     return this.#targeted(options).socketsLeave(room);
   }
 
-  /** Disconnects clients (with `close`, their whole connections): the namespace's, or `to`'s. */
+  /**
+   * Disconnects clients (with `close`, their whole connections): the namespace's, or `to`'s.
+   *
+   * @example
+   * ```ts
+   * await io.disconnectSockets(false, { to: 'banned' });
+   * await io.disconnectSockets(true); // every connection, closed
+   * ```
+   */
   disconnectSockets(close = false, options: SocketsOptions = {}): Promise<void> {
     checkOptionNames('io.disconnectSockets()', options, SOCKETS_OPTIONS);
     return this.#targeted(options).disconnectSockets(close);
@@ -576,7 +649,14 @@ export class SocketIO<
     return rooms === undefined ? op : op.to(rooms);
   }
 
-  /** `io.of('/').emitWithAck(event, ...args)`: every client's ack, within 60 s. */
+  /**
+   * `io.of('/').emitWithAck(event, ...args)`: every client's ack, within 60 s.
+   *
+   * @example
+   * ```ts
+   * const votes = await io.emitWithAck('vote', 'lunch?'); // one per client
+   * ```
+   */
   emitWithAck<E extends EventNamesWithAck<ServerToClient>>(
     event: E,
     ...args: EventArgs<ServerToClient, E>
@@ -674,7 +754,15 @@ export class SocketIO<
     return this.#bus?.stats;
   }
 
-  /** Volatile packets dropped since start because a client's transport could not take them. */
+  /**
+   * Volatile packets dropped since start because a client's transport could not take them.
+   *
+   * @example
+   * ```ts
+   * io.volatile.emit('position', x, y);
+   * console.log(`${io.volatileDropped} volatile packets dropped so far`);
+   * ```
+   */
   get volatileDropped(): number {
     return this.#hub.volatileDropped;
   }

@@ -84,7 +84,15 @@ export class FetchedSocket<
     this.handshake = snapshot.handshake;
   }
 
-  /** Emits an event with its arguments to this client. */
+  /**
+   * Emits an event with its arguments to this client.
+   *
+   * @example
+   * ```ts
+   * const [socket] = await io.in(sid).fetchSockets();
+   * socket?.emit('welcome', socket.data.user);
+   * ```
+   */
   emit<E extends EventNames<ServerToClient>>(
     event: E,
     ...args: EventArgs<ServerToClient, E>
@@ -93,29 +101,64 @@ export class FetchedSocket<
     return true;
   }
 
-  /** Adds the client to rooms. */
+  /**
+   * Adds the client to rooms.
+   *
+   * @example
+   * ```ts
+   * for (const socket of await io.fetchSockets()) if (socket.data.admin) socket.join('admins');
+   * ```
+   */
   join(room: string | readonly string[]): void {
     for (const r of typeof room === 'string' ? [room] : room)
       this.ops().enterRoom(this.id, r, this.namespace);
   }
 
-  /** Removes the client from rooms. */
+  /**
+   * Removes the client from rooms.
+   *
+   * @example
+   * ```ts
+   * socket.leave(['game-7', 'spectators']);
+   * ```
+   */
   leave(room: string | readonly string[]): void {
     for (const r of typeof room === 'string' ? [room] : room)
       this.ops().leaveRoom(this.id, r, this.namespace);
   }
 
-  /** Disconnects the client from this namespace; with `close`, closes its whole connection. */
+  /**
+   * Disconnects the client from this namespace; with `close`, closes its whole connection.
+   *
+   * @example
+   * ```ts
+   * if (socket.handshake.address === banned) socket.disconnect(true);
+   * ```
+   */
   disconnect(close = false): void {
     this.ops().disconnect(this.id, this.namespace, close);
   }
 
-  /** A view of this client whose {@link emitWithAck} waits `seconds` (60 by default). */
+  /**
+   * A view of this client whose {@link emitWithAck} waits `seconds` (60 by default).
+   *
+   * @example
+   * ```ts
+   * const answer = await socket.timeout(5).emitWithAck('ready?');
+   * ```
+   */
   timeout(seconds: number): FetchedSocket<ServerToClient, SessionData> {
     return new FetchedSocket<ServerToClient, SessionData>(this.ops, this, seconds);
   }
 
-  /** Emits and resolves with the client's ack value (its first ack argument). */
+  /**
+   * Emits and resolves with the client's ack value (its first ack argument).
+   *
+   * @example
+   * ```ts
+   * const answer = await socket.emitWithAck('ready?'); // within 60 s
+   * ```
+   */
   async emitWithAck<E extends EventNamesWithAck<ServerToClient>>(
     event: E,
     ...args: EventArgs<ServerToClient, E>
