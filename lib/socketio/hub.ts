@@ -17,7 +17,7 @@ import type { LocalServer, PubSub } from '../queues/pubsub.js';
 import { HandlerRegistry } from './registry.js';
 import type { BoundHandler } from './registry.js';
 import type { ResolvedSocketIOOptions } from './options.js';
-import { RoomRegistry } from './rooms.js';
+import { RoomRegistry } from '../rooms.js';
 import { jsonOf, sessionData } from './http-session.js';
 import type { SharedHttpSession } from './http-session.js';
 import { handshakeOf } from './socket.js';

@@ -4,6 +4,7 @@
  */
 import { Decoder, Encoder, PacketType } from 'socket.io-parser';
 import type { Packet as ParserPacket } from 'socket.io-parser';
+import type { EncodedParts } from '../encoded-parts.js';
 import { ProtocolError } from '../errors.js';
 
 export { PacketType };
@@ -74,8 +75,7 @@ export type InboundPacket =
     }
   | { readonly type: 'ack'; readonly nsp: string; readonly args: unknown[]; readonly id: number };
 
-/** Encoded parts: the packet text, then its binary attachments. */
-export type EncodedParts = readonly (string | Buffer)[];
+export type { EncodedParts };
 
 const encoder = new Encoder();
 

@@ -1,6 +1,8 @@
 /**
  * The in-memory room registry (the local client manager): which Socket.IO sids
- * are in which rooms, per namespace, with the reverse index for leave-all.
+ * are in which rooms, per namespace, with the reverse index for leave-all. Below
+ * both layers: lib/socketio keeps its live clients in one, and the session store
+ * of lib/queues the sessions it keeps for connection state recovery.
  */
 
 type RoomMap = Map<string, Set<string>>;
