@@ -92,6 +92,11 @@ export class RoomRegistry {
     return out;
   }
 
+  /** Whether a namespace has a member. */
+  hasNamespace(nsp: string): boolean {
+    return this.#bySid.has(nsp);
+  }
+
   /** Namespaces with at least one member. */
   namespaces(): string[] {
     return [...this.#bySid.keys()];

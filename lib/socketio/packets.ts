@@ -192,9 +192,13 @@ export function encodeAck(
   return encode({ type: PacketType.ACK, nsp, data: withCodec(args, json), id });
 }
 
-/** Encodes the CONNECT answer `{ sid }`. */
-export function encodeConnect(nsp: string, sid: string): EncodedParts {
-  return encode({ type: PacketType.CONNECT, nsp, data: { sid } });
+/** Encodes the CONNECT answer `{ sid }` (`{ sid, pid }` with connection state recovery). */
+export function encodeConnect(nsp: string, sid: string, pid?: string): EncodedParts {
+  return encode({
+    type: PacketType.CONNECT,
+    nsp,
+    data: pid === undefined ? { sid } : { sid, pid },
+  });
 }
 
 /** Encodes CONNECT_ERROR `{ message, data? }`. */

@@ -29,6 +29,8 @@ export interface SocketSnapshot {
   readonly rooms: string[];
   /** The session: the live object on the main thread, a copy in a worker-pool thread. */
   readonly data: Record<string, unknown>;
+  /** Whether it took back its session after losing its connection (connection state recovery). */
+  readonly recovered: boolean;
   readonly handshake: SocketHandshake;
 }
 
@@ -56,6 +58,7 @@ export class FetchedSocket implements SocketSnapshot {
   readonly namespace: string;
   readonly rooms: string[];
   readonly data: Record<string, unknown>;
+  readonly recovered: boolean;
   readonly handshake: SocketHandshake;
 
   constructor(
@@ -67,6 +70,7 @@ export class FetchedSocket implements SocketSnapshot {
     this.namespace = snapshot.namespace;
     this.rooms = snapshot.rooms;
     this.data = snapshot.data;
+    this.recovered = snapshot.recovered;
     this.handshake = snapshot.handshake;
   }
 
