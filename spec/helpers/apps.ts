@@ -5,6 +5,7 @@
 import type { SocketIO } from '../../lib/index.js';
 import { registerMiddlewareHandlers } from '../fixtures/middleware-handlers.js';
 import { registerOperatorHandlers } from '../fixtures/operator-handlers.js';
+import { registerRecoveryHandlers } from '../fixtures/recovery-handlers.js';
 
 /** An app: its handlers, and the module a pool thread loads to have them too. */
 export interface FixtureApp {
@@ -22,3 +23,6 @@ export const MIDDLEWARE_APP = app('middleware-app', registerMiddlewareHandlers);
 
 /** Operators and sockets as objects (operators.spec.ts, sockets.spec.ts). */
 export const OPERATOR_APP = app('operator-app', registerOperatorHandlers);
+
+/** Connection state recovery (recovery.spec.ts). */
+export const RECOVERY_APP = app('recovery-app', registerRecoveryHandlers);

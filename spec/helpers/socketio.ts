@@ -309,9 +309,10 @@ export class SioHarness {
     asyncMode: AsyncMode,
     transport: ClientTransport,
     app: { readonly poolApp: URL; readonly register: (io: SocketIO) => void },
+    options: SocketIOOptions = {},
   ): Promise<SioHarness> {
     const pool = asyncMode === 'worker-pool' ? { appModule: app.poolApp.href } : {};
-    const h = await SioHarness.start({ asyncMode, ...pool }, transport);
+    const h = await SioHarness.start({ ...options, asyncMode, ...pool }, transport);
     app.register(h.io);
     return h;
   }
