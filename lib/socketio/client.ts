@@ -11,6 +11,8 @@ import { parserRefusal } from './codec.js';
 import { newSession } from './packets.js';
 import type { EncodedParts, InboundDecoder, InboundPacket, PacketSink } from './packets.js';
 import type { BoundHandler } from './registry.js';
+import { readResume } from './recovery.js';
+import type { ResumeRequest } from './recovery.js';
 import { NamespaceSocket, traffic } from './socket.js';
 import type { RequestInfo, SocketLink } from './socket.js';
 
@@ -193,21 +195,23 @@ export class SioClient implements SocketLink, PacketSink {
     if (this.sockets().length >= this.hub.options.maxNamespacesPerConnection) {
       return this.write(codec.encodeConnectError(nsp, 'Too many namespaces'));
     }
+    // With recovery on, socket.io-client puts its session's pid and offset in the auth.
+    const resume = this.hub.recovery === undefined ? undefined : readResume(auth);
     const socket = new NamespaceSocket(
       newSocketSid(),
       nsp,
       this,
-      auth,
+      resume === undefined ? auth : resume.auth,
       this.link.request,
       this.hub.options.manageSession,
     );
     // A socket that disconnected from this namespace gives its place to the new one.
     // (concat makes an array of the exact size: push would reserve room for 16.)
     this.#sockets = this.#sockets.filter((s) => s.nsp !== nsp).concat(socket);
-    if (known === true) return this.#enqueue(() => this.#runConnect(socket));
+    if (known === true) return this.#enqueue(() => this.#runConnect(socket, resume));
     this.#enqueue(() =>
       known.then(
-        (yes) => (yes ? this.#runConnect(socket) : this.#invalid(socket)),
+        (yes) => (yes ? this.#runConnect(socket, resume) : this.#invalid(socket)),
         (error: unknown) => {
           this.hub.options.logger.error(`the namespace predicate failed for ${nsp}:`, error);
           this.#invalid(socket);
@@ -224,19 +228,36 @@ export class SioClient implements SocketLink, PacketSink {
     this.#sockets = this.#sockets.filter((s) => s !== socket);
   }
 
-  async #runConnect(socket: NamespaceSocket): Promise<void> {
+  async #runConnect(socket: NamespaceSocket, resume: ResumeRequest | undefined): Promise<void> {
     if (socket.phase === 'disconnected') return;
     const { hub } = this;
+    const recovery = hub.recovery;
+    let restored =
+      recovery === undefined || resume === undefined ? undefined : recovery.restore(socket, resume);
+    if (restored instanceof Promise) {
+      restored = await restored;
+      if (socket.isGone()) return;
+    }
+    // A recovered socket has its old sid back by now.
     const { nsp, sid } = socket;
     hub.addSocket(socket);
+    if (restored !== undefined) {
+      for (const room of restored.rooms) hub.rooms.join(nsp, sid, room);
+      // Held until the CONNECT answer is out, and before anything the connect handler sends.
+      for (const packet of restored.missed) socket.write(packet.parts);
+      hub.options.logger.debug(
+        `client ${sid} recovered on ${nsp}: ${restored.missed.length} missed packets`,
+      );
+    }
     const accept = (): void => {
-      socket.accept(hub.codec.encodeConnect(nsp, sid));
+      socket.accept(hub.codec.encodeConnect(nsp, sid, socket.pid));
       this.#clearConnectTimer();
       hub.options.logger.info(`client connected to ${nsp}`);
       hub.options.logger.debug(`client ${sid} connected to ${nsp}`);
     };
     // Awaited only when registered: a namespace without them connects in the same tick.
-    const middlewares = hub.registry.middlewareChain(nsp);
+    const skip = restored !== undefined && recovery?.options.skipMiddlewares === true;
+    const middlewares = skip ? undefined : hub.registry.middlewareChain(nsp);
     let refused = middlewares && (await this.#runFirst(socket, middlewares, 'use'));
     if (socket.isGone()) return;
     if (refused === undefined) {

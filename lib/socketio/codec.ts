@@ -49,11 +49,17 @@ export interface PacketCodec {
   readonly firstAckId: number;
   encodeEvent(nsp: string, event: string, args: readonly unknown[], id?: number): EncodedParts;
   encodeAck(nsp: string, id: number, args: readonly unknown[]): EncodedParts;
-  encodeConnect(nsp: string, sid: string): EncodedParts;
+  /** The CONNECT answer: `{ sid }`, and `pid` with connection state recovery. */
+  encodeConnect(nsp: string, sid: string, pid?: string): EncodedParts;
   encodeConnectError(nsp: string, message: string, data?: unknown): EncodedParts;
   encodeDisconnect(nsp: string): EncodedParts;
   /** One client's decoder. */
   decoder(limits: DecodeLimits, sink: PacketSink): InboundDecoder;
+  /**
+   * An event this parser encoded (without an ack id), with `offset` appended to its
+   * arguments (connection state recovery); undefined when the parts are not such an event.
+   */
+  withOffset(nsp: string, parts: EncodedParts, offset: string): EncodedParts | undefined;
   /** The event in parts this parser encoded (a queue message from a process with this parser). */
   readEvent(parts: EncodedParts): { event: string; args: unknown[] } | undefined;
   /** A client of this parser, for the test client. */
@@ -95,6 +101,14 @@ export function jsonCodec(json: JsonCodec | undefined): PacketCodec {
     encodeConnectError,
     encodeDisconnect,
     decoder: (limits, sink) => new PacketDecoder(limits, sink, json),
+    withOffset(_nsp, parts, offset) {
+      // The packet text ends with its JSON array of arguments (attachments follow as parts of
+      // their own), so the offset goes in as text: no decoding, and a custom codec's
+      // arguments stay exactly as it wrote them.
+      const [text, ...attachments] = parts;
+      if (typeof text !== 'string' || !text.endsWith(']')) return undefined;
+      return [`${text.slice(0, -1)},${JSON.stringify(offset)}]`, ...attachments];
+    },
     readEvent(parts) {
       let packet: WirePacket | undefined;
       const decoder = new Decoder();
@@ -136,7 +150,8 @@ export function msgpackCodec(): PacketCodec {
     encodeEvent: (nsp, event, args, id) =>
       msgpackPacket(wire, PacketType.EVENT, nsp, [event, ...args], id),
     encodeAck: (nsp, id, args) => msgpackPacket(wire, PacketType.ACK, nsp, args, id),
-    encodeConnect: (nsp, sid) => msgpackPacket(wire, PacketType.CONNECT, nsp, { sid }),
+    encodeConnect: (nsp, sid, pid) =>
+      msgpackPacket(wire, PacketType.CONNECT, nsp, pid === undefined ? { sid } : { sid, pid }),
     encodeConnectError: (nsp, message, data) =>
       msgpackPacket(
         wire,
@@ -146,6 +161,11 @@ export function msgpackCodec(): PacketCodec {
       ),
     encodeDisconnect: (nsp) => msgpackPacket(wire, PacketType.DISCONNECT, nsp, undefined),
     decoder: (limits, sink) => new MsgpackPacketDecoder(limits, sink, wire),
+    withOffset(nsp, parts, offset) {
+      const sent = this.readEvent(parts);
+      if (sent === undefined) return undefined;
+      return msgpackPacket(wire, PacketType.EVENT, nsp, [sent.event, ...sent.args, offset]);
+    },
     readEvent(parts) {
       const [bytes] = parts;
       if (parts.length !== 1 || !Buffer.isBuffer(bytes)) return undefined;

@@ -46,6 +46,8 @@ export interface SocketView {
   readonly auth: Record<string, unknown> | undefined;
   readonly request: RequestInfo;
   readonly session: Record<string, unknown>;
+  /** Whether it took back the session it had before losing its connection. */
+  readonly recovered: boolean;
 }
 
 /** What a handler runs inside. */
@@ -437,6 +439,12 @@ export interface RequestSnapshot {
    * `request().http.session` (express-session), `request().http.user` (passport).
    */
   readonly http: HandshakeRequest;
+  /**
+   * True when the client came back within `connectionStateRecovery`'s window and took its
+   * session back: the same sid, its rooms, its `session()`, and the packets it missed were
+   * sent. False for a fresh connection (socket.io's `socket.recovered`).
+   */
+  readonly recovered: boolean;
 }
 
 /**
@@ -445,6 +453,9 @@ export interface RequestSnapshot {
  * @example
  * ```ts
  * io.on('chat', () => console.log(request().sid, request().event.message));
+ * io.on('connect', () => {
+ *   if (!request().recovered) emit('welcome'); // a recovered client had it already
+ * });
  * ```
  */
 export function request(): RequestSnapshot {
@@ -458,6 +469,7 @@ export function request(): RequestSnapshot {
     query: socket.request.query,
     remoteAddress: socket.request.remoteAddress,
     http: handshakeOf(socket.request),
+    recovered: socket.recovered,
   };
 }
 

@@ -17,13 +17,14 @@ import type { LocalServer, PubSub } from '../queues/pubsub.js';
 import { HandlerRegistry } from './registry.js';
 import type { BoundHandler } from './registry.js';
 import type { ResolvedSocketIOOptions } from './options.js';
-import { RoomRegistry } from './rooms.js';
+import { RoomRegistry } from '../rooms.js';
 import { jsonOf, sessionData } from './http-session.js';
 import type { SharedHttpSession } from './http-session.js';
 import { handshakeOf } from './socket.js';
 import type { SocketSnapshot, SocketsTarget } from './sockets.js';
 import type { HandshakeRequest, NamespaceSocket } from './socket.js';
 import { routeKey, settleOutcome, wireError } from './remote.js';
+import type { Recovery } from './recovery.js';
 import type { RemoteKind, RemoteOutcome, RemoteRequest } from './remote.js';
 
 /** Returned by a handler run that failed with no error handler: no ack is sent. */
@@ -64,6 +65,8 @@ export class Hub implements HubOps, LocalServer {
   readonly #byNamespace = new Map<string, Set<string>>();
   /** The message queue bridge, when several processes share the clients. */
   bus: PubSub | undefined;
+  /** Connection state recovery, when on. */
+  recovery: Recovery | undefined;
   /** Volatile packets dropped because a client's transport could not take them at once. */
   volatileDropped = 0;
   /** Called when a socket is removed (lets owners of per-socket state clean up). */
@@ -153,6 +156,7 @@ export class Hub implements HubOps, LocalServer {
       args: [...args],
       sid: socket.sid,
       auth: socket.auth,
+      recovered: socket.recovered,
       info: {
         http: httpSnapshot(handshakeOf(socket.request)),
         headers: socket.request.headers,
@@ -285,6 +289,8 @@ export class Hub implements HubOps, LocalServer {
       }
     }
     const targets = resolveTargets(this.members(request.nsp, request.to), this.sockets, request);
+    if (this.recovery !== undefined && request.volatile !== true)
+      return this.recovery.emit(request, targets, bus);
     if (targets.length === 0 && bus === undefined) return 0;
     const parts = this.codec.encodeEvent(request.nsp, request.event, request.args);
     const compress = request.compress !== false;
@@ -350,7 +356,8 @@ export class Hub implements HubOps, LocalServer {
     parser: ParserName,
   ): number {
     const targets = resolveTargets(this.members(nsp, to), this.sockets, { nsp, skip });
-    if (targets.length === 0) return 0;
+    const recovery = this.recovery;
+    if (targets.length === 0 && recovery?.store.holds(nsp) !== true) return 0;
     let own = parts;
     if (parser !== this.codec.parser) {
       const sent = codecFor(parser, undefined).readEvent(parts);
@@ -360,6 +367,7 @@ export class Hub implements HubOps, LocalServer {
       }
       own = this.codec.encodeEvent(nsp, sent.event, sent.args);
     }
+    if (recovery !== undefined) return recovery.writeParts({ nsp, to, skip }, own, targets);
     for (const socket of targets) socket.write(own);
     return targets.length;
   }
@@ -459,6 +467,7 @@ export class Hub implements HubOps, LocalServer {
         namespace: socket.nsp,
         rooms: this.roomsOf(socket.sid, socket.nsp),
         data: socket.session,
+        recovered: socket.recovered,
         handshake: {
           headers: socket.request.headers,
           query: socket.request.query,
@@ -482,6 +491,7 @@ export class Hub implements HubOps, LocalServer {
     runHandler = true,
   ): Promise<unknown> | undefined {
     const wasConnected = socket.connected && runHandler;
+    this.recovery?.gone(socket, this.rooms.roomsOf(socket.nsp, socket.sid), reason);
     if (!socket.markDisconnected(reason)) return undefined;
     this.sockets.delete(socket.sid);
     const members = this.#byNamespace.get(socket.nsp);

@@ -12,6 +12,8 @@ import type { AsyncMode, Scheduler } from '../../schedulers/scheduler.js';
 import { PARSER_NAMES } from './codec.js';
 import type { ParserName } from './codec.js';
 import type { JsonCodec } from './packets.js';
+import { resolveRecoveryOptions } from './recovery.js';
+import type { ConnectionStateRecoveryOptions, ResolvedRecoveryOptions } from './recovery.js';
 import type { StatusPageOptions } from './status.js';
 
 /** Anything with the four console levels (console, pino, winston...). */
@@ -82,6 +84,13 @@ export interface SocketIOOptions extends Omit<EngineOptions, 'clock'> {
   serveClient?: boolean;
   /** A live status page (off by default); see "Status page" in the README. */
   statusPage?: StatusPageOptions;
+  /**
+   * socket.io's connection state recovery (off by default): a client that loses its
+   * connection and comes back within `maxDisconnectionDuration` seconds gets its sid, rooms,
+   * session and missed packets back. `true` takes the defaults. See "Connection state
+   * recovery" in the README.
+   */
+  connectionStateRecovery?: boolean | ConnectionStateRecoveryOptions;
 }
 
 /** Every name {@link SocketIOOptions} has beyond the Engine.IO ones (kept complete by the compiler). */
@@ -109,6 +118,7 @@ const OWN_OPTION_NAMES = Object.keys({
   seed: true,
   serveClient: true,
   statusPage: true,
+  connectionStateRecovery: true,
 } satisfies Record<Exclude<keyof SocketIOOptions, keyof Omit<EngineOptions, 'clock'>>, true>);
 
 /** Every option name `new SocketIO()` reads. */
@@ -149,6 +159,8 @@ export interface ResolvedSocketIOOptions {
   readonly maxEventNameLength: number;
   readonly maxArgumentDepth: number;
   readonly maxNamespacesPerConnection: number;
+  /** Connection state recovery's settings; undefined when it is off. */
+  readonly connectionStateRecovery: ResolvedRecoveryOptions | undefined;
 }
 
 const noop = (): void => undefined;
@@ -278,5 +290,6 @@ export function resolveSocketIOOptions(options: SocketIOOptions): ResolvedSocket
       options.maxNamespacesPerConnection,
       64,
     ),
+    connectionStateRecovery: resolveRecoveryOptions(options.connectionStateRecovery),
   };
 }

@@ -4,6 +4,7 @@
  */
 import { Decoder, Encoder, PacketType } from 'socket.io-parser';
 import type { Packet as ParserPacket } from 'socket.io-parser';
+import type { EncodedParts } from '../encoded-parts.js';
 import { ProtocolError } from '../errors.js';
 
 export { PacketType };
@@ -74,8 +75,7 @@ export type InboundPacket =
     }
   | { readonly type: 'ack'; readonly nsp: string; readonly args: unknown[]; readonly id: number };
 
-/** Encoded parts: the packet text, then its binary attachments. */
-export type EncodedParts = readonly (string | Buffer)[];
+export type { EncodedParts };
 
 const encoder = new Encoder();
 
@@ -192,9 +192,13 @@ export function encodeAck(
   return encode({ type: PacketType.ACK, nsp, data: withCodec(args, json), id });
 }
 
-/** Encodes the CONNECT answer `{ sid }`. */
-export function encodeConnect(nsp: string, sid: string): EncodedParts {
-  return encode({ type: PacketType.CONNECT, nsp, data: { sid } });
+/** Encodes the CONNECT answer `{ sid }` (`{ sid, pid }` with connection state recovery). */
+export function encodeConnect(nsp: string, sid: string, pid?: string): EncodedParts {
+  return encode({
+    type: PacketType.CONNECT,
+    nsp,
+    data: pid === undefined ? { sid } : { sid, pid },
+  });
 }
 
 /** Encodes CONNECT_ERROR `{ message, data? }`. */

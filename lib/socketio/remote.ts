@@ -64,6 +64,7 @@ export interface RemoteRequest {
   readonly args: unknown[];
   readonly sid: string;
   readonly auth: Record<string, unknown> | undefined;
+  readonly recovered: boolean;
   readonly info: RequestInfo;
   readonly session: Record<string, unknown>;
   readonly rooms: string[];
@@ -434,6 +435,7 @@ export function createRemoteRunner(
         auth: revive(request.auth),
         request: request.info,
         session,
+        recovered: request.recovered,
       };
       const ops = new RemoteOps(
         { sid: request.sid, nsp: request.nsp, rooms: new Set(request.rooms) },

@@ -13,6 +13,7 @@ import { createScheduler, resolveAsyncMode } from '../../schedulers/select.js';
 import type { AsyncMode, Scheduler, Task } from '../../schedulers/scheduler.js';
 import { WorkerPoolScheduler } from '../../schedulers/worker-pool.js';
 import { createQueue } from '../queues/create.js';
+import { MemorySessionStore } from '../queues/memory-sessions.js';
 import { PubSub } from '../queues/pubsub.js';
 import type { QueueStats } from '../queues/queue.js';
 import { poolWorkerData, setJobRunner } from '../../schedulers/worker-runtime.js';
@@ -49,6 +50,7 @@ import type { EmitRequest } from './emitter.js';
 import { applyEffect, createRemoteRunner, RemoteOps } from './remote.js';
 import { SioClient } from './client.js';
 import { Hub } from './hub.js';
+import { Recovery } from './recovery.js';
 import type { Namespace } from './namespace.js';
 import { engineOptions, resolveSocketIOOptions, warningsShown } from './options.js';
 import type { SocketIOOptions } from './options.js';
@@ -221,6 +223,19 @@ export class SocketIO<
       this.#bus = new PubSub(queue, this.scheduler, resolved.logger, resolved.parser);
       this.#bus.attach(this.#hub);
       this.#hub.bus = this.#bus;
+    }
+    const recovery = resolved.connectionStateRecovery;
+    if (recovery !== undefined && !this.#inPool) {
+      const store = new MemorySessionStore(recovery, this.scheduler.clock, (line) =>
+        resolved.logger.debug(`connection state recovery: ${line}`),
+      );
+      const hub = this.#hub;
+      hub.recovery = new Recovery(store, recovery, hub.codec, (old) => {
+        resolved.logger.debug(
+          `client ${old.sid} came back on a new connection; its old one is let go`,
+        );
+        void hub.removeSocket(old, 'transport close');
+      });
     }
     this.engine = new EngineServer({
       sidPrefix: processSidPrefix(),
@@ -819,6 +834,8 @@ export class SocketIO<
     this.engine.close();
     await this.#serving.close();
     await Promise.all(clients.map((c) => c.settled()));
+    // Kept in memory, the sessions end with the server (a shared store keeps them).
+    this.#hub.recovery?.store.close();
     try {
       await this.#bus?.close();
     } finally {

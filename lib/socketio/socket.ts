@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { standInRequest } from '../engine/stand-in.js';
 import { isHttpSession, sessionData, SharedHttpSession } from './http-session.js';
 import type { EncodedParts } from './packets.js';
+import type { LoggedPacket, SessionLog } from '../queues/sessions.js';
 
 /** Packets in (from clients) and out (to clients) since the process started, for the status page. */
 export const traffic = { in: 0, out: 0 };
@@ -39,6 +40,13 @@ export type HandshakeRequest = IncomingMessage & {
   readonly session?: unknown;
   readonly user?: unknown;
 };
+
+/** A socket's connection state recovery: its private id and log, and whether it recovered. */
+interface RecoveryState {
+  readonly pid: string;
+  readonly log: SessionLog | undefined;
+  readonly recovered: boolean;
+}
 
 /** The request data a handler can read with `request()`. */
 export interface RequestInfo {
@@ -85,6 +93,7 @@ export function handshakeOf(request: RequestInfo): HandshakeRequest {
  * ```
  */
 export class NamespaceSocket {
+  #sid: string;
   #phase: 'connecting' | 'connected' | 'disconnected' = 'connecting';
   /** When the client asked to join (ms since the epoch): `handshake.issued` of fetchSockets(). */
   readonly created = Date.now();
@@ -101,9 +110,11 @@ export class NamespaceSocket {
   #held: { readonly parts: EncodedParts; readonly compress: boolean }[] | undefined;
   /** `manageSession: false` with an HTTP session: handlers share it through this. */
   readonly shared: SharedHttpSession | undefined;
+  /** Set while connecting when the server has connection state recovery on. */
+  #recovery: RecoveryState | undefined;
 
   constructor(
-    readonly sid: string,
+    sid: string,
     readonly nsp: string,
     readonly link: SocketLink,
     readonly auth: Record<string, unknown> | undefined,
@@ -114,11 +125,53 @@ export class NamespaceSocket {
      */
     private readonly ownSession: boolean,
   ) {
+    this.#sid = sid;
     this.#nextAckId = link.firstAckId;
     this.shared =
       !ownSession && isHttpSession(handshakeOf(request).session)
         ? new SharedHttpSession(() => handshakeOf(request).session)
         : undefined;
+  }
+
+  /** The Socket.IO sid (a recovered socket takes its old one back while connecting). */
+  get sid(): string {
+    return this.#sid;
+  }
+
+  /** The private id its client recovers the session with (with connection state recovery). */
+  get pid(): string | undefined {
+    return this.#recovery?.pid;
+  }
+
+  /** The log of what was written to it (with connection state recovery). */
+  get log(): SessionLog | undefined {
+    return this.#recovery?.log;
+  }
+
+  /** Whether it took back the session of a client that had lost its connection. */
+  get recovered(): boolean {
+    return this.#recovery?.recovered === true;
+  }
+
+  /**
+   * Connection state recovery, while connecting: a fresh session with a new private id, or
+   * the `restored` one (its sid, its session).
+   */
+  startRecovery(
+    pid: string,
+    log: SessionLog | undefined,
+    restored?: { readonly sid: string; readonly data: Record<string, unknown> | undefined },
+  ): void {
+    if (this.#phase !== 'connecting') return;
+    this.#recovery = { pid, log, recovered: restored !== undefined };
+    if (restored === undefined) return;
+    this.#sid = restored.sid;
+    if (this.ownSession && restored.data !== undefined) this.#session = restored.data;
+  }
+
+  /** Its own session, if it has one in use (not the HTTP or connection session it shares). */
+  ownSessionData(): Record<string, unknown> | undefined {
+    return this.ownSession ? this.#session : undefined;
   }
 
   /** The user session (`session()` in handlers). */
@@ -179,6 +232,13 @@ export class NamespaceSocket {
   write(parts: EncodedParts, compress = true): void {
     if (this.#phase === 'connected') return this.#send(parts, compress);
     if (this.#phase === 'connecting') (this.#held ??= []).push({ parts, compress });
+  }
+
+  /** Writes a kept packet (connection state recovery) and logs it. */
+  writeLogged(packet: LoggedPacket): void {
+    if (this.#phase === 'disconnected') return;
+    this.write(packet.parts);
+    this.#recovery?.log?.push(packet);
   }
 
   /**

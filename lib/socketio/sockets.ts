@@ -38,6 +38,8 @@ export interface SocketSnapshot<SessionData extends object = Record<string, unkn
   readonly rooms: string[];
   /** The session: the live object on the main thread, a copy in a worker-pool thread. */
   readonly data: SessionData;
+  /** Whether it took back its session after losing its connection (connection state recovery). */
+  readonly recovered: boolean;
   readonly handshake: SocketHandshake;
 }
 
@@ -69,6 +71,7 @@ export class FetchedSocket<
   readonly namespace: string;
   readonly rooms: string[];
   readonly data: SessionData;
+  readonly recovered: boolean;
   readonly handshake: SocketHandshake;
 
   constructor(
@@ -81,6 +84,7 @@ export class FetchedSocket<
     this.rooms = snapshot.rooms;
     // The session as the app keeps it; SessionData is the app's word for its shape.
     this.data = snapshot.data as SessionData;
+    this.recovered = snapshot.recovered;
     this.handshake = snapshot.handshake;
   }
 

@@ -6,6 +6,7 @@ import type { SocketIO } from '../../lib/index.js';
 import { registerCompressHandlers } from '../fixtures/compress-handlers.js';
 import { registerMiddlewareHandlers } from '../fixtures/middleware-handlers.js';
 import { registerOperatorHandlers } from '../fixtures/operator-handlers.js';
+import { registerRecoveryHandlers } from '../fixtures/recovery-handlers.js';
 
 /** An app: its handlers, and the module a pool thread loads to have them too. */
 export interface FixtureApp {
@@ -26,3 +27,5 @@ export const OPERATOR_APP = app('operator-app', registerOperatorHandlers);
 
 /** Emits sent compressed or not from handlers (compress.spec.ts). */
 export const COMPRESS_APP = app('compress-app', registerCompressHandlers);
+/** Connection state recovery (recovery.spec.ts). */
+export const RECOVERY_APP = app('recovery-app', registerRecoveryHandlers);

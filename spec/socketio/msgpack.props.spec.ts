@@ -218,6 +218,20 @@ describe('msgpack packet codec (properties)', function () {
     );
   });
 
+  it('withOffset (connection state recovery) gives the event with the offset as its last argument', () => {
+    fc.assert(
+      fc.property(nspArb, eventArb, argsArb, fc.string(), (nsp, event, args, offset) => {
+        const stamped = codec.withOffset(nsp, codec.encodeEvent(nsp, event, args), offset);
+        const [bytes] = stamped ?? [];
+        if (!Buffer.isBuffer(bytes)) throw new Error('not one binary part');
+        const got = clientCodec.decode(bytes);
+        expect(got).to.include({ type: TYPE.EVENT, nsp });
+        expect(comparable(got.data)).to.deep.equal(comparable([event, ...args, offset]));
+      }),
+      params,
+    );
+  });
+
   it('turns any bytes into checked packets or a ProtocolError', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 48 }), (u8) => feed(Buffer.from(u8))),

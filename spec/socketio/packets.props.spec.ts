@@ -10,6 +10,7 @@ import { io as connectClient } from 'socket.io-client';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { ProtocolError } from '../../lib/errors.js';
 import { SocketIO } from '../../lib/index.js';
+import { jsonCodec } from '../../lib/socketio/codec.js';
 import {
   PacketDecoder,
   RESERVED_EVENTS,
@@ -355,6 +356,17 @@ describe('Socket.IO packet codec (properties)', function () {
           expectSameValue(packet.args, args);
         },
       ),
+      params,
+    );
+  });
+
+  it('withOffset (connection state recovery) is the event encoded with the offset as its last argument', () => {
+    const codec = jsonCodec(undefined);
+    fc.assert(
+      fc.property(namespaceArb, eventNameArb, argsArb, fc.string(), (nsp, event, args, offset) => {
+        const stamped = codec.withOffset(nsp, encodeEvent(nsp, event, args), offset);
+        expect(stamped).to.deep.equal(encodeEvent(nsp, event, [...args, offset]));
+      }),
       params,
     );
   });

@@ -1,6 +1,8 @@
 /**
  * The in-memory room registry (the local client manager): which Socket.IO sids
- * are in which rooms, per namespace, with the reverse index for leave-all.
+ * are in which rooms, per namespace, with the reverse index for leave-all. Below
+ * both layers: lib/socketio keeps its live clients in one, and the session store
+ * of lib/queues the sessions it keeps for connection state recovery.
  */
 
 type RoomMap = Map<string, Set<string>>;
@@ -88,6 +90,11 @@ export class RoomRegistry {
     const out = new Map<string, number>();
     for (const [room, members] of this.#rooms.get(nsp) ?? []) out.set(room, members.size);
     return out;
+  }
+
+  /** Whether a namespace has a member. */
+  hasNamespace(nsp: string): boolean {
+    return this.#bySid.has(nsp);
   }
 
   /** Namespaces with at least one member. */

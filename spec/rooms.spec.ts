@@ -1,11 +1,11 @@
 /**
- * RoomRegistry (lib/socketio/rooms.ts): unit cases, then a model-based
+ * RoomRegistry (lib/rooms.ts): unit cases, then a model-based
  * property comparing it after every operation with a plain Map of Sets.
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { RoomRegistry } from '../../lib/socketio/rooms.js';
-import { runParameters } from '../helpers/props.js';
+import { RoomRegistry } from '../lib/rooms.js';
+import { runParameters } from './helpers/props.js';
 
 // FC_RUNS raises or lowers the number of generated cases; the time budget caps the property.
 const RUNS = positiveInt(process.env.FC_RUNS, 100);
