@@ -8,7 +8,7 @@
  * throughput, fanout, connect) pick what runs; BENCH_ROUNDS (default 3) how many times each.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, unlinkSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,7 +79,10 @@ const worktree = mkdtempSync(join(tmpdir(), `bench-base-${commit}-`));
 git('worktree', 'add', '--detach', worktree, commit);
 try {
   // The packages of this tree: a base this compares with has the same ones or fewer.
-  symlinkSync(join(repo, 'node_modules'), join(worktree, 'node_modules'));
+  // (A commit may hold a node_modules link of its own; it gives way to this one.)
+  const link = join(worktree, 'node_modules');
+  if (lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink() === true) unlinkSync(link);
+  symlinkSync(join(repo, 'node_modules'), link);
   process.stderr.write(`bench-compare: building ${commit} in ${worktree}\n`);
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: worktree, stdio: 'inherit' });
   const runs: Record<'base' | 'this', Run[]> = { base: [], this: [] };
