@@ -69,6 +69,9 @@ function readStamp(payload: Buffer): Stamp | undefined {
 /** Senders remembered at most (the oldest are forgotten: no loss is counted for them). */
 const MAX_SENDERS = 4096;
 
+/** Per sender, the most numbers of a gap remembered, so that a late arrival still counts. */
+const MAX_GAP_REMEMBERED = 1024;
+
 /** What to do with a payload that arrived. */
 export type Arrival = 'deliver' | 'drop' | 'answer';
 
@@ -87,6 +90,11 @@ export class Inbox {
   /** Messages of other processes that never arrived. */
   missed = 0;
   readonly #last = new Map<string, number>();
+  /**
+   * Numbers counted missed, per sender: a broker that redelivers after a reconnect can hand
+   * over an older message after a newer one, which is then late, not lost (nor a duplicate).
+   */
+  readonly #gaps = new Map<string, Set<number>>();
 
   constructor(
     private readonly self: string,
@@ -106,28 +114,59 @@ export class Inbox {
     const { seq, sender, control } = stamp;
     if (control === undefined) {
       const last = this.#last.get(sender);
-      if (last !== undefined && seq <= last) return 'drop';
+      if (last !== undefined && seq <= last) return this.#late(sender, seq);
       // A message after `last` + 1: the ones between went missing.
-      this.#advance(sender, seq, last === undefined ? 0 : seq - last - 1);
+      this.#advance(sender, seq, seq - 1);
       this.received++;
       return 'deliver';
     }
     if (sender === this.self) return 'drop';
     const last = this.#last.get(sender);
-    if (last === undefined || seq > last)
-      this.#advance(sender, seq, last === undefined ? 0 : seq - last);
-    if (control === 'bye') this.#last.delete(sender);
+    // A control message carries the sender's last number: up to it, what has not come is missed.
+    if (last === undefined || seq > last) this.#advance(sender, seq, seq);
+    if (control === 'bye') {
+      this.#last.delete(sender);
+      this.#gaps.delete(sender);
+    }
     return control === 'ask' ? 'answer' : 'drop';
   }
 
-  #advance(sender: string, seq: number, gap: number): void {
-    if (gap > 0 && sender !== this.self) {
+  /** A message numbered at or below the last seen: late if it was counted missed, else a duplicate. */
+  #late(sender: string, seq: number): Arrival {
+    const gap = this.#gaps.get(sender);
+    if (gap?.delete(seq) !== true) return 'drop';
+    if (gap.size === 0) this.#gaps.delete(sender);
+    this.missed--;
+    this.received++;
+    return 'deliver';
+  }
+
+  /**
+   * `seq` is the sender's newest; the numbers after its last seen one up to `lastMissing` are
+   * counted missed (and remembered, the newest {@link MAX_GAP_REMEMBERED}, in case they come late).
+   */
+  #advance(sender: string, seq: number, lastMissing: number): void {
+    const last = this.#last.get(sender);
+    if (last !== undefined && lastMissing > last && sender !== this.self) {
+      const gap = lastMissing - last;
       this.missed += gap;
       this.onMissed(gap, sender);
+      const remembered = this.#gaps.get(sender) ?? new Set<number>();
+      for (let n = Math.max(last + 1, lastMissing - MAX_GAP_REMEMBERED + 1); n <= lastMissing; n++)
+        remembered.add(n);
+      // Oldest first out (a Set iterates in insertion order, here ascending).
+      for (const n of remembered) {
+        if (remembered.size <= MAX_GAP_REMEMBERED) break;
+        remembered.delete(n);
+      }
+      this.#gaps.set(sender, remembered);
     }
     if (!this.#last.has(sender) && this.#last.size >= MAX_SENDERS) {
       const oldest = this.#last.keys().next();
-      if (oldest.done !== true) this.#last.delete(oldest.value);
+      if (oldest.done !== true) {
+        this.#last.delete(oldest.value);
+        this.#gaps.delete(oldest.value);
+      }
     }
     this.#last.set(sender, seq);
   }
