@@ -187,11 +187,17 @@ export function emitAs(fn: string, event: string, data: unknown, options: EmitOp
     compress: options.compress,
   };
   if (options.timeout !== undefined)
-    return emitWithTimeout(ctx.hub, request, options, broadcast ? undefined : ctx.socket.sid);
+    return emitWithTimeout(
+      ctx.hub,
+      request,
+      options,
+      broadcast ? undefined : ctx.socket.sid,
+      `${fn}()`,
+    );
   // Without a timeout a callback needs one client: the sender, or `to` naming a single sid.
   if (options.callback !== undefined && (options.broadcast === true || (rooms?.length ?? 1) > 1))
     throw new UsageError(
-      'emit(): a callback on a broadcast needs { timeout: seconds }; it is then called once with (err, responses)',
+      `${fn}(): a callback on a broadcast needs { timeout: seconds }; it is then called once with (err, responses)`,
     );
   ctx.hub.emit({ ...request, callback: options.callback?.bind(options) });
 }

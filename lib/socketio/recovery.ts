@@ -196,7 +196,8 @@ export class Recovery {
     if (targets.length > 0 || kept) {
       const offset = store.nextOffset();
       const packet = { offset, parts: codec.encodeEvent(nsp, event, [...args, offset]) };
-      for (const socket of targets) socket.writeLogged(packet);
+      const compress = request.compress !== false;
+      for (const socket of targets) socket.writeLogged(packet, compress);
       if (kept) store.append(request, packet);
     }
     if (bus !== undefined) bus.publishEmit(request, codec.encodeEvent(nsp, event, args));

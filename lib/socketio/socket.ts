@@ -235,9 +235,9 @@ export class NamespaceSocket {
   }
 
   /** Writes a kept packet (connection state recovery) and logs it. */
-  writeLogged(packet: LoggedPacket): void {
+  writeLogged(packet: LoggedPacket, compress = true): void {
     if (this.#phase === 'disconnected') return;
-    this.write(packet.parts);
+    this.write(packet.parts, compress);
     this.#recovery?.log?.push(packet);
   }
 

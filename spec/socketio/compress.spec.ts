@@ -109,6 +109,18 @@ for (const asyncMode of ASYNC_MODES_UNDER_TEST) {
       ]);
     });
 
+    it('keeps compress(false) with connection state recovery on (kept packets carry an offset)', async function () {
+      await h.stop();
+      h = await start(asyncMode, { perMessageDeflate: true, connectionStateRecovery: true });
+      const peer = await rawPeer();
+      h.io.emit('data', BIG);
+      h.io.compress(false).emit('data', BIG);
+      h.io.emit('data', BIG, { compress: false });
+      const frames = await peer.frames(3);
+      expect(frames.map((f) => f.compressed)).to.deep.equal([true, false, false]);
+      for (const frame of frames) expect(String(frame.message)).to.match(/^42\["data",/);
+    });
+
     it('keeps the flag of emits from inside handlers: an operator and emit(…, { compress })', async function () {
       const peer = await rawPeer();
       const replies: Reply[] = [
