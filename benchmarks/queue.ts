@@ -1,7 +1,9 @@
 /**
  * Cross-process broadcast throughput (`make bench-queue`): two server processes
  * on one message queue (Redis, then RabbitMQ), clients on both, one client asks
- * its process to broadcast; every delivery on every client is counted.
+ * its process to broadcast; every delivery on every client is counted. In the same
+ * run, one process without a queue holds all the clients: the scaling table gives
+ * each broker's deliveries/s as a ratio of that.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,7 +13,9 @@ import { connectMany } from './wire.js';
 
 /** Figures for one broker. */
 export interface QueueFigures {
+  /** `none`: one process, no queue (the baseline). */
   readonly broker: string;
+  readonly processes: number;
   readonly clients: number;
   readonly broadcasts: number;
   readonly deliveriesPerSecond: number;
@@ -23,22 +27,24 @@ const BROKERS = [
   ['rabbitmq', 'amqp://guest:guest@127.0.0.1:5672/'],
 ] as const;
 
+/** `processes` server processes (on `url`'s queue, or one without any), `clients` spread over them. */
 async function benchBroker(
   broker: string,
-  url: string,
-  perProcess: number,
+  url: string | undefined,
+  processes: number,
+  clientCount: number,
   broadcasts: number,
 ): Promise<QueueFigures> {
   const env = {
     BENCH_MODE: 'event-loop',
-    BENCH_QUEUE: url,
+    ...(url === undefined ? {} : { BENCH_QUEUE: url }),
     BENCH_CHANNEL: `bench-${randomUUID()}`,
   };
-  progress(`${broker}: starting two server processes`);
-  const servers = [
-    await startServer<ServerReady>('./server-process.js', env),
-    await startServer<ServerReady>('./server-process.js', env),
-  ];
+  progress(`${broker}: starting ${processes} server process${processes === 1 ? '' : 'es'}`);
+  const servers: Awaited<ReturnType<typeof startServer<ServerReady>>>[] = [];
+  for (let i = 0; i < processes; i++)
+    servers.push(await startServer<ServerReady>('./server-process.js', env));
+  const perProcess = Math.ceil(clientCount / processes);
   try {
     const clients = (
       await Promise.all(servers.map((s) => connectMany(s.ready.port, perProcess)))
@@ -52,7 +58,9 @@ async function benchBroker(
         if (++received === expected) done();
       };
     }
-    progress(`${broker}: ${broadcasts} broadcasts to ${clients.length} clients on two processes`);
+    progress(
+      `${broker}: ${broadcasts} broadcasts to ${clients.length} clients on ${processes} process(es)`,
+    );
     const sender = clients[0];
     if (sender === undefined) throw new Error('no clients');
     const start = performance.now();
@@ -62,6 +70,7 @@ async function benchBroker(
     for (const c of clients) c.close();
     return {
       broker,
+      processes,
       clients: clients.length,
       broadcasts,
       deliveriesPerSecond: received / seconds,
@@ -72,11 +81,16 @@ async function benchBroker(
   }
 }
 
-/** Runs both brokers; prints a table and writes JSON. */
+/** Runs the baseline and both brokers; writes JSON. */
 export async function benchQueues(quick: boolean): Promise<QueueFigures[]> {
   const figures: QueueFigures[] = [];
+  const clients = quick ? 200 : 1000;
+  const broadcasts = quick ? 50 : 200;
+  // Baseline, brokers, then the baseline again: the ratio uses the mean of the two.
+  figures.push(await benchBroker('none', undefined, 1, clients, broadcasts));
   for (const [broker, url] of BROKERS)
-    figures.push(await benchBroker(broker, url, quick ? 100 : 250, quick ? 50 : 200));
+    figures.push(await benchBroker(broker, url, 2, clients, broadcasts));
+  figures.push(await benchBroker('none', undefined, 1, clients, broadcasts));
   const results = new URL('../../benchmarks/results/', import.meta.url);
   mkdirSync(results, { recursive: true });
   writeFileSync(
@@ -86,14 +100,18 @@ export async function benchQueues(quick: boolean): Promise<QueueFigures[]> {
   return figures;
 }
 
-/** The markdown table. */
+/** The markdown table: each run, and each broker's ratio to one process holding every client. */
 export function queueTable(figures: readonly QueueFigures[]): string {
+  const baseline = figures.filter((f) => f.broker === 'none');
+  const one =
+    baseline.reduce((sum, f) => sum + f.deliveriesPerSecond, 0) / Math.max(1, baseline.length);
+  const rate = (n: number): string => Math.round(n).toLocaleString('en-US');
   return [
-    '| broker | clients (2 processes) | broadcasts | deliveries/s | lost |',
-    '|---|---:|---:|---:|---:|',
+    '| broker | processes | clients | broadcasts | deliveries/s | lost | ratio to one process |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...figures.map(
       (f) =>
-        `| ${f.broker} | ${f.clients} | ${f.broadcasts} | ${Math.round(f.deliveriesPerSecond).toLocaleString('en-US')} | ${f.lost} |`,
+        `| ${f.broker === 'none' ? 'none (one process)' : f.broker} | ${f.processes} | ${f.clients} | ${f.broadcasts} | ${rate(f.deliveriesPerSecond)} | ${f.lost} | ${f.broker === 'none' ? '' : `${(f.deliveriesPerSecond / one).toFixed(2)}x`} |`,
     ),
   ].join('\n');
 }

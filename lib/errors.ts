@@ -376,3 +376,34 @@ export class NotDeliveredError extends SocketIOActorsError {
     );
   }
 }
+
+/**
+ * A cluster query (`fetchSockets`, `socketsJoin`, `socketsLeave`, `disconnectSockets`,
+ * `serverSideEmitWithAck`) that some live processes did not answer in time. `answers` holds
+ * what the others answered; a process that left meanwhile (goodbye, or its heartbeats stopped)
+ * was not waited for.
+ *
+ * @example
+ * ```ts
+ * await io.timeout(2).serverSideEmitWithAck('load?').catch((e) => e.message);
+ * // 'serverSideEmitWithAck("load?"): 1 of 2 processes answered within 2 s'
+ * ```
+ */
+export class ClusterTimeoutError extends SocketIOActorsError {
+  constructor(
+    readonly operation: string,
+    readonly seconds: number,
+    readonly answers: unknown[],
+    readonly expected: number,
+  ) {
+    super(
+      'MQ_ERR_TIMEOUT',
+      `${operation}: ${answers.length} of ${expected} ${expected === 1 ? 'process' : 'processes'} answered within ${seconds} s`,
+    );
+  }
+
+  /** The same as {@link answers} (what a socket.io-style `(err, responses)` callback reads). */
+  get responses(): unknown[] {
+    return this.answers;
+  }
+}

@@ -58,6 +58,7 @@ export type {
   DefaultEventsMap,
   EventArgs,
   EventHandlerOf,
+  ServerSideHandler,
   EventNames,
   EventNamesWithAck,
   EventsMap,

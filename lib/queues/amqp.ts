@@ -65,6 +65,14 @@ export class AmqpQueue implements MessageQueue {
     return this.#core.stats;
   }
 
+  peers(): string[] {
+    return this.#core.members.ids();
+  }
+
+  onPeerGone(listener: (id: string) => void): void {
+    this.#core.onMemberGone = listener;
+  }
+
   get connected(): boolean {
     return this.#channel !== undefined;
   }

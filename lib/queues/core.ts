@@ -9,7 +9,9 @@ import { Outbox } from './outbox.js';
 import type { Link, LossReason } from './outbox.js';
 import { redact } from './queue.js';
 import type { QueueSettings, QueueStats } from './queue.js';
+import { Members } from './members.js';
 import { Inbox } from './sequence.js';
+import type { TimerHandle } from '../../schedulers/scheduler.js';
 
 /**
  * One broker connection as the log sees it: up, or down since some time.
@@ -83,7 +85,14 @@ export class QueueCore {
   readonly id = randomBytes(16).toString('hex');
   readonly outbox: Outbox;
   readonly inbox: Inbox;
+  /** The other server processes on the channel (from their heartbeats). */
+  readonly members: Members;
   reconnects = 0;
+  /** Told when a member leaves (says bye, or its heartbeats stop). */
+  onMemberGone: ((id: string) => void) | undefined;
+  /** The heartbeat, from the first subscription until {@link leave}. */
+  #beat: TimerHandle | undefined;
+  #left = false;
   readonly #name: string;
   /** Loss reasons already warned about since the publishing connection was last up. */
   readonly #warned = new Set<LossReason>();
@@ -96,10 +105,20 @@ export class QueueCore {
     this.outbox = new Outbox(link, this.id, settings.options.maxBuffered, (reason) =>
       this.#lost(reason),
     );
-    this.inbox = new Inbox(this.id, (count, sender) =>
-      this.#warn(
-        `${this.#name}: missed ${plural(count, 'message')} from host ${sender} (published while this process was not subscribed)`,
-      ),
+    this.members = new Members(settings.clock, settings.options.heartbeatTimeoutMs, (id) =>
+      this.onMemberGone?.(id),
+    );
+    this.inbox = new Inbox(
+      this.id,
+      (count, sender) =>
+        this.#warn(
+          `${this.#name}: missed ${plural(count, 'message')} from host ${sender} (published while this process was not subscribed)`,
+        ),
+      (sender, control) => {
+        // A newcomer hears of this process at once, not a heartbeat later.
+        if (this.members.heard(sender, control) && this.#beat !== undefined)
+          this.outbox.control('beat');
+      },
     );
   }
 
@@ -155,6 +174,19 @@ export class QueueCore {
   /** Listening (again): asks every process for its last message number, to find what is missing. */
   subscribed(): void {
     this.outbox.control('ask');
+    if (this.#beat === undefined && !this.#left) {
+      this.outbox.control('beat');
+      this.#scheduleBeat();
+    }
+  }
+
+  #scheduleBeat(): void {
+    const { clock, options } = this.settings;
+    this.#beat = clock.setTimeout(() => {
+      this.members.sweep();
+      this.outbox.control('beat');
+      this.#scheduleBeat();
+    }, options.heartbeatIntervalMs);
   }
 
   /** Hands on what should be (each message once), answers asks. */
@@ -166,6 +198,9 @@ export class QueueCore {
 
   /** Says goodbye on the channel (with the last message number) when the connection is up. */
   leave(connection: Connection): void {
+    this.#left = true;
+    if (this.#beat !== undefined) this.settings.clock.clearTimeout(this.#beat);
+    this.#beat = undefined;
     if (connection.isUp) this.outbox.control('bye');
   }
 

@@ -26,16 +26,41 @@ export interface MessageQueueOptions {
    * holding what is published meanwhile until the process is back. Default 30 (1 to 3600).
    */
   queueExpires?: number;
+  /**
+   * Seconds between a server process's heartbeats on the channel, by which the others know it is
+   * alive (cluster queries wait for the live processes only). Default 1 (0.05 to 60).
+   */
+  heartbeatInterval?: number;
+  /**
+   * Seconds without a word from a process after which the others stop counting it (a process
+   * killed without a goodbye). Default 3, more than `heartbeatInterval` (0.1 to 600).
+   */
+  heartbeatTimeout?: number;
+  /**
+   * Seconds a cluster query (`fetchSockets`, `socketsJoin`, `socketsLeave`,
+   * `disconnectSockets`, `serverSideEmitWithAck` without `timeout()`) waits for the other
+   * processes' answers before it rejects with `ClusterTimeoutError`. Default 5 (0.1 to 600).
+   */
+  requestTimeout?: number;
 }
 
 /** {@link MessageQueueOptions} after checking (times in milliseconds). */
 export interface ResolvedQueueOptions {
   readonly maxBuffered: number;
   readonly queueExpiresMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTimeoutMs: number;
+  readonly requestTimeoutMs: number;
 }
 
 const NAMES: ReadonlySet<string> = new Set(
-  Object.keys({ maxBuffered: true, queueExpires: true } satisfies Record<
+  Object.keys({
+    maxBuffered: true,
+    queueExpires: true,
+    heartbeatInterval: true,
+    heartbeatTimeout: true,
+    requestTimeout: true,
+  } satisfies Record<
     keyof MessageQueueOptions,
     true
   >),
@@ -46,14 +71,43 @@ const NAMES: ReadonlySet<string> = new Set(
  *
  * @example
  * ```ts
- * resolveQueueOptions({ queueExpires: 5 }); // { maxBuffered: 10000, queueExpiresMs: 5000 }
+ * resolveQueueOptions({ queueExpires: 5 }); // { maxBuffered: 10000, queueExpiresMs: 5000, heartbeatIntervalMs: 1000, ... }
  * ```
  */
 export function resolveQueueOptions(options: MessageQueueOptions = {}): ResolvedQueueOptions {
   if (typeof options !== 'object' || options === null)
     throw new OptionError('messageQueueOptions', 'an object', options);
   checkOptionNames('messageQueueOptions', options, NAMES);
+  const heartbeatIntervalMs = secondsOption(
+    'messageQueueOptions.heartbeatInterval',
+    options.heartbeatInterval,
+    1,
+    0.05,
+    60,
+  );
+  const heartbeatTimeoutMs = secondsOption(
+    'messageQueueOptions.heartbeatTimeout',
+    options.heartbeatTimeout,
+    Math.max(3, (3 * heartbeatIntervalMs) / 1000),
+    0.1,
+    600,
+  );
+  if (heartbeatTimeoutMs <= heartbeatIntervalMs)
+    throw new OptionError(
+      'messageQueueOptions.heartbeatTimeout',
+      `more seconds than heartbeatInterval (${heartbeatIntervalMs / 1000}); three times it is usual`,
+      options.heartbeatTimeout,
+    );
   return {
+    heartbeatIntervalMs,
+    heartbeatTimeoutMs,
+    requestTimeoutMs: secondsOption(
+      'messageQueueOptions.requestTimeout',
+      options.requestTimeout,
+      5,
+      0.1,
+      600,
+    ),
     maxBuffered: wholeOption('messageQueueOptions.maxBuffered', options.maxBuffered, 10_000),
     queueExpiresMs: secondsOption(
       'messageQueueOptions.queueExpires',

@@ -15,6 +15,13 @@
  * encoded say so (`parser: 'msgpack'`; JSON parts carry no such key, so the JSON
  * messages are unchanged); a receiving process with the other parser reads the event
  * back from them and encodes it with its own (both parsers carry the same packet).
+ *
+ * Cluster queries and server-side events are this server's own methods, which
+ * python-socketio skips (it ignores methods it does not know):
+ *
+ *   { method: 'sa_query', host_id, id, request }     answered by every other server process
+ *   { method: 'sa_answer', host_id, to, id, value }  one process's answer to query `id` of `to`
+ *   { method: 'sa_event', host_id, request }          a serverSideEmit without acknowledgement
  */
 import type { Scheduler, TimerHandle } from '../../schedulers/scheduler.js';
 import { CallTimeoutError, DisconnectedError, NotDeliveredError } from '../errors.js';
@@ -25,6 +32,7 @@ import type { Logger } from '../socketio/options.js';
 import { containsBinary, mapEntries } from '../socketio/packets.js';
 import type { EncodedParts } from '../socketio/packets.js';
 import { Deliveries } from './deliveries.js';
+import { Queries } from './queries.js';
 import { PyTuple, unpickle } from './pickle.js';
 import type { MessageQueue, QueueStats } from './queue.js';
 
@@ -47,7 +55,45 @@ export interface LocalServer {
   enterRoom(sid: string, room: string, nsp: string): void;
   leaveRoom(sid: string, room: string, nsp: string): void;
   closeRoom(room: string, nsp: string, ignoreQueue?: boolean): void;
-  disconnect(sid: string, nsp: string): void;
+  disconnect(sid: string, nsp: string, close?: boolean): void;
+  /** Answers another process's cluster query about this one (a value or a promise of one). */
+  answer(request: ClusterRequest): unknown;
+}
+
+/** Which clients a cluster operation reaches, as it travels between processes. */
+export interface WireTarget {
+  readonly nsp: string;
+  readonly to: readonly string[] | null;
+  readonly except: readonly string[] | null;
+}
+
+/** What one process asks the others (each answers for its own clients). */
+export type ClusterRequest =
+  /** Its clients a target reaches, as socket snapshots. */
+  | { readonly kind: 'fetch'; readonly target: WireTarget }
+  /** socketsJoin / socketsLeave / disconnectSockets on its clients; answers how many. */
+  | {
+      readonly kind: 'sockets';
+      readonly target: WireTarget;
+      readonly op: 'join' | 'leave' | 'disconnect';
+      readonly rooms: readonly string[];
+      readonly close: boolean;
+    }
+  /** An emit that waits for every client's ack; answers `{ responses, expected }`. */
+  | {
+      readonly kind: 'acks';
+      readonly target: WireTarget;
+      readonly event: string;
+      readonly args: readonly unknown[];
+      readonly timeoutSeconds: number;
+    }
+  /** A server-side event for `io.onServerSide` handlers; answers the handler's value. */
+  | { readonly kind: 'serverSide'; readonly event: string; readonly args: readonly unknown[] };
+
+/** A process's answer to an `acks` query. */
+export interface AcksAnswer {
+  readonly responses: unknown[];
+  readonly expected: number;
 }
 
 /** How long `flush()` (and so `stop()`) waits for the broker to take what was published. */
@@ -68,6 +114,10 @@ interface Incoming {
   readonly args?: unknown;
   readonly parts?: unknown;
   readonly parser?: unknown;
+  readonly close?: unknown;
+  readonly to?: unknown;
+  readonly request?: unknown;
+  readonly value?: unknown;
 }
 
 const isBinary = (v: unknown): boolean => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
@@ -116,6 +166,50 @@ function list(rooms: unknown): string[] | undefined {
   return undefined;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function readTarget(value: unknown): WireTarget | undefined {
+  if (!isObject(value) || typeof value.nsp !== 'string') return undefined;
+  const to = value.to === null ? null : list(value.to);
+  const except = value.except === null ? null : list(value.except);
+  if (to === undefined || except === undefined) return undefined;
+  return { nsp: value.nsp, to, except };
+}
+
+/** A cluster request as received, checked field by field (undefined when malformed). */
+function readRequest(value: unknown): ClusterRequest | undefined {
+  if (!isObject(value)) return undefined;
+  const args = Array.isArray(value.args) ? (jsonNumbers(value.args) as unknown[]) : undefined;
+  switch (value.kind) {
+    case 'fetch': {
+      const target = readTarget(value.target);
+      return target && { kind: 'fetch', target };
+    }
+    case 'sockets': {
+      const target = readTarget(value.target);
+      const rooms = list(value.rooms);
+      const op = value.op;
+      if (target === undefined || rooms === undefined) return undefined;
+      if (op !== 'join' && op !== 'leave' && op !== 'disconnect') return undefined;
+      return { kind: 'sockets', target, op, rooms, close: value.close === true };
+    }
+    case 'acks': {
+      const target = readTarget(value.target);
+      const seconds = value.timeoutSeconds;
+      if (target === undefined || typeof value.event !== 'string' || args === undefined)
+        return undefined;
+      if (typeof seconds !== 'number' || !(seconds > 0)) return undefined;
+      return { kind: 'acks', target, event: value.event, args, timeoutSeconds: seconds };
+    }
+    case 'serverSide':
+      if (typeof value.event !== 'string' || args === undefined) return undefined;
+      return { kind: 'serverSide', event: value.event, args };
+    default:
+      return undefined;
+  }
+}
+
 /**
  * The bridge between one server and the queue.
  *
@@ -137,6 +231,7 @@ export class PubSub {
   #nextCallbackId = 1;
   #listening: Promise<void> | undefined;
   readonly #deliveries: Deliveries;
+  readonly #queries: Queries;
   /** Messages received that had no local target (routed, never decoded further). */
   skipped = 0;
 
@@ -146,9 +241,35 @@ export class PubSub {
     private readonly logger: Logger,
     /** The format of the parts this process publishes (the server's `parser`). */
     private readonly parser: ParserName = 'json',
+    /** How long a cluster query waits for answers unless it says otherwise. */
+    readonly requestTimeoutMs = 5000,
   ) {
     this.#deliveries = new Deliveries(scheduler.clock);
+    this.#queries = new Queries(scheduler.clock);
     this.hostId = queue.id;
+    queue.onPeerGone((id) => this.#queries.gone(id));
+  }
+
+  /** How many other server processes share the channel (from their heartbeats). */
+  get peers(): number {
+    return this.queue.peers().length;
+  }
+
+  /**
+   * Asks every other live server process; resolves with their answers (one each, in arrival
+   * order) once all answered or left, rejects with `ClusterTimeoutError` after `timeoutMs`.
+   * `operation` names the call in that error. A process that only listens since after the
+   * query began is not waited for.
+   */
+  ask(request: ClusterRequest, operation: string, timeoutMs = this.requestTimeoutMs): Promise<unknown[]> {
+    const { id, answers } = this.#queries.ask(operation, this.queue.peers(), timeoutMs);
+    this.#publish({ method: 'sa_query', id, request }, binaryReplacer);
+    return answers;
+  }
+
+  /** Tells every other server process, waiting for no answer (`serverSideEmit`). */
+  tell(request: ClusterRequest): void {
+    this.#publish({ method: 'sa_event', request }, binaryReplacer);
   }
 
   /** The local server that received messages apply to. */
@@ -162,8 +283,13 @@ export class PubSub {
     return this.#listening;
   }
 
-  get stats(): QueueStats & { skipped: number; connected: boolean } {
-    return { ...this.queue.stats, skipped: this.skipped, connected: this.queue.connected };
+  get stats(): QueueStats & { skipped: number; connected: boolean; peers: number } {
+    return {
+      ...this.queue.stats,
+      skipped: this.skipped,
+      connected: this.queue.connected,
+      peers: this.peers,
+    };
   }
 
   #publish(
@@ -246,8 +372,9 @@ export class PubSub {
     });
   }
 
-  publishDisconnect(sid: string, nsp: string): void {
-    this.#publish({ method: 'disconnect', sid, namespace: nsp });
+  publishDisconnect(sid: string, nsp: string, close = false): void {
+    // `close` (the whole connection) is this server's addition; python-socketio ignores it.
+    this.#publish({ method: 'disconnect', sid, namespace: nsp, ...(close ? { close } : {}) });
   }
 
   publishRoom(method: 'enter_room' | 'leave_room', sid: string, room: string, nsp: string): void {
@@ -289,7 +416,7 @@ export class PubSub {
           return;
         case 'disconnect':
           if (typeof message.sid === 'string' && local.isLocal(message.sid, nsp))
-            local.disconnect(message.sid, nsp);
+            local.disconnect(message.sid, nsp, message.close === true);
           return;
         case 'enter_room':
         case 'leave_room':
@@ -306,10 +433,50 @@ export class PubSub {
           if (!fromHere && typeof message.room === 'string')
             local.closeRoom(message.room, nsp, true);
           return;
+        case 'sa_query':
+        case 'sa_event':
+          if (!fromHere) this.#receiveRequest(local, message);
+          return;
+        case 'sa_answer':
+          if (
+            message.to === this.hostId &&
+            typeof message.id === 'number' &&
+            typeof message.host_id === 'string'
+          )
+            this.#queries.answer(message.id, message.host_id, message.value);
+          return;
       }
     } catch (error) {
       this.logger.warn(`a "${String(message.method)}" queue message could not be applied:`, error);
     }
+  }
+
+  /** Another process's query or server-side event: answered (a query) once it is applied. */
+  #receiveRequest(local: LocalServer, message: Incoming): void {
+    const request = readRequest(message.request);
+    if (request === undefined) {
+      this.logger.debug(`ignored a malformed "${String(message.method)}" queue message`);
+      return;
+    }
+    const origin = message.host_id;
+    const id = message.id;
+    const answering = message.method === 'sa_query' && typeof origin === 'string' && typeof id === 'number';
+    const reply = (value: unknown): void => {
+      if (answering)
+        this.#publish({ method: 'sa_answer', to: origin, id, value: value ?? null }, binaryReplacer);
+    };
+    const failed = (error: unknown): void => {
+      this.logger.error(`a cluster ${request.kind} request from host ${String(origin)} failed:`, error);
+      reply(null);
+    };
+    let value: unknown;
+    try {
+      value = local.answer(request);
+    } catch (error) {
+      return failed(error);
+    }
+    if (value instanceof Promise) value.then(reply, failed);
+    else reply(value);
   }
 
   #receiveEmit(local: LocalServer, message: Incoming, nsp: string): void {
@@ -376,6 +543,7 @@ export class PubSub {
    * when the flush rejects, with its error).
    */
   async close(): Promise<void> {
+    this.#queries.close('server shutdown');
     for (const waiter of this.#callbacks.values()) {
       if (waiter.timer !== undefined) this.scheduler.clock.clearTimeout(waiter.timer);
       waiter.reject?.(new DisconnectedError('server shutdown'));

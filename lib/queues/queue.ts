@@ -42,6 +42,13 @@ export interface MessageQueue {
   subscribe(onMessage: (payload: Buffer) => void): Promise<void>;
   /** Whether the broker connections are up. */
   readonly connected: boolean;
+  /**
+   * The other server processes on the channel (their ids), as their heartbeats show: those
+   * that subscribe. External emitters and python-socketio processes are not among them.
+   */
+  peers(): string[];
+  /** Calls `listener` with a process's id when it leaves (says goodbye, or stops beating). */
+  onPeerGone(listener: (id: string) => void): void;
   readonly stats: QueueStats;
   close(): Promise<void>;
 }

@@ -78,6 +78,14 @@ export class RedisQueue implements MessageQueue {
     return this.#core.stats;
   }
 
+  peers(): string[] {
+    return this.#core.members.ids();
+  }
+
+  onPeerGone(listener: (id: string) => void): void {
+    this.#core.onMemberGone = listener;
+  }
+
   get connected(): boolean {
     return this.#publisher.isUp && (this.#sub === undefined || this.#subscriber.isUp);
   }

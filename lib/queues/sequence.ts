@@ -17,7 +17,7 @@
  */
 
 /** What a control message says besides the sender's last number. */
-export type Control = 'ask' | 'state' | 'bye';
+export type Control = 'ask' | 'state' | 'bye' | 'beat';
 
 /**
  * A payload with the sender's stamp in front.
@@ -51,7 +51,7 @@ interface Stamp {
   readonly control: Control | undefined;
 }
 
-const STAMP = /^\{"seq":(\d{1,15}),"sender":"([0-9a-f]{32})"(?:,"sync":"(ask|state|bye)"\}$)?/;
+const STAMP = /^\{"seq":(\d{1,15}),"sender":"([0-9a-f]{32})"(?:,"sync":"(ask|state|bye|beat)"\}$)?/;
 
 /** The stamp of a payload, or undefined (a message of python-socketio, or unstamped). */
 function readStamp(payload: Buffer): Stamp | undefined {
@@ -99,6 +99,8 @@ export class Inbox {
   constructor(
     private readonly self: string,
     private readonly onMissed: (count: number, sender: string) => void,
+    /** Told of every stamped message from another process (its control, if it is one). */
+    private readonly onHeard?: (sender: string, control: Control | undefined) => void,
   ) {}
 
   /**
@@ -112,6 +114,7 @@ export class Inbox {
       return 'deliver';
     }
     const { seq, sender, control } = stamp;
+    if (sender !== this.self) this.onHeard?.(sender, control);
     if (control === undefined) {
       const last = this.#last.get(sender);
       if (last !== undefined && seq <= last) return this.#late(sender, seq);

@@ -35,6 +35,22 @@ export interface HubOps {
   roomsOf(sid: string, nsp: string): string[];
   disconnect(sid: string, nsp: string, close?: boolean): void;
   fetchSockets(target: SocketsTarget): Promise<SocketSnapshot[]>;
+  socketsOp(
+    target: SocketsTarget,
+    op: 'join' | 'leave' | 'disconnect',
+    rooms: readonly string[],
+    close?: boolean,
+  ): Promise<void>;
+  /**
+   * A server-side event to the other processes; with `ack`, resolves with their answers
+   * (within `timeoutSeconds`, or the queue's `requestTimeout`).
+   */
+  serverSideEmit(
+    event: string,
+    args: readonly unknown[],
+    ack: boolean,
+    timeoutSeconds?: number,
+  ): Promise<unknown[]>;
   /** Runs an ack callback where callbacks run; its errors are logged, never thrown. */
   runCallback(label: string, run: () => unknown): void;
 }

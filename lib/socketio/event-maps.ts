@@ -179,6 +179,13 @@ type AckReturn<A> = [A] extends [never]
  */
 export type EventHandlerOf<M, E> = (...args: EventArgs<M, E>) => AckReturn<AckArgs<M, E>>;
 
+/**
+ * The handler `io.onServerSide(event, handler)` takes: in a typed `ServerSide` map, the event's
+ * arguments, returning its ack (the answer to `serverSideEmitWithAck`); in an untyped one, any
+ * function.
+ */
+export type ServerSideHandler<M, E> = Typed<M> extends true ? EventHandlerOf<M, E> : Listener;
+
 /** What `io.on` registers for: the map's events, the lifecycle events and the catch-all `'*'`. */
 export type OnEventNames<M> = EventNames<M> | 'connect' | 'disconnect' | '*';
 

@@ -3,7 +3,12 @@
  * operations every entry point uses: run a handler, emit, rooms, disconnect.
  */
 import { randomToken } from '../random.js';
-import { ConnectionRefusedError, UsageError } from '../errors.js';
+import {
+  AcksTimeoutError,
+  ClusterTimeoutError,
+  ConnectionRefusedError,
+  UsageError,
+} from '../errors.js';
 import type { Scheduler } from '../../schedulers/scheduler.js';
 import { isArgs } from './args.js';
 import { contextStorage } from './context.js';
@@ -13,7 +18,13 @@ import type { AcksRequest, CallRequest, EmitRequest } from './emitter.js';
 import { codecFor } from './codec.js';
 import type { PacketCodec, ParserName } from './codec.js';
 import type { DecodeLimits, EncodedParts } from './packets.js';
-import type { LocalServer, PubSub } from '../queues/pubsub.js';
+import type {
+  AcksAnswer,
+  ClusterRequest,
+  LocalServer,
+  PubSub,
+  WireTarget,
+} from '../queues/pubsub.js';
 import { HandlerRegistry } from './registry.js';
 import type { BoundHandler } from './registry.js';
 import type { ResolvedSocketIOOptions } from './options.js';
@@ -62,7 +73,7 @@ export class Hub implements HubOps, LocalServer {
   readonly sockets = new Map<string, NamespaceSocket>();
   readonly registry = new HandlerRegistry();
   /** Live sids per namespace (each socket is implicitly in the room named after its sid). */
-  readonly #byNamespace = new Map<string, Set<string>>();
+  readonly #byNamespace = new Map<string, Map<string, NamespaceSocket>>();
   /** The message queue bridge, when several processes share the clients. */
   bus: PubSub | undefined;
   /** Connection state recovery, when on. */
@@ -71,6 +82,8 @@ export class Hub implements HubOps, LocalServer {
   volatileDropped = 0;
   /** Called when a socket is removed (lets owners of per-socket state clean up). */
   onSocketGone: ((socket: NamespaceSocket, reason: string) => void) | undefined;
+  /** `io.onServerSide` handlers, by event: each answers another process's server-side event. */
+  readonly serverSideHandlers = new Map<string, (...args: unknown[]) => unknown>();
 
   /** The decoders' limits, one object for every client. */
   readonly decodeLimits: DecodeLimits;
@@ -288,7 +301,7 @@ export class Hub implements HubOps, LocalServer {
         return 0;
       }
     }
-    const targets = resolveTargets(this.members(request.nsp, request.to), this.sockets, request);
+    const targets = this.#targets(request);
     if (this.recovery !== undefined && request.volatile !== true)
       return this.recovery.emit(request, targets, bus);
     if (targets.length === 0 && bus === undefined) return 0;
@@ -311,9 +324,9 @@ export class Hub implements HubOps, LocalServer {
   }
 
   /**
-   * Emits to the local clients a request reaches and resolves with each one's ack (see
-   * {@link deliverWithAcks}). Clients of other processes are not reached yet: with a message
-   * queue, only `local` may ask.
+   * Emits to the clients a request reaches and resolves with each one's ack (see
+   * {@link deliverWithAcks}); with a message queue (unless `ignoreQueue`), the other processes
+   * do the same for theirs and answer with what they collected.
    */
   emitWithAck(original: AcksRequest): Promise<unknown[]> {
     checkEventName(original.event);
@@ -321,15 +334,23 @@ export class Hub implements HubOps, LocalServer {
       return Promise.reject(
         new UsageError('emitWithAck(): timeout must be a positive number of seconds'),
       );
-    if (this.bus !== undefined && original.ignoreQueue !== true)
-      return Promise.reject(
-        new UsageError(
-          'emitWithAck() reaches the clients of this process only: with a message queue, write io.local.timeout(s).emitWithAck(...)',
-        ),
-      );
     const request = this.#withExcept(original);
-    const targets = resolveTargets(this.members(request.nsp, request.to), this.sockets, request);
-    return deliverWithAcks(targets, request, this.scheduler.clock, this.codec);
+    const targets = this.#targets(request);
+    const mine = deliverWithAcks(targets, request, this.scheduler.clock, this.codec);
+    if (this.bus === undefined || original.ignoreQueue === true) return mine;
+    const theirs = this.bus.ask(
+      {
+        kind: 'acks',
+        target: wireTarget(original),
+        event: original.event,
+        args: original.args,
+        timeoutSeconds: original.timeoutSeconds,
+      },
+      `emitWithAck("${original.event}")`,
+      // Each process answers by the ack timeout at the latest; the margin is the trip back.
+      original.timeoutSeconds * 1000 + ACKS_ANSWER_MARGIN_MS,
+    );
+    return clusterAcks(original, targets.length, mine, theirs);
   }
 
   /** Runs an ack callback through the scheduler; what it throws is logged. */
@@ -355,7 +376,7 @@ export class Hub implements HubOps, LocalServer {
     parts: EncodedParts,
     parser: ParserName,
   ): number {
-    const targets = resolveTargets(this.members(nsp, to), this.sockets, { nsp, skip });
+    const targets = this.#targets({ nsp, to, skip });
     const recovery = this.recovery;
     if (targets.length === 0 && recovery?.store.holds(nsp) !== true) return 0;
     let own = parts;
@@ -376,13 +397,30 @@ export class Hub implements HubOps, LocalServer {
   addSocket(socket: NamespaceSocket): void {
     this.sockets.set(socket.sid, socket);
     let members = this.#byNamespace.get(socket.nsp);
-    if (members === undefined) this.#byNamespace.set(socket.nsp, (members = new Set()));
-    members.add(socket.sid);
+    if (members === undefined)
+      this.#byNamespace.set(socket.nsp, (members = new Map<string, NamespaceSocket>()));
+    members.set(socket.sid, socket);
+  }
+
+  /**
+   * The live sockets a request reaches, minus the skipped ones. A broadcast to the whole
+   * namespace walks its sockets as they are (no copy of the member set, no lookup per sid).
+   */
+  #targets(request: Pick<EmitRequest, 'nsp' | 'to' | 'skip'>): NamespaceSocket[] {
+    if (request.to !== undefined)
+      return resolveTargets(this.members(request.nsp, request.to), this.sockets, request);
+    const out: NamespaceSocket[] = [];
+    const members = this.#byNamespace.get(request.nsp);
+    if (members === undefined) return out;
+    const skip = request.skip;
+    for (const socket of members.values())
+      if (socket.phase !== 'disconnected' && skip?.has(socket.sid) !== true) out.push(socket);
+    return out;
   }
 
   /** The sids in any of `rooms` (a sid counts as its own room), or the whole namespace. */
   members(nsp: string, rooms: readonly string[] | undefined): Set<string> {
-    if (rooms === undefined) return new Set(this.#byNamespace.get(nsp) ?? []);
+    if (rooms === undefined) return new Set(this.#byNamespace.get(nsp)?.keys());
     const out = this.rooms.members(nsp, rooms);
     for (const room of rooms) if (this.sockets.get(room)?.nsp === nsp) out.add(room);
     return out;
@@ -449,7 +487,7 @@ export class Hub implements HubOps, LocalServer {
   /** Server-side disconnect of one namespace socket: DISCONNECT packet, then cleanup. */
   disconnect(sid: string, nsp: string, close = false): void {
     const socket = this.#socket(sid, nsp, 'disconnect');
-    if (socket === undefined) return void this.bus?.publishDisconnect(sid, nsp);
+    if (socket === undefined) return void this.bus?.publishDisconnect(sid, nsp, close);
     // Still in its connect handler: the client has had no CONNECT reply, so it is refused.
     if (socket.connected) socket.write(this.codec.encodeDisconnect(nsp));
     else socket.refuse(this.codec.encodeConnectError(nsp, new ConnectionRefusedError().message));
@@ -457,12 +495,115 @@ export class Hub implements HubOps, LocalServer {
     if (close) socket.link.closeConnection();
   }
 
-  /** The live clients a target reaches, as snapshots whose `data` is the live session. */
-  fetchSockets(target: SocketsTarget): Promise<SocketSnapshot[]> {
+  /**
+   * The live clients a target reaches, as snapshots: this process's (whose `data` is the live
+   * session), then, with a message queue and not `local`, every other process's (copies).
+   */
+  async fetchSockets(target: SocketsTarget): Promise<SocketSnapshot[]> {
+    const mine = this.#snapshots(target);
+    if (this.bus === undefined || target.local === true) return mine;
+    const answers = await this.bus.ask({ kind: 'fetch', target: wireTarget(target) }, 'fetchSockets()');
+    return mine.concat(answers.flatMap(readSnapshots));
+  }
+
+  /**
+   * `socketsJoin` (`join`), `socketsLeave` (`leave`) or `disconnectSockets` (`disconnect`, with
+   * `close`) on the clients a target reaches; with a message queue and not `local`, resolves
+   * once every other process applied it to its clients.
+   */
+  async socketsOp(
+    target: SocketsTarget,
+    op: 'join' | 'leave' | 'disconnect',
+    rooms: readonly string[],
+    close = false,
+  ): Promise<void> {
+    this.#socketsLocal(target, op, rooms, close);
+    if (this.bus === undefined || target.local === true) return;
+    const name = op === 'join' ? 'socketsJoin' : op === 'leave' ? 'socketsLeave' : 'disconnectSockets';
+    await this.bus.ask({ kind: 'sockets', target: wireTarget(target), op, rooms, close }, `${name}()`);
+  }
+
+  /** Applies a sockets operation to this process's clients; returns how many it reached. */
+  #socketsLocal(
+    target: SocketsTarget,
+    op: 'join' | 'leave' | 'disconnect',
+    rooms: readonly string[],
+    close: boolean,
+  ): number {
+    const targets = this.#targets(this.#withExcept({ ...target, event: '', args: [] }));
+    for (const { sid, nsp } of targets) {
+      if (op === 'disconnect') this.disconnect(sid, nsp, close);
+      else for (const room of rooms) (op === 'join' ? this.rooms.join : this.rooms.leave).call(this.rooms, nsp, sid, room);
+    }
+    return targets.length;
+  }
+
+  /**
+   * Sends a server-side event to the other processes' `onServerSide` handlers. With `ack`,
+   * resolves with each process's answer (its handler's value) within `timeoutSeconds` (the
+   * queue's `requestTimeout` when unset); without, resolves at once with no answers.
+   */
+  serverSideEmit(
+    event: string,
+    args: readonly unknown[],
+    ack: boolean,
+    timeoutSeconds?: number,
+  ): Promise<unknown[]> {
+    checkEventName(event);
+    if (timeoutSeconds !== undefined && !(timeoutSeconds > 0))
+      return Promise.reject(
+        new UsageError('serverSideEmitWithAck(): timeout must be a positive number of seconds'),
+      );
+    const bus = this.bus;
+    if (bus === undefined) return Promise.resolve([]);
+    const request: ClusterRequest = { kind: 'serverSide', event, args };
+    if (!ack) {
+      bus.tell(request);
+      return Promise.resolve([]);
+    }
+    const ms = timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000;
+    return bus.ask(request, `serverSideEmitWithAck("${event}")`, ms);
+  }
+
+  /** Answers another process's cluster query with what concerns this process. */
+  answer(request: ClusterRequest): unknown {
+    switch (request.kind) {
+      case 'fetch':
+        return this.#snapshots(targetOf(request.target));
+      case 'sockets':
+        return this.#socketsLocal(targetOf(request.target), request.op, request.rooms, request.close);
+      case 'acks': {
+        const acks: AcksRequest = {
+          ...targetOf(request.target),
+          event: request.event,
+          args: request.args,
+          timeoutSeconds: request.timeoutSeconds,
+        };
+        const targets = this.#targets(this.#withExcept(acks));
+        return deliverWithAcks(targets, acks, this.scheduler.clock, this.codec).then(
+          (responses): AcksAnswer => ({ responses, expected: targets.length }),
+          (error: unknown): AcksAnswer => {
+            if (!(error instanceof AcksTimeoutError)) throw error;
+            return { responses: error.responses, expected: error.expected };
+          },
+        );
+      }
+      case 'serverSide': {
+        const handler = this.serverSideHandlers.get(request.event);
+        if (handler === undefined) return null;
+        return this.scheduler.dispatch({
+          label: `server-side ${request.event}`,
+          run: () => handler(...request.args),
+        });
+      }
+    }
+  }
+
+  /** This process's clients a target reaches, as snapshots whose `data` is the live session. */
+  #snapshots(target: SocketsTarget): SocketSnapshot[] {
     const request = this.#withExcept({ ...target, event: '', args: [] });
-    const targets = resolveTargets(this.members(target.nsp, target.to), this.sockets, request);
-    return Promise.resolve(
-      targets.map((socket) => ({
+    const targets = this.#targets(request);
+    return targets.map((socket) => ({
         id: socket.sid,
         namespace: socket.nsp,
         rooms: this.roomsOf(socket.sid, socket.nsp),
@@ -477,8 +618,7 @@ export class Hub implements HubOps, LocalServer {
           issued: socket.created,
           url: socket.request.url ?? '/socket.io/',
         },
-      })),
-    );
+      }));
   }
 
   /**
@@ -512,4 +652,74 @@ export class Hub implements HubOps, LocalServer {
       ? undefined
       : this.run(socket, 'disconnect', [reason], handler, 'disconnect');
   }
+}
+
+/** How much longer than its ack timeout an `emitWithAck` waits for the other processes' answers. */
+const ACKS_ANSWER_MARGIN_MS = 1000;
+
+/** A target as it travels between processes. */
+function wireTarget(target: Pick<EmitRequest, 'nsp' | 'to' | 'except'>): WireTarget {
+  return { nsp: target.nsp, to: target.to ?? null, except: target.except ?? null };
+}
+
+/** A target as it arrived from another process: this process's clients only. */
+function targetOf(target: WireTarget): SocketsTarget {
+  return { nsp: target.nsp, to: target.to ?? undefined, except: target.except ?? undefined, local: true };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The snapshots in another process's `fetch` answer (those that have the fields a socket needs). */
+function readSnapshots(answer: unknown): SocketSnapshot[] {
+  if (!Array.isArray(answer)) return [];
+  return answer.filter(
+    (s): s is SocketSnapshot =>
+      isRecord(s) &&
+      typeof s.id === 'string' &&
+      typeof s.namespace === 'string' &&
+      Array.isArray(s.rooms) &&
+      isRecord(s.handshake) &&
+      isRecord(s.data),
+  ).map((s) => ({ ...s, recovered: s.recovered === true }));
+}
+
+const isAcksAnswer = (v: unknown): v is AcksAnswer =>
+  isRecord(v) && Array.isArray(v.responses) && typeof v.expected === 'number';
+
+/**
+ * Puts together this process's acks and the other processes' answers: every client's ack, or
+ * `AcksTimeoutError` counting the clients that answered of those every process reported (a
+ * process that did not answer in time reported none).
+ */
+async function clusterAcks(
+  request: AcksRequest,
+  localTargets: number,
+  mine: Promise<unknown[]>,
+  theirs: Promise<unknown[]>,
+): Promise<unknown[]> {
+  const [local, remote] = await Promise.allSettled([mine, theirs]);
+  const responses: unknown[] = [];
+  let expected = localTargets;
+  let gone = 0;
+  let complete = true;
+  if (local.status === 'fulfilled') responses.push(...local.value);
+  else if (local.reason instanceof AcksTimeoutError) {
+    responses.push(...local.reason.responses);
+    gone += local.reason.disconnected;
+    complete = false;
+  } else throw local.reason;
+  let answers: unknown[];
+  if (remote.status === 'fulfilled') answers = remote.value;
+  else if (remote.reason instanceof ClusterTimeoutError) {
+    answers = remote.reason.answers;
+    complete = false;
+  } else throw remote.reason;
+  for (const answer of answers) {
+    if (!isAcksAnswer(answer)) continue;
+    responses.push(...answer.responses);
+    expected += answer.expected;
+  }
+  if (complete && responses.length === expected) return responses;
+  throw new AcksTimeoutError(request.event, request.timeoutSeconds, responses, expected, gone);
 }

@@ -10,6 +10,7 @@ import type { AcksCallback, HubOps } from './context.js';
 import type { EmitRequest } from './emitter.js';
 import type {
   AckValue,
+  DeclaredServerSide,
   DeclaredServerToClient,
   EventArgs,
   EventNames,
@@ -55,13 +56,14 @@ function rooms(fn: string, room: unknown): readonly string[] {
 export class BroadcastOperator<
   ServerToClient extends EventsMap<ServerToClient> = DeclaredServerToClient,
   SessionData extends object = Session,
+  ServerSide extends EventsMap<ServerSide> = DeclaredServerSide,
 > {
   constructor(
     private readonly ops: () => HubOps,
     private readonly flags: Flags,
   ) {}
 
-  #with(flags: Partial<Flags>): BroadcastOperator<ServerToClient, SessionData> {
+  #with(flags: Partial<Flags>): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     return new BroadcastOperator(this.ops, { ...this.flags, ...flags });
   }
 
@@ -73,7 +75,7 @@ export class BroadcastOperator<
    * io.of('/chat').to('lobby').to('help').emit('notice', text);
    * ```
    */
-  to(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
+  to(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     return this.#with({ to: [...(this.flags.to ?? []), ...rooms('to', room)] });
   }
 
@@ -85,7 +87,7 @@ export class BroadcastOperator<
    * io.of('/chat').in('lobby').emit('notice', text);
    * ```
    */
-  in(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
+  in(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     return this.#with({ to: [...(this.flags.to ?? []), ...rooms('in', room)] });
   }
 
@@ -97,7 +99,7 @@ export class BroadcastOperator<
    * io.to('table-3').except('folded').emit('card', card);
    * ```
    */
-  except(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
+  except(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     return this.#with({ except: [...(this.flags.except ?? []), ...rooms('except', room)] });
   }
 
@@ -109,7 +111,7 @@ export class BroadcastOperator<
    * io.of('/chat').local.emit('restarting');
    * ```
    */
-  get local(): BroadcastOperator<ServerToClient, SessionData> {
+  get local(): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     return this.#with({ local: true });
   }
 
@@ -123,7 +125,7 @@ export class BroadcastOperator<
    * io.to('game-7').volatile.emit('state', positions);
    * ```
    */
-  get volatile(): BroadcastOperator<ServerToClient, SessionData> {
+  get volatile(): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     return this.#with({ volatile: true });
   }
 
@@ -138,7 +140,7 @@ export class BroadcastOperator<
    * io.to('viewers').compress(false).emit('frame', jpegBytes);
    * ```
    */
-  compress(compress: boolean): BroadcastOperator<ServerToClient, SessionData> {
+  compress(compress: boolean): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     if (typeof compress !== 'boolean')
       throw new UsageError(`compress(flag): true or false, got ${String(compress)}`);
     return this.#with({ compress });
@@ -152,7 +154,7 @@ export class BroadcastOperator<
    * const acks = await io.to('voters').timeout(10).emitWithAck('vote', question);
    * ```
    */
-  timeout(seconds: number): BroadcastOperator<ServerToClient, SessionData> {
+  timeout(seconds: number): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     if (typeof seconds !== 'number' || !(seconds > 0))
       throw new UsageError(
         `timeout(seconds): a positive number of seconds, got ${String(seconds)}`,
@@ -225,6 +227,28 @@ export class BroadcastOperator<
     return this.#emitWithAck(event, args) as Promise<AckValue<ServerToClient, E>[]>;
   }
 
+  /**
+   * Sends a server-side event to every other server process on the message queue and resolves
+   * with each one's answer (the value its `io.onServerSide` handler returned), within the
+   * operator's `timeout(seconds)` or the queue's `requestTimeout` (5 s by default). Rejects
+   * with `ClusterTimeoutError` naming how many processes answered; a process that left meanwhile
+   * is not waited for. Without a message queue it resolves with `[]`.
+   *
+   * @example
+   * ```ts
+   * const loads = await io.timeout(2).serverSideEmitWithAck('load?'); // e.g. [0.4, 0.7]
+   * ```
+   */
+  serverSideEmitWithAck<E extends EventNamesWithAck<ServerSide>>(
+    event: E,
+    ...args: EventArgs<ServerSide, E>
+  ): Promise<AckValue<ServerSide, E>[]> {
+    // The other processes' answers, which the event map is the app's word for.
+    return this.ops().serverSideEmit(event, args, true, this.flags.timeoutSeconds) as Promise<
+      AckValue<ServerSide, E>[]
+    >;
+  }
+
   #emitWithAck(event: string, args: readonly unknown[]): Promise<unknown[]> {
     return this.ops().emitWithAck({
       ...this.#request(event, args),
@@ -255,9 +279,8 @@ export class BroadcastOperator<
    * await io.in('r1').socketsJoin('r2');
    * ```
    */
-  async socketsJoin(room: string | readonly string[]): Promise<void> {
-    const joined = rooms('socketsJoin', room);
-    for (const socket of await this.fetchSockets()) socket.join(joined);
+  socketsJoin(room: string | readonly string[]): Promise<void> {
+    return this.ops().socketsOp(this.#target(), 'join', rooms('socketsJoin', room));
   }
 
   /**
@@ -268,9 +291,8 @@ export class BroadcastOperator<
    * await io.in('game-7').socketsLeave('game-7');
    * ```
    */
-  async socketsLeave(room: string | readonly string[]): Promise<void> {
-    const left = rooms('socketsLeave', room);
-    for (const socket of await this.fetchSockets()) socket.leave(left);
+  socketsLeave(room: string | readonly string[]): Promise<void> {
+    return this.ops().socketsOp(this.#target(), 'leave', rooms('socketsLeave', room));
   }
 
   /**
@@ -281,13 +303,13 @@ export class BroadcastOperator<
    * await io.of('/chat').in('banned').disconnectSockets(true);
    * ```
    */
-  async disconnectSockets(close = false): Promise<void> {
-    for (const socket of await this.fetchSockets()) socket.disconnect(close);
+  disconnectSockets(close = false): Promise<void> {
+    return this.ops().socketsOp(this.#target(), 'disconnect', [], close);
   }
 
   #target(): SocketsTarget {
-    const { nsp, to, except } = this.flags;
-    return { nsp, to, except };
+    const { nsp, to, except, local } = this.flags;
+    return { nsp, to, except, local };
   }
 
   #request(event: string, args: readonly unknown[]): EmitRequest {
@@ -317,6 +339,10 @@ export class BroadcastOperator<
 export function startOperator<
   ServerToClient extends EventsMap<ServerToClient> = DeclaredServerToClient,
   SessionData extends object = Session,
->(ops: () => HubOps, namespace?: string): BroadcastOperator<ServerToClient, SessionData> {
+  ServerSide extends EventsMap<ServerSide> = DeclaredServerSide,
+>(
+  ops: () => HubOps,
+  namespace?: string,
+): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
   return new BroadcastOperator(ops, { nsp: namespaceName(namespace) });
 }

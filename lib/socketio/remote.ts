@@ -125,6 +125,24 @@ export type Effect =
       readonly nsp: string;
       readonly to: string[] | null;
       readonly except: string[] | null;
+      readonly local: boolean;
+    }
+  | {
+      readonly type: 'sockets';
+      readonly nsp: string;
+      readonly to: string[] | null;
+      readonly except: string[] | null;
+      readonly local: boolean;
+      readonly op: 'join' | 'leave' | 'disconnect';
+      readonly rooms: string[];
+      readonly close: boolean;
+    }
+  | {
+      readonly type: 'serverSide';
+      readonly event: string;
+      readonly args: unknown[];
+      readonly ack: boolean;
+      readonly timeout: number | null;
     };
 
 /** Structured clone turns Buffers into Uint8Arrays: turn them back. */
@@ -254,12 +272,37 @@ export function applyEffect(hub: Hub, raw: unknown): unknown {
     case 'disconnect':
       return hub.disconnect(effect.sid, effect.nsp, effect.close);
     case 'fetchSockets':
-      return hub.fetchSockets({
-        nsp: effect.nsp,
-        to: effect.to ?? undefined,
-        except: effect.except ?? undefined,
-      });
+      return hub.fetchSockets(socketsTargetOf(effect));
+    case 'sockets':
+      return settled(
+        hub.socketsOp(socketsTargetOf(effect), effect.op, effect.rooms, effect.close).then(() => []),
+      );
+    case 'serverSide':
+      return settled(hub.serverSideEmit(effect.event, effect.args, effect.ack, effect.timeout ?? undefined));
   }
+}
+
+/** The target a `fetchSockets` or `sockets` effect names. */
+function socketsTargetOf(effect: Extract<Effect, { type: 'fetchSockets' | 'sockets' }>): SocketsTarget {
+  return {
+    nsp: effect.nsp,
+    to: effect.to ?? undefined,
+    except: effect.except ?? undefined,
+    local: effect.local,
+  };
+}
+
+/** A target as an effect carries it. */
+function wireSocketsTarget(target: SocketsTarget): Pick<
+  Extract<Effect, { type: 'fetchSockets' }>,
+  'nsp' | 'to' | 'except' | 'local'
+> {
+  return {
+    nsp: target.nsp,
+    to: target.to === undefined ? null : [...target.to],
+    except: target.except === undefined ? null : [...target.except],
+    local: target.local === true,
+  };
 }
 
 /** Runs a post, turning a structured-clone failure into an error that names the fix. */
@@ -393,13 +436,42 @@ export class RemoteOps implements HubOps {
   }
 
   async fetchSockets(target: SocketsTarget): Promise<SocketSnapshot[]> {
-    const effect: Effect = {
-      type: 'fetchSockets',
-      nsp: target.nsp,
-      to: target.to === undefined ? null : [...target.to],
-      except: target.except === undefined ? null : [...target.except],
-    };
+    const effect: Effect = { type: 'fetchSockets', ...wireSocketsTarget(target) };
     return revive((await requestEffect(effect)) as SocketSnapshot[]);
+  }
+
+  async socketsOp(
+    target: SocketsTarget,
+    op: 'join' | 'leave' | 'disconnect',
+    rooms: readonly string[],
+    close = false,
+  ): Promise<void> {
+    const effect: Effect = {
+      type: 'sockets',
+      ...wireSocketsTarget(target),
+      op,
+      rooms: [...rooms],
+      close,
+    };
+    answerOf(await requestEffect(effect));
+  }
+
+  async serverSideEmit(
+    event: string,
+    args: readonly unknown[],
+    ack: boolean,
+    timeoutSeconds?: number,
+  ): Promise<unknown[]> {
+    const effect: Effect = {
+      type: 'serverSide',
+      event,
+      args: [...args],
+      ack,
+      timeout: timeoutSeconds ?? null,
+    };
+    return answerOf(
+      await cloneable(() => requestEffect(effect), 'serverSideEmit() arguments'),
+    ) as unknown[];
   }
 }
 

@@ -29,8 +29,8 @@ import {
   emitWithTimeout,
   SEND_OPTIONS,
 } from './context.js';
-import type { CallOptions, HubOps } from './context.js';
-import { session } from './context.js';
+import type { AcksCallback, CallOptions, HubOps } from './context.js';
+import { session, settleAcks } from './context.js';
 import type {
   AckValue,
   CallResult,
@@ -44,8 +44,10 @@ import type {
   FlaskEmitRest,
   OnEventNames,
   OnHandler,
+  ServerSideHandler,
   Session,
 } from './event-maps.js';
+import { checkEventName } from './emitter.js';
 import type { EmitRequest } from './emitter.js';
 import { applyEffect, createRemoteRunner, RemoteOps } from './remote.js';
 import { SioClient } from './client.js';
@@ -130,7 +132,7 @@ function list(value: string | readonly string[] | undefined): readonly string[] 
  * Its type arguments are socket.io's: the events clients send (`io.on` infers a handler's
  * parameters from the event's name, and checks its return value against the event's ack), the
  * events the server sends (`io.emit`, the operators, `fetchSockets()`' sockets), the events
- * servers send one another (kept for `serverSideEmit`, which is not there yet), and what a
+ * servers send one another (`serverSideEmit`, `onServerSide`), and what a
  * session holds (`io.session()`, the sockets' `data`). Without them, the server takes any event
  * name and arguments, unless the app declared its events and session by augmenting
  * `ClientToServerEvents`, `ServerToClientEvents`, `ServerSideEvents` and `SessionData`.
@@ -153,7 +155,6 @@ function list(value: string | readonly string[] | undefined): readonly string[] 
 export class SocketIO<
   ClientToServer extends EventsMap<ClientToServer> = DeclaredClientToServer,
   ServerToClient extends EventsMap<ServerToClient> = DeclaredServerToClient,
-  // Kept in socket.io's place for serverSideEmit and onServerSide, which are not there yet.
   ServerSide extends EventsMap<ServerSide> = DeclaredServerSide,
   SessionData extends object = Session,
 > {
@@ -220,7 +221,13 @@ export class SocketIO<
         clock: this.scheduler.clock,
         options: resolved.messageQueueOptions,
       });
-      this.#bus = new PubSub(queue, this.scheduler, resolved.logger, resolved.parser);
+      this.#bus = new PubSub(
+        queue,
+        this.scheduler,
+        resolved.logger,
+        resolved.parser,
+        resolved.messageQueueOptions.requestTimeoutMs,
+      );
       this.#bus.attach(this.#hub);
       this.#hub.bus = this.#bus;
     }
@@ -505,7 +512,7 @@ export class SocketIO<
    * const answers = await io.timeout(5).emitWithAck('ready?');
    * ```
    */
-  of(namespace: string): BroadcastOperator<ServerToClient, SessionData> {
+  of(namespace: string): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     return startOperator(() => this.#ops, namespace);
   }
 
@@ -518,7 +525,7 @@ export class SocketIO<
    * io.to(['r1', 'r2']).emit('tick'); // a client in both gets it once
    * ```
    */
-  to(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
+  to(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     return this.of('/').to(room);
   }
 
@@ -530,7 +537,7 @@ export class SocketIO<
    * const members = await io.in('lobby').fetchSockets();
    * ```
    */
-  in(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
+  in(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     return this.of('/').in(room);
   }
 
@@ -542,7 +549,7 @@ export class SocketIO<
    * io.except('muted').emit('chat', text, from);
    * ```
    */
-  except(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData> {
+  except(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     return this.of('/').except(room);
   }
 
@@ -554,7 +561,7 @@ export class SocketIO<
    * io.local.emit('reloaded'); // this process's clients only
    * ```
    */
-  get local(): BroadcastOperator<ServerToClient, SessionData> {
+  get local(): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     return this.of('/').local;
   }
 
@@ -566,7 +573,7 @@ export class SocketIO<
    * io.volatile.emit('cursor', x, y); // dropped where the transport is busy
    * ```
    */
-  get volatile(): BroadcastOperator<ServerToClient, SessionData> {
+  get volatile(): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     return this.of('/').volatile;
   }
 
@@ -579,7 +586,7 @@ export class SocketIO<
    * io.compress(false).emit('tile', pngBytes);
    * ```
    */
-  compress(compress: boolean): BroadcastOperator<ServerToClient, SessionData> {
+  compress(compress: boolean): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     return this.of('/').compress(compress);
   }
 
@@ -591,7 +598,7 @@ export class SocketIO<
    * io.timeout(5).emit('ready?', (err, answers) => console.log(err?.message, answers));
    * ```
    */
-  timeout(seconds: number): BroadcastOperator<ServerToClient, SessionData> {
+  timeout(seconds: number): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     return this.of('/').timeout(seconds);
   }
 
@@ -658,7 +665,7 @@ export class SocketIO<
     namespace?: string;
     room?: string | readonly string[];
     to?: string | readonly string[];
-  }): BroadcastOperator<ServerToClient, SessionData> {
+  }): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     const op = this.of(options.namespace ?? '/');
     const rooms = options.to ?? options.room;
     return rooms === undefined ? op : op.to(rooms);
@@ -693,6 +700,76 @@ export class SocketIO<
   closeRoom(room: string, options: { namespace?: string; ignoreQueue?: boolean } = {}): void {
     checkOptionNames('io.closeRoom()', options, CLOSE_ROOM_OPTIONS);
     this.#ops.closeRoom(room, namespaceName(options.namespace), options.ignoreQueue === true);
+  }
+
+  /**
+   * Handles a server-side event that another server process sent with `serverSideEmit` or
+   * `serverSideEmitWithAck` (socket.io's `io.on(event)` for server-side events). The handler's
+   * return value (or what its promise resolves to) is this process's answer to
+   * `serverSideEmitWithAck`. One handler per event: registering again replaces it. It runs
+   * through the scheduler, like ack callbacks; what it throws is logged and answered as `null`.
+   *
+   * @example
+   * ```ts
+   * io.onServerSide('load?', () => os.loadavg()[0]);
+   * io.onServerSide('announce', (text: string) => io.local.emit('announcement', text));
+   * ```
+   */
+  onServerSide<E extends EventNames<ServerSide>>(
+    event: E,
+    handler: ServerSideHandler<ServerSide, E>,
+  ): void {
+    checkEventName(event);
+    if (typeof handler !== 'function')
+      throw new UsageError(`io.onServerSide("${event}", handler): handler must be a function`);
+    // Typed by the ServerSide event map; called with what the other process sent.
+    this.#hub.serverSideHandlers.set(event, handler as (...args: unknown[]) => unknown);
+  }
+
+  /**
+   * Sends an event to every other server process on the message queue (their
+   * {@link onServerSide} handlers), not to clients. Without a message queue there is no other
+   * process and nothing is sent. With a function as the last argument (socket.io's shape), it
+   * waits like {@link serverSideEmitWithAck} and calls it with `(err, answers)`.
+   *
+   * @example
+   * ```ts
+   * io.serverSideEmit('announce', 'maintenance at 02:00');
+   * io.serverSideEmit('load?', (err, loads) => console.log(err ?? loads));
+   * ```
+   */
+  serverSideEmit<E extends EventNames<ServerSide>>(
+    event: E,
+    ...args: EventArgs<ServerSide, E> | [...EventArgs<ServerSide, E>, AcksCallback]
+  ): true {
+    const last = args.at(-1);
+    if (typeof last === 'function') {
+      const callback = last as AcksCallback;
+      const sent = this.#ops.serverSideEmit(event, args.slice(0, -1), true);
+      settleAcks(this.#ops, event, sent, callback);
+      return true;
+    }
+    void this.#ops.serverSideEmit(event, args, false);
+    return true;
+  }
+
+  /**
+   * Sends a server-side event to every other server process and resolves with each one's
+   * answer (its {@link onServerSide} handler's value), within the message queue's
+   * `requestTimeout` (5 s by default; `io.timeout(s).serverSideEmitWithAck(...)` sets another).
+   * Rejects with `ClusterTimeoutError` (`MQ_ERR_TIMEOUT`) naming how many answered; a process
+   * that left meanwhile is not waited for. Without a message queue it resolves with `[]`.
+   *
+   * @example
+   * ```ts
+   * const counts = await io.serverSideEmitWithAck('users?'); // one per other process
+   * ```
+   */
+  serverSideEmitWithAck<E extends EventNamesWithAck<ServerSide>>(
+    event: E,
+    ...args: EventArgs<ServerSide, E>
+  ): Promise<AckValue<ServerSide, E>[]> {
+    return this.of('/').serverSideEmitWithAck(event, ...args);
   }
 
   /** Emits to one client (`to` is required) and waits for its ack arguments. */
@@ -763,9 +840,10 @@ export class SocketIO<
    * Message-queue counters, or undefined without a queue: `published`, `received`, `lost` (this
    * process's messages that never reached the broker), `missed` (other processes' messages that
    * never reached this one), `reconnects`, `buffered` (waiting for the broker), `skipped` (no
-   * local target) and `connected`.
+   * local target), `connected` and `peers` (the other server processes on the channel, from
+   * their heartbeats: those cluster queries wait for).
    */
-  queueStats(): (QueueStats & { skipped: number; connected: boolean }) | undefined {
+  queueStats(): (QueueStats & { skipped: number; connected: boolean; peers: number }) | undefined {
     return this.#bus?.stats;
   }
 

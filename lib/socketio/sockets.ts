@@ -48,6 +48,8 @@ export interface SocketsTarget {
   readonly nsp: string;
   readonly to: readonly string[] | undefined;
   readonly except: readonly string[] | undefined;
+  /** This process's clients only (`io.local`); otherwise every process's, with a message queue. */
+  readonly local?: boolean;
 }
 
 /**
@@ -167,16 +169,15 @@ export class FetchedSocket<
     event: E,
     ...args: EventArgs<ServerToClient, E>
   ): Promise<AckValue<ServerToClient, E>> {
-    const answers = await this.ops().emitWithAck({
+    // A client of another process answers through the message queue.
+    const answer = await this.ops().call({
       nsp: this.namespace,
       event,
       args,
-      to: [this.id],
+      sid: this.id,
       timeoutSeconds: this.timeoutSeconds,
-      ignoreQueue: true,
     });
-    if (answers.length === 0) throw new DisconnectedError('the client is gone');
     // What the client acked, which the event map is the app's word for.
-    return answers[0] as AckValue<ServerToClient, E>;
+    return answer[0] as AckValue<ServerToClient, E>;
   }
 }
