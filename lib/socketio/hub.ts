@@ -62,7 +62,7 @@ export class Hub implements HubOps, LocalServer {
   readonly sockets = new Map<string, NamespaceSocket>();
   readonly registry = new HandlerRegistry();
   /** Live sids per namespace (each socket is implicitly in the room named after its sid). */
-  readonly #byNamespace = new Map<string, Set<string>>();
+  readonly #byNamespace = new Map<string, Map<string, NamespaceSocket>>();
   /** The message queue bridge, when several processes share the clients. */
   bus: PubSub | undefined;
   /** Connection state recovery, when on. */
@@ -288,7 +288,7 @@ export class Hub implements HubOps, LocalServer {
         return 0;
       }
     }
-    const targets = resolveTargets(this.members(request.nsp, request.to), this.sockets, request);
+    const targets = this.#targets(request);
     if (this.recovery !== undefined && request.volatile !== true)
       return this.recovery.emit(request, targets, bus);
     if (targets.length === 0 && bus === undefined) return 0;
@@ -328,7 +328,7 @@ export class Hub implements HubOps, LocalServer {
         ),
       );
     const request = this.#withExcept(original);
-    const targets = resolveTargets(this.members(request.nsp, request.to), this.sockets, request);
+    const targets = this.#targets(request);
     return deliverWithAcks(targets, request, this.scheduler.clock, this.codec);
   }
 
@@ -355,7 +355,7 @@ export class Hub implements HubOps, LocalServer {
     parts: EncodedParts,
     parser: ParserName,
   ): number {
-    const targets = resolveTargets(this.members(nsp, to), this.sockets, { nsp, skip });
+    const targets = this.#targets({ nsp, to, skip });
     const recovery = this.recovery;
     if (targets.length === 0 && recovery?.store.holds(nsp) !== true) return 0;
     let own = parts;
@@ -376,13 +376,30 @@ export class Hub implements HubOps, LocalServer {
   addSocket(socket: NamespaceSocket): void {
     this.sockets.set(socket.sid, socket);
     let members = this.#byNamespace.get(socket.nsp);
-    if (members === undefined) this.#byNamespace.set(socket.nsp, (members = new Set()));
-    members.add(socket.sid);
+    if (members === undefined)
+      this.#byNamespace.set(socket.nsp, (members = new Map<string, NamespaceSocket>()));
+    members.set(socket.sid, socket);
+  }
+
+  /**
+   * The live sockets a request reaches, minus the skipped ones. A broadcast to the whole
+   * namespace walks its sockets as they are (no copy of the member set, no lookup per sid).
+   */
+  #targets(request: Pick<EmitRequest, 'nsp' | 'to' | 'skip'>): NamespaceSocket[] {
+    if (request.to !== undefined)
+      return resolveTargets(this.members(request.nsp, request.to), this.sockets, request);
+    const out: NamespaceSocket[] = [];
+    const members = this.#byNamespace.get(request.nsp);
+    if (members === undefined) return out;
+    const skip = request.skip;
+    for (const socket of members.values())
+      if (socket.phase !== 'disconnected' && skip?.has(socket.sid) !== true) out.push(socket);
+    return out;
   }
 
   /** The sids in any of `rooms` (a sid counts as its own room), or the whole namespace. */
   members(nsp: string, rooms: readonly string[] | undefined): Set<string> {
-    if (rooms === undefined) return new Set(this.#byNamespace.get(nsp) ?? []);
+    if (rooms === undefined) return new Set(this.#byNamespace.get(nsp)?.keys());
     const out = this.rooms.members(nsp, rooms);
     for (const room of rooms) if (this.sockets.get(room)?.nsp === nsp) out.add(room);
     return out;
@@ -460,7 +477,7 @@ export class Hub implements HubOps, LocalServer {
   /** The live clients a target reaches, as snapshots whose `data` is the live session. */
   fetchSockets(target: SocketsTarget): Promise<SocketSnapshot[]> {
     const request = this.#withExcept({ ...target, event: '', args: [] });
-    const targets = resolveTargets(this.members(target.nsp, target.to), this.sockets, request);
+    const targets = this.#targets(request);
     return Promise.resolve(
       targets.map((socket) => ({
         id: socket.sid,
