@@ -502,7 +502,10 @@ export class Hub implements HubOps, LocalServer {
   async fetchSockets(target: SocketsTarget): Promise<SocketSnapshot[]> {
     const mine = this.#snapshots(target);
     if (this.bus === undefined || target.local === true) return mine;
-    const answers = await this.bus.ask({ kind: 'fetch', target: wireTarget(target) }, 'fetchSockets()');
+    const answers = await this.bus.ask(
+      { kind: 'fetch', target: wireTarget(target) },
+      'fetchSockets()',
+    );
     return mine.concat(answers.flatMap(readSnapshots));
   }
 
@@ -519,8 +522,12 @@ export class Hub implements HubOps, LocalServer {
   ): Promise<void> {
     this.#socketsLocal(target, op, rooms, close);
     if (this.bus === undefined || target.local === true) return;
-    const name = op === 'join' ? 'socketsJoin' : op === 'leave' ? 'socketsLeave' : 'disconnectSockets';
-    await this.bus.ask({ kind: 'sockets', target: wireTarget(target), op, rooms, close }, `${name}()`);
+    const name =
+      op === 'join' ? 'socketsJoin' : op === 'leave' ? 'socketsLeave' : 'disconnectSockets';
+    await this.bus.ask(
+      { kind: 'sockets', target: wireTarget(target), op, rooms, close },
+      `${name}()`,
+    );
   }
 
   /** Applies a sockets operation to this process's clients; returns how many it reached. */
@@ -533,7 +540,9 @@ export class Hub implements HubOps, LocalServer {
     const targets = this.#targets(this.#withExcept({ ...target, event: '', args: [] }));
     for (const { sid, nsp } of targets) {
       if (op === 'disconnect') this.disconnect(sid, nsp, close);
-      else for (const room of rooms) (op === 'join' ? this.rooms.join : this.rooms.leave).call(this.rooms, nsp, sid, room);
+      else
+        for (const room of rooms)
+          (op === 'join' ? this.rooms.join : this.rooms.leave).call(this.rooms, nsp, sid, room);
     }
     return targets.length;
   }
@@ -571,7 +580,12 @@ export class Hub implements HubOps, LocalServer {
       case 'fetch':
         return this.#snapshots(targetOf(request.target));
       case 'sockets':
-        return this.#socketsLocal(targetOf(request.target), request.op, request.rooms, request.close);
+        return this.#socketsLocal(
+          targetOf(request.target),
+          request.op,
+          request.rooms,
+          request.close,
+        );
       case 'acks': {
         const acks: AcksRequest = {
           ...targetOf(request.target),
@@ -604,21 +618,21 @@ export class Hub implements HubOps, LocalServer {
     const request = this.#withExcept({ ...target, event: '', args: [] });
     const targets = this.#targets(request);
     return targets.map((socket) => ({
-        id: socket.sid,
-        namespace: socket.nsp,
-        rooms: this.roomsOf(socket.sid, socket.nsp),
-        data: socket.session,
-        recovered: socket.recovered,
-        handshake: {
-          headers: socket.request.headers,
-          query: socket.request.query,
-          auth: socket.auth,
-          address: socket.request.remoteAddress,
-          time: new Date(socket.created).toString(),
-          issued: socket.created,
-          url: socket.request.url ?? '/socket.io/',
-        },
-      }));
+      id: socket.sid,
+      namespace: socket.nsp,
+      rooms: this.roomsOf(socket.sid, socket.nsp),
+      data: socket.session,
+      recovered: socket.recovered,
+      handshake: {
+        headers: socket.request.headers,
+        query: socket.request.query,
+        auth: socket.auth,
+        address: socket.request.remoteAddress,
+        time: new Date(socket.created).toString(),
+        issued: socket.created,
+        url: socket.request.url ?? '/socket.io/',
+      },
+    }));
   }
 
   /**
@@ -664,7 +678,12 @@ function wireTarget(target: Pick<EmitRequest, 'nsp' | 'to' | 'except'>): WireTar
 
 /** A target as it arrived from another process: this process's clients only. */
 function targetOf(target: WireTarget): SocketsTarget {
-  return { nsp: target.nsp, to: target.to ?? undefined, except: target.except ?? undefined, local: true };
+  return {
+    nsp: target.nsp,
+    to: target.to ?? undefined,
+    except: target.except ?? undefined,
+    local: true,
+  };
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -673,15 +692,17 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 /** The snapshots in another process's `fetch` answer (those that have the fields a socket needs). */
 function readSnapshots(answer: unknown): SocketSnapshot[] {
   if (!Array.isArray(answer)) return [];
-  return answer.filter(
-    (s): s is SocketSnapshot =>
-      isRecord(s) &&
-      typeof s.id === 'string' &&
-      typeof s.namespace === 'string' &&
-      Array.isArray(s.rooms) &&
-      isRecord(s.handshake) &&
-      isRecord(s.data),
-  ).map((s) => ({ ...s, recovered: s.recovered === true }));
+  return answer
+    .filter(
+      (s): s is SocketSnapshot =>
+        isRecord(s) &&
+        typeof s.id === 'string' &&
+        typeof s.namespace === 'string' &&
+        Array.isArray(s.rooms) &&
+        isRecord(s.handshake) &&
+        isRecord(s.data),
+    )
+    .map((s) => ({ ...s, recovered: s.recovered === true }));
 }
 
 const isAcksAnswer = (v: unknown): v is AcksAnswer =>
