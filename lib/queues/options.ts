@@ -60,10 +60,7 @@ const NAMES: ReadonlySet<string> = new Set(
     heartbeatInterval: true,
     heartbeatTimeout: true,
     requestTimeout: true,
-  } satisfies Record<
-    keyof MessageQueueOptions,
-    true
-  >),
+  } satisfies Record<keyof MessageQueueOptions, true>),
 );
 
 /**

@@ -261,7 +261,11 @@ export class PubSub {
    * `operation` names the call in that error. A process that only listens since after the
    * query began is not waited for.
    */
-  ask(request: ClusterRequest, operation: string, timeoutMs = this.requestTimeoutMs): Promise<unknown[]> {
+  ask(
+    request: ClusterRequest,
+    operation: string,
+    timeoutMs = this.requestTimeoutMs,
+  ): Promise<unknown[]> {
     const { id, answers } = this.#queries.ask(operation, this.queue.peers(), timeoutMs);
     this.#publish({ method: 'sa_query', id, request }, binaryReplacer);
     return answers;
@@ -460,13 +464,20 @@ export class PubSub {
     }
     const origin = message.host_id;
     const id = message.id;
-    const answering = message.method === 'sa_query' && typeof origin === 'string' && typeof id === 'number';
+    const answering =
+      message.method === 'sa_query' && typeof origin === 'string' && typeof id === 'number';
     const reply = (value: unknown): void => {
       if (answering)
-        this.#publish({ method: 'sa_answer', to: origin, id, value: value ?? null }, binaryReplacer);
+        this.#publish(
+          { method: 'sa_answer', to: origin, id, value: value ?? null },
+          binaryReplacer,
+        );
     };
     const failed = (error: unknown): void => {
-      this.logger.error(`a cluster ${request.kind} request from host ${String(origin)} failed:`, error);
+      this.logger.error(
+        `a cluster ${request.kind} request from host ${String(origin)} failed:`,
+        error,
+      );
       reply(null);
     };
     let value: unknown;

@@ -540,9 +540,8 @@ export class Hub implements HubOps, LocalServer {
     const targets = this.#targets(this.#withExcept({ ...target, event: '', args: [] }));
     for (const { sid, nsp } of targets) {
       if (op === 'disconnect') this.disconnect(sid, nsp, close);
-      else
-        for (const room of rooms)
-          (op === 'join' ? this.rooms.join : this.rooms.leave).call(this.rooms, nsp, sid, room);
+      else if (op === 'join') for (const room of rooms) this.rooms.join(nsp, sid, room);
+      else for (const room of rooms) this.rooms.leave(nsp, sid, room);
     }
     return targets.length;
   }

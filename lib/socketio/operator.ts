@@ -99,7 +99,9 @@ export class BroadcastOperator<
    * io.to('table-3').except('folded').emit('card', card);
    * ```
    */
-  except(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
+  except(
+    room: string | readonly string[],
+  ): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     return this.#with({ except: [...(this.flags.except ?? []), ...rooms('except', room)] });
   }
 

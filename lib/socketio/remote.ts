@@ -275,15 +275,21 @@ export function applyEffect(hub: Hub, raw: unknown): unknown {
       return hub.fetchSockets(socketsTargetOf(effect));
     case 'sockets':
       return settled(
-        hub.socketsOp(socketsTargetOf(effect), effect.op, effect.rooms, effect.close).then(() => []),
+        hub
+          .socketsOp(socketsTargetOf(effect), effect.op, effect.rooms, effect.close)
+          .then(() => []),
       );
     case 'serverSide':
-      return settled(hub.serverSideEmit(effect.event, effect.args, effect.ack, effect.timeout ?? undefined));
+      return settled(
+        hub.serverSideEmit(effect.event, effect.args, effect.ack, effect.timeout ?? undefined),
+      );
   }
 }
 
 /** The target a `fetchSockets` or `sockets` effect names. */
-function socketsTargetOf(effect: Extract<Effect, { type: 'fetchSockets' | 'sockets' }>): SocketsTarget {
+function socketsTargetOf(
+  effect: Extract<Effect, { type: 'fetchSockets' | 'sockets' }>,
+): SocketsTarget {
   return {
     nsp: effect.nsp,
     to: effect.to ?? undefined,
@@ -293,10 +299,9 @@ function socketsTargetOf(effect: Extract<Effect, { type: 'fetchSockets' | 'socke
 }
 
 /** A target as an effect carries it. */
-function wireSocketsTarget(target: SocketsTarget): Pick<
-  Extract<Effect, { type: 'fetchSockets' }>,
-  'nsp' | 'to' | 'except' | 'local'
-> {
+function wireSocketsTarget(
+  target: SocketsTarget,
+): Pick<Extract<Effect, { type: 'fetchSockets' }>, 'nsp' | 'to' | 'except' | 'local'> {
   return {
     nsp: target.nsp,
     to: target.to === undefined ? null : [...target.to],
@@ -469,9 +474,7 @@ export class RemoteOps implements HubOps {
       ack,
       timeout: timeoutSeconds ?? null,
     };
-    return answerOf(
-      await cloneable(() => requestEffect(effect), 'serverSideEmit() arguments'),
-    ) as unknown[];
+    return answerOf(await cloneable(() => requestEffect(effect), 'serverSideEmit() arguments'));
   }
 }
 

@@ -549,7 +549,9 @@ export class SocketIO<
    * io.except('muted').emit('chat', text, from);
    * ```
    */
-  except(room: string | readonly string[]): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
+  except(
+    room: string | readonly string[],
+  ): BroadcastOperator<ServerToClient, SessionData, ServerSide> {
     return this.of('/').except(room);
   }
 

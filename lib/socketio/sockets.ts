@@ -3,7 +3,6 @@
  * handlers (id, rooms, session, handshake) and what can be done to it (emit, join,
  * leave, disconnect, wait for its ack).
  */
-import { DisconnectedError } from '../errors.js';
 import type { HubOps } from './context.js';
 import type {
   AckValue,

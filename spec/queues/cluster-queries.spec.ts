@@ -100,7 +100,9 @@ for (const broker of BROKERS) {
       expect(fetchedA?.address).to.equal('127.0.0.1');
       expect(fetchedA?.recovered).to.equal(false);
 
-      const blue = (await cluster.server(2).request({ op: 'fetchSockets', room: 'blue' })) as Plain[];
+      const blue = (await cluster
+        .server(2)
+        .request({ op: 'fetchSockets', room: 'blue' })) as Plain[];
       expect(blue.map((s) => s.id)).to.deep.equal([sid(a)]);
       const local = (await cluster
         .server(0)
@@ -122,13 +124,10 @@ for (const broker of BROKERS) {
       await cluster
         .server(2)
         .request({ op: 'sockets', fn: 'socketsLeave', to: 'special', rooms: ['all'] });
-      const inAll = (await cluster.server(0).request({ op: 'fetchSockets', room: 'all' })) as Plain[];
-      expect(inAll.map((s) => s.id).sort()).to.deep.equal(
-        peers
-          .slice(1)
-          .map(sid)
-          .sort(),
-      );
+      const inAll = (await cluster
+        .server(0)
+        .request({ op: 'fetchSockets', room: 'all' })) as Plain[];
+      expect(inAll.map((s) => s.id).sort()).to.deep.equal(peers.slice(1).map(sid).sort());
     });
 
     it('disconnectSockets disconnects the clients of a room on every process', async function () {
@@ -146,7 +145,9 @@ for (const broker of BROKERS) {
 
     it('emitWithAck collects the acks of the clients of every process', async function () {
       const peers = (await cluster.spread(2)).flat();
-      peers.forEach((peer, i) => peer.socket.on('vote', (_q: string, ack: (v: number) => void) => ack(i)));
+      peers.forEach((peer, i) =>
+        peer.socket.on('vote', (_q: string, ack: (v: number) => void) => ack(i)),
+      );
       const votes = (await cluster
         .server(1)
         .request({ op: 'emitWithAck', event: 'vote', values: ['lunch?'], timeout: 3 })) as number[];
@@ -170,12 +171,17 @@ for (const broker of BROKERS) {
       expect(error?.message).to.contain('2 of 3 clients acknowledged "vote" within 0.5 s');
     });
 
-    it("acts on a fetched socket of another process: emit, join, leave, emitWithAck, disconnect", async function () {
+    it('acts on a fetched socket of another process: emit, join, leave, emitWithAck, disconnect', async function () {
       const far = await cluster.connect(2);
       far.socket.on('ping?', (n: number, ack: (v: number) => void) => ack(n * 2));
       const id = sid(far);
       const server = cluster.server(0);
-      await server.request({ op: 'remoteSocket', sid: id, action: 'emit', values: ['hello', 1, 'a'] });
+      await server.request({
+        op: 'remoteSocket',
+        sid: id,
+        action: 'emit',
+        values: ['hello', 1, 'a'],
+      });
       await within(far.inbox('hello').next(), 'hello', 3000);
       expect(received(far, 'hello')).to.deep.equal([[1, 'a']]);
 
@@ -243,7 +249,9 @@ for (const broker of BROKERS) {
           (e: Error & { code?: string }) => e,
         );
       expect(error?.code).to.equal('MQ_ERR_TIMEOUT');
-      expect(error?.message).to.contain('serverSideEmitWithAck("slow?"): 0 of 2 processes answered within 0.3 s');
+      expect(error?.message).to.contain(
+        'serverSideEmitWithAck("slow?"): 0 of 2 processes answered within 0.3 s',
+      );
     });
 
     it('a process killed mid-query is not waited for', async function () {
@@ -254,7 +262,10 @@ for (const broker of BROKERS) {
         const started = Date.now();
         const pending = cluster
           .server(0)
-          .request({ op: 'serverSideEmitWithAck', event: 'slow?', values: [800], timeout: 20 }, 25_000);
+          .request(
+            { op: 'serverSideEmitWithAck', event: 'slow?', values: [800], timeout: 20 },
+            25_000,
+          );
         await delay(100);
         await extra.kill();
         const answers = (await pending) as number[];

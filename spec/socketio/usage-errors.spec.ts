@@ -62,7 +62,10 @@ describe('usage errors that name the fix', function () {
     for (const [options, fix] of [
       [{ maxBuffered: 0 }, 'messageQueueOptions.maxBuffered: expected a whole number >= 1'],
       [{ queueExpires: 30_000 }, 'between 1 and 3600 (not milliseconds), got 30000'],
-      [{ requestTimeout: 5000 }, 'requestTimeout: expected a number of seconds between 0.1 and 600'],
+      [
+        { requestTimeout: 5000 },
+        'requestTimeout: expected a number of seconds between 0.1 and 600',
+      ],
       [
         { heartbeatInterval: 2, heartbeatTimeout: 2 },
         'heartbeatTimeout: expected more seconds than heartbeatInterval (2); three times it is usual, got 2',
