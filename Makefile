@@ -44,6 +44,9 @@ services: ## Start Redis and RabbitMQ on loopback if they are not running
 bench-compare: build ## This tree against an earlier one (BASE=<git ref>), alternating rounds of the hot-path peer scenarios
 	node dist/benchmarks/compare.js
 
+bench-cpu: build ## Server CPU per fan-out delivery and per connect, this tree (or: node dist/benchmarks/server-cpu.js treeA treeB)
+	node dist/benchmarks/server-cpu.js
+
 bench-queue: build ## Cross-process broadcast throughput over Redis and RabbitMQ
 	node dist/benchmarks/queue.js
 
@@ -56,4 +59,4 @@ docs: ## Build the API reference (typedoc) into docs/api/
 clean: ## Remove build output and test artifacts
 	rm -rf dist coverage spec/artifacts docs/api
 
-.PHONY: help setup build typecheck lint test test-props bench bench-compare bench-quick bench-peers bench-peers-quick bench-queue soak run services docs clean
+.PHONY: help setup build typecheck lint test test-props bench bench-compare bench-cpu bench-quick bench-peers bench-peers-quick bench-queue soak run services docs clean

@@ -6,6 +6,11 @@
  *
  * BENCH_SERVERS (default event-loop) and BENCH_SCENARIOS (default the hot paths: latency,
  * throughput, fanout, connect) pick what runs; BENCH_ROUNDS (default 3) how many times each.
+ *
+ * Then, unless BENCH_CPU=0, it runs server-cpu.ts on both trees (base first, so its ratio is
+ * this/base too) and prints that table: the server's own CPU per fan-out delivery and per
+ * connect, steadier than the rates on a busy machine (BENCH_ROUNDS, when set, is its number of
+ * runs per tree as well; its own default is 5).
  */
 import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, readFileSync, symlinkSync, unlinkSync } from 'node:fs';
@@ -113,6 +118,21 @@ try {
     console.log(
       `| ${scenario} | ${server} | ${figure} | ${show(before)} | ${show(now)} | ${ratio.toFixed(2)}${mark} |`,
     );
+  }
+  if (process.env.BENCH_CPU !== '0') {
+    process.stderr.write('bench-compare: server CPU per operation, base and this tree\n');
+    try {
+      execFileSync('node', [join(repo, 'dist/benchmarks/server-cpu.js'), worktree, repo], {
+        cwd: repo,
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+    } catch {
+      // server-cpu.ts said why on stderr (a base without this SocketIO API, say).
+      process.stderr.write(
+        'bench-compare: the server-CPU comparison failed (BENCH_CPU=0 skips it)\n',
+      );
+      process.exitCode = 1;
+    }
   }
 } finally {
   // The link only, never the packages it points at.
