@@ -88,7 +88,17 @@ export type ClusterRequest =
       readonly timeoutSeconds: number;
     }
   /** A server-side event for `io.onServerSide` handlers; answers the handler's value. */
-  | { readonly kind: 'serverSide'; readonly event: string; readonly args: readonly unknown[] };
+  | { readonly kind: 'serverSide'; readonly event: string; readonly args: readonly unknown[] }
+  /**
+   * Connection state recovery: the session `pid` of namespace `nsp`, with what it missed after
+   * `offset`; the process that keeps it answers with it (and forgets it), the others `null`.
+   */
+  | {
+      readonly kind: 'recover';
+      readonly pid: string;
+      readonly nsp: string;
+      readonly offset: string | null;
+    };
 
 /** A process's answer to an `acks` query. */
 export interface AcksAnswer {
@@ -205,6 +215,12 @@ function readRequest(value: unknown): ClusterRequest | undefined {
     case 'serverSide':
       if (typeof value.event !== 'string' || args === undefined) return undefined;
       return { kind: 'serverSide', event: value.event, args };
+    case 'recover': {
+      const { pid, nsp, offset } = value;
+      if (typeof pid !== 'string' || typeof nsp !== 'string') return undefined;
+      if (offset !== null && typeof offset !== 'string') return undefined;
+      return { kind: 'recover', pid, nsp, offset };
+    }
     default:
       return undefined;
   }

@@ -35,7 +35,8 @@ import { handshakeOf } from './socket.js';
 import type { SocketSnapshot, SocketsTarget } from './sockets.js';
 import type { HandshakeRequest, NamespaceSocket } from './socket.js';
 import { routeKey, settleOutcome, wireError } from './remote.js';
-import type { Recovery } from './recovery.js';
+import type { HandedOver, Recovery } from './recovery.js';
+import type { LoggedPacket } from '../queues/sessions.js';
 import type { RemoteKind, RemoteOutcome, RemoteRequest } from './remote.js';
 
 /** Returned by a handler run that failed with no error handler: no ack is sent. */
@@ -601,6 +602,8 @@ export class Hub implements HubOps, LocalServer {
           },
         );
       }
+      case 'recover':
+        return this.recovery?.handOver(request.pid, request.nsp, request.offset ?? undefined);
       case 'serverSide': {
         const handler = this.serverSideHandlers.get(request.event);
         if (handler === undefined) return null;
@@ -610,6 +613,26 @@ export class Hub implements HubOps, LocalServer {
         });
       }
     }
+  }
+
+  /**
+   * Asks the other processes for a recoverable session this one does not keep; resolves with
+   * the one handed over, or undefined (nobody keeps it, or no answer within the timeout).
+   */
+  async sessionElsewhere(
+    pid: string,
+    nsp: string,
+    offset: string | undefined,
+  ): Promise<HandedOver | undefined> {
+    if (this.bus === undefined) return undefined;
+    const answers = await this.bus
+      .ask({ kind: 'recover', pid, nsp, offset: offset ?? null }, 'connection state recovery')
+      .catch((error: unknown) => (error instanceof ClusterTimeoutError ? error.answers : []));
+    for (const answer of answers) {
+      const session = readHandedOver(answer, pid, nsp);
+      if (session !== undefined) return session;
+    }
+    return undefined;
   }
 
   /** This process's clients a target reaches, as snapshots whose `data` is the live session. */
@@ -702,6 +725,30 @@ function readSnapshots(answer: unknown): SocketSnapshot[] {
         isRecord(s.data),
     )
     .map((s) => ({ ...s, recovered: s.recovered === true }));
+}
+
+/** A session another process handed over (undefined unless it has every field, for `pid`). */
+function readHandedOver(answer: unknown, pid: string, nsp: string): HandedOver | undefined {
+  if (!isRecord(answer) || answer.pid !== pid || answer.nsp !== nsp) return undefined;
+  const { sid, rooms, data, missed } = answer;
+  if (typeof sid !== 'string' || !Array.isArray(rooms) || !Array.isArray(missed)) return undefined;
+  if (data !== undefined && data !== null && !isRecord(data)) return undefined;
+  const packets = missed.filter(
+    (p): p is LoggedPacket =>
+      isRecord(p) &&
+      typeof p.offset === 'string' &&
+      Array.isArray(p.parts) &&
+      p.parts.every((part) => typeof part === 'string' || Buffer.isBuffer(part)),
+  );
+  if (packets.length !== missed.length) return undefined;
+  return {
+    pid,
+    sid,
+    nsp,
+    rooms: rooms.filter((r): r is string => typeof r === 'string'),
+    data: isRecord(data) ? data : undefined,
+    missed: packets,
+  };
 }
 
 const isAcksAnswer = (v: unknown): v is AcksAnswer =>

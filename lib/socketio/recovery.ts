@@ -113,6 +113,9 @@ export function resolveRecoveryOptions(value: unknown): ResolvedRecoveryOptions 
   };
 }
 
+/** A session one process hands another (its log stays behind: the new one starts its own). */
+export type HandedOver = Omit<RestoredSession, 'log'>;
+
 /**
  * The close reasons after which a client's sessions are kept: it lost its connection rather
  * than left (socket.io's RECOVERABLE_DISCONNECT_REASONS, in this engine's words). A client's
@@ -169,6 +172,14 @@ export function readResume(auth: Record<string, unknown> | undefined): ResumeReq
  * ```
  */
 export class Recovery {
+  /**
+   * Set with a message queue: asks the other processes for a session this one does not keep
+   * (its client was served by another process before), which the one keeping it hands over.
+   */
+  elsewhere:
+    | ((pid: string, nsp: string, offset: string | undefined) => Promise<HandedOver | undefined>)
+    | undefined;
+
   /**
    * The connected sockets by pid: a client may come back before this server has noticed that
    * its old connection died (a polling client between requests, a cut the network did not
@@ -238,11 +249,43 @@ export class Recovery {
     const old = this.#live.get(pid);
     if (old !== undefined && old !== socket && old.nsp === socket.nsp) this.supersede(old);
     const taken = this.store.take(pid, socket.nsp, offset);
+    const elsewhere = this.elsewhere;
+    if (taken === undefined && elsewhere !== undefined)
+      // Another process may keep it: handed over, it goes on with a log of this process.
+      return elsewhere(pid, socket.nsp, offset).then(
+        (session) => this.#adopt(socket, session && { ...session, log: this.store.open() }),
+        () => this.#fresh(socket),
+      );
     if (!(taken instanceof Promise)) return this.#adopt(socket, taken);
     return taken.then(
       (session) => this.#adopt(socket, session),
       () => this.#fresh(socket),
     );
+  }
+
+  /**
+   * Another process's client asks for its session, which this process may keep: a socket
+   * still live here (its cut not noticed yet) is let go and kept first; the session is then
+   * taken (and forgotten here) and handed over as plain data, or undefined.
+   */
+  handOver(
+    pid: string,
+    nsp: string,
+    offset: string | undefined,
+  ): HandedOver | undefined | Promise<HandedOver | undefined> {
+    const old = this.#live.get(pid);
+    if (old !== undefined && old.nsp === nsp) this.supersede(old);
+    const taken = this.store.take(pid, nsp, offset);
+    const plain = (session: RestoredSession | undefined): HandedOver | undefined =>
+      session && {
+        pid: session.pid,
+        sid: session.sid,
+        nsp: session.nsp,
+        rooms: session.rooms,
+        data: session.data,
+        missed: session.missed,
+      };
+    return taken instanceof Promise ? taken.then(plain) : plain(taken);
   }
 
   #adopt(

@@ -243,6 +243,8 @@ export class SocketIO<
         );
         void hub.removeSocket(old, 'transport close');
       });
+      if (this.#bus !== undefined)
+        hub.recovery.elsewhere = (pid, nsp, offset) => hub.sessionElsewhere(pid, nsp, offset);
     }
     this.engine = new EngineServer({
       sidPrefix: processSidPrefix(),

@@ -51,6 +51,8 @@ export interface ServerSetup {
   readonly defaultLogger?: boolean;
   /** `messageQueueOptions`. */
   readonly queueOptions?: Record<string, unknown>;
+  /** Connection state recovery on (10 s), with cuts noticed within a second. */
+  readonly recovery?: boolean;
 }
 
 /** One log line a server process sent. */
@@ -175,6 +177,7 @@ export class ServerProcess {
     };
     if (setup.defaultLogger === true) env.QUEUE_LOGGER = 'default';
     if (setup.queueOptions !== undefined) env.QUEUE_OPTIONS = JSON.stringify(setup.queueOptions);
+    if (setup.recovery === true) env.QUEUE_RECOVERY = '1';
     const child = fork(FIXTURE, [], {
       env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -275,10 +278,15 @@ export class Cluster {
   }
 
   /** Forks `size` server processes on `url`, all on one fresh channel. */
-  static async start(url: string, size: number, label: string): Promise<Cluster> {
+  static async start(
+    url: string,
+    size: number,
+    label: string,
+    setup: ServerSetup = {},
+  ): Promise<Cluster> {
     const channel = uniqueChannel(label);
     const started = await Promise.allSettled(
-      Array.from({ length: size }, (_, i) => ServerProcess.fork(i, url, channel)),
+      Array.from({ length: size }, (_, i) => ServerProcess.fork(i, url, channel, setup)),
     );
     const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -500,8 +508,9 @@ export async function closeRabbitConnections(ports: readonly number[]): Promise<
 }
 
 /**
- * A TCP relay in front of a broker: it can stop accepting and cut every
- * relayed connection (the broker "disappears"), then accept again.
+ * A TCP relay in front of a broker or a server: it can stop accepting and cut every
+ * relayed connection (the broker "disappears"), then accept again, to the same target or
+ * (a load balancer sending a client elsewhere) another.
  */
 export class Relay {
   #server: Server | undefined;
@@ -510,7 +519,7 @@ export class Relay {
 
   constructor(
     readonly port: number,
-    readonly target: number,
+    public target: number,
   ) {}
 
   static async create(target: number): Promise<Relay> {
