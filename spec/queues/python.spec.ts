@@ -342,6 +342,21 @@ describe('python-socketio interop through Redis', function () {
       for (const p of [...ours, theirs])
         expect(received(p, 'relayed')).to.deep.equal([['abc', 'from-python']]);
 
+      // Cluster queries: the Python process skips them (methods it does not know) and sends no
+      // heartbeat, so none waits for it; they see our processes' clients.
+      expect(
+        await eventually(async () => (await c.server(0).request({ op: 'peers' })) === 2, 5000),
+        'process 0 counts our two others, not the Python server',
+      ).to.equal(true);
+      const started = Date.now();
+      const fetched = (await c.server(0).request({ op: 'fetchSockets' })) as { id: string }[];
+      expect(fetched.map((s) => s.id).sort()).to.deep.equal(ours.map((p) => p.id).sort());
+      const who = (await c
+        .server(0)
+        .request({ op: 'serverSideEmitWithAck', event: 'whoami?', values: [] })) as number[];
+      expect([...who].sort()).to.deep.equal([1, 2]);
+      expect(Date.now() - started, 'ms the queries took').to.be.below(2000);
+
       // An emit with a callback from our process 1 to Python's client: its ack comes back.
       theirs.socket.on('question', (q: string, respond: (...values: unknown[]) => void) =>
         respond('py-ack', q.length),
