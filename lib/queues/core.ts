@@ -93,6 +93,11 @@ export class QueueCore {
   /** The heartbeat, from the first subscription until {@link leave}. */
   #beat: TimerHandle | undefined;
   #left = false;
+  /**
+   * Whether this process receives what is published (subscribed, its connection up): it beats
+   * only then, so the others never wait for answers it cannot hear.
+   */
+  #listening = false;
   readonly #name: string;
   /** Loss reasons already warned about since the publishing connection was last up. */
   readonly #warned = new Set<LossReason>();
@@ -116,8 +121,7 @@ export class QueueCore {
         ),
       (sender, control) => {
         // A newcomer hears of this process at once, not a heartbeat later.
-        if (this.members.heard(sender, control) && this.#beat !== undefined)
-          this.outbox.control('beat');
+        if (this.members.heard(sender, control) && this.#listening) this.outbox.control('beat');
       },
     );
   }
@@ -140,6 +144,7 @@ export class QueueCore {
   down(connection: Connection, reason?: string): void {
     const line = connection.down(reason, this.settings.clock.now());
     if (line !== undefined) this.#warn(`${this.#label(connection)}: ${line}`);
+    if (connection.subscribes) this.#listening = false;
     if (!connection.publishes) return;
     if (connection.reached) this.outbox.linkDown();
     else this.outbox.unreachable();
@@ -174,17 +179,20 @@ export class QueueCore {
   /** Listening (again): asks every process for its last message number, to find what is missing. */
   subscribed(): void {
     this.outbox.control('ask');
-    if (this.#beat === undefined && !this.#left) {
-      this.outbox.control('beat');
-      this.#scheduleBeat();
-    }
+    if (this.#left) return;
+    this.#listening = true;
+    this.outbox.control('beat');
+    if (this.#beat === undefined) this.#scheduleBeat();
   }
 
   #scheduleBeat(): void {
     const { clock, options } = this.settings;
+    const due = clock.now() + options.heartbeatIntervalMs;
     this.#beat = clock.setTimeout(() => {
-      this.members.sweep();
-      this.outbox.control('beat');
+      // A timer that fires late means this process stalled: what the others sent meanwhile is
+      // still unread, so nobody is declared gone before it has been read.
+      if (clock.now() - due < options.heartbeatIntervalMs / 2) this.members.sweep();
+      if (this.#listening) this.outbox.control('beat');
       this.#scheduleBeat();
     }, options.heartbeatIntervalMs);
   }
@@ -199,8 +207,10 @@ export class QueueCore {
   /** Says goodbye on the channel (with the last message number) when the connection is up. */
   leave(connection: Connection): void {
     this.#left = true;
+    this.#listening = false;
     if (this.#beat !== undefined) this.settings.clock.clearTimeout(this.#beat);
     this.#beat = undefined;
+    this.members.clear();
     if (connection.isUp) this.outbox.control('bye');
   }
 

@@ -21,6 +21,9 @@ import type { Control } from './sequence.js';
  * members.sweep();               // forgets those silent for 3 s
  * ```
  */
+/** Most processes counted at once (beats from more are ignored: no query waits on thousands). */
+const MAX_MEMBERS = 1024;
+
 export class Members {
   /** When each member was last heard (the clock's ms). */
   readonly #lastHeard = new Map<string, number>();
@@ -41,8 +44,17 @@ export class Members {
       return false;
     }
     const known = this.#lastHeard.has(sender);
-    if (known || control === 'beat') this.#lastHeard.set(sender, this.clock.now());
-    return !known && control === 'beat';
+    if (!known && (control !== 'beat' || this.#lastHeard.size >= MAX_MEMBERS)) return false;
+    this.#lastHeard.set(sender, this.clock.now());
+    return !known;
+  }
+
+  /** Forgets every member at once (this process left the channel). */
+  clear(): void {
+    for (const id of [...this.#lastHeard.keys()]) {
+      this.#lastHeard.delete(id);
+      this.onGone(id);
+    }
   }
 
   /** Forgets the members silent for longer than the timeout. */

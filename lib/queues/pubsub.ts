@@ -24,7 +24,12 @@
  *   { method: 'sa_event', host_id, request }          a serverSideEmit without acknowledgement
  */
 import type { Scheduler, TimerHandle } from '../../schedulers/scheduler.js';
-import { CallTimeoutError, DisconnectedError, NotDeliveredError } from '../errors.js';
+import {
+  CallTimeoutError,
+  ConnectionClosedError,
+  DisconnectedError,
+  NotDeliveredError,
+} from '../errors.js';
 import { PARSER_NAMES } from '../socketio/codec.js';
 import type { ParserName } from '../socketio/codec.js';
 import type { CallRequest, EmitRequest } from '../socketio/emitter.js';
@@ -48,6 +53,8 @@ export interface LocalServer {
     skip: ReadonlySet<string>,
     parts: EncodedParts,
     parser: ParserName,
+    except?: readonly string[],
+    origin?: string,
   ): number;
   /** Emits to local clients only (never published again). */
   emitLocal(request: EmitRequest): number;
@@ -125,6 +132,8 @@ interface Incoming {
   readonly parts?: unknown;
   readonly parser?: unknown;
   readonly close?: unknown;
+  readonly except?: unknown;
+  readonly origin?: unknown;
   readonly to?: unknown;
   readonly request?: unknown;
   readonly value?: unknown;
@@ -248,6 +257,7 @@ export class PubSub {
   #listening: Promise<void> | undefined;
   readonly #deliveries: Deliveries;
   readonly #queries: Queries;
+  #closed = false;
   /** Messages received that had no local target (routed, never decoded further). */
   skipped = 0;
 
@@ -275,19 +285,21 @@ export class PubSub {
    * Asks every other live server process; resolves with their answers (one each, in arrival
    * order) once all answered or left, rejects with `ClusterTimeoutError` after `timeoutMs`.
    * `operation` names the call in that error. A process that only listens since after the
-   * query began is not waited for.
+   * query began is not waited for; with none to ask, it resolves with `[]` and sends nothing.
+   * Never throws: a request that cannot be sent (not JSON-serializable) rejects.
    */
   ask(
     request: ClusterRequest,
     operation: string,
     timeoutMs = this.requestTimeoutMs,
   ): Promise<unknown[]> {
-    const { id, answers } = this.#queries.ask(operation, this.queue.peers(), timeoutMs);
-    this.#publish({ method: 'sa_query', id, request }, binaryReplacer);
-    return answers;
+    if (this.#closed) return Promise.reject(new ConnectionClosedError('server shutdown'));
+    return this.#queries.ask(operation, this.queue.peers(), timeoutMs, (id) =>
+      this.#publish({ method: 'sa_query', id, request }, binaryReplacer),
+    );
   }
 
-  /** Tells every other server process, waiting for no answer (`serverSideEmit`). */
+  /** Tells every other server process, waiting for no answer (`serverSideEmit`); throws what cannot be sent. */
   tell(request: ClusterRequest): void {
     this.#publish({ method: 'sa_event', request }, binaryReplacer);
   }
@@ -316,10 +328,18 @@ export class PubSub {
     message: Record<string, unknown>,
     replacer?: (this: unknown, key: string, value: unknown) => unknown,
   ): void {
-    const payload = JSON.stringify(
-      { ...message, host_id: message.host_id ?? this.hostId },
-      replacer,
-    );
+    this.#send(this.#encode(message, replacer));
+  }
+
+  /** A message as JSON, with this process's host_id unless it names another; throws what JSON cannot hold. */
+  #encode(
+    message: Record<string, unknown>,
+    replacer?: (this: unknown, key: string, value: unknown) => unknown,
+  ): string {
+    return JSON.stringify({ ...message, host_id: message.host_id ?? this.hostId }, replacer);
+  }
+
+  #send(payload: string): void {
     // A loss is counted and logged by the queue (once per outage, not once per message).
     this.#deliveries.track(this.queue.publish(payload));
   }
@@ -364,10 +384,16 @@ export class PubSub {
               ? request.to[0]
               : [...request.to],
         skip_sid: request.skip === undefined || request.skip.size === 0 ? null : [...request.skip],
+        // Rooms whose members every process skips (`except`); python-socketio ignores the key.
+        except:
+          request.except === undefined || request.except.length === 0
+            ? undefined
+            : [...request.except],
         callback,
         parts: parts?.map((p) => (typeof p === 'string' ? p : p.toString('base64'))),
         parser: parts === undefined || this.parser === 'json' ? undefined : this.parser,
         args: callback !== null || parts === undefined ? args : undefined,
+        origin: request.origin,
       },
       binaryReplacer,
     );
@@ -483,11 +509,18 @@ export class PubSub {
     const answering =
       message.method === 'sa_query' && typeof origin === 'string' && typeof id === 'number';
     const reply = (value: unknown): void => {
-      if (answering)
-        this.#publish(
-          { method: 'sa_answer', to: origin, id, value: value ?? null },
-          binaryReplacer,
+      if (!answering) return;
+      const answer = { method: 'sa_answer', to: origin, id };
+      try {
+        this.#publish({ ...answer, value: value ?? null }, binaryReplacer);
+      } catch (error) {
+        // Not JSON (a BigInt, a cycle): the asker gets null rather than waiting for its timeout.
+        this.logger.error(
+          `the answer to a cluster ${request.kind} request from host ${String(origin)} cannot be sent:`,
+          error,
         );
+        this.#publish({ ...answer, value: null });
+      }
     };
     const failed = (error: unknown): void => {
       this.logger.error(
@@ -510,6 +543,7 @@ export class PubSub {
     if (typeof message.event !== 'string') return;
     const to = list(message.room);
     const skip = new Set(list(message.skip_sid) ?? []);
+    const except = list(message.except);
     const callback = message.callback;
     if (Array.isArray(callback) && callback.length === 3) {
       const [sid, , id] = callback as [unknown, unknown, unknown];
@@ -540,10 +574,13 @@ export class PubSub {
       // JSON parts are the packet's text, then its attachments; msgpack parts are all binary.
       const firstBinary = parser === 'json' ? 1 : 0;
       const encoded = parts.map((p, i) => (i < firstBinary ? p : Buffer.from(p, 'base64')));
-      if (local.writeParts(nsp, to, skip, encoded, parser as ParserName) === 0) this.skipped++;
+      const origin = typeof message.origin === 'string' ? message.origin : undefined;
+      if (local.writeParts(nsp, to, skip, encoded, parser as ParserName, except, origin) === 0)
+        this.skipped++;
       return;
     }
-    if (local.emitLocal({ nsp, event: message.event, args: this.#args(message), to, skip }) === 0)
+    const args = this.#args(message);
+    if (local.emitLocal({ nsp, event: message.event, args, to, skip, except }) === 0)
       this.skipped++;
   }
 
@@ -570,6 +607,7 @@ export class PubSub {
    * when the flush rejects, with its error).
    */
   async close(): Promise<void> {
+    this.#closed = true;
     this.#queries.close('server shutdown');
     for (const waiter of this.#callbacks.values()) {
       if (waiter.timer !== undefined) this.scheduler.clock.clearTimeout(waiter.timer);

@@ -27,8 +27,9 @@ interface Pending {
  *
  * @example
  * ```ts
- * const { id, answers } = queries.ask('fetchSockets()', members.ids(), 5000);
- * publish({ method: 'sa_query', id, ... });
+ * const answers = queries.ask('fetchSockets()', members.ids(), 5000, (id) =>
+ *   publish({ method: 'sa_query', id, ... }),
+ * );
  * queries.answer(id, from, value); // as answers arrive
  * ```
  */
@@ -39,17 +40,25 @@ export class Queries {
   constructor(private readonly clock: Clock) {}
 
   /**
-   * Starts a query that waits for `members` (a process's ids); `operation` names it in the
-   * timeout error. Resolves with the answers in arrival order.
+   * Starts a query that waits for `members` (processes' ids): `send(id)` publishes it (when it
+   * throws, the query is dropped and rejects with its error); `operation` names it in the
+   * timeout error. Resolves with the answers in arrival order; with no members, at once, and
+   * nothing is sent.
    */
   ask(
     operation: string,
     members: readonly string[],
     timeoutMs: number,
-  ): { id: number; answers: Promise<unknown[]> } {
+    send: (id: number) => void,
+  ): Promise<unknown[]> {
+    if (members.length === 0) return Promise.resolve([]);
     const id = this.#nextId++;
-    const answers = new Promise<unknown[]>((resolve, reject) => {
-      if (members.length === 0) return resolve([]);
+    try {
+      send(id);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return new Promise<unknown[]>((resolve, reject) => {
       const pending: Pending = {
         operation,
         seconds: timeoutMs / 1000,
@@ -66,13 +75,15 @@ export class Queries {
       };
       this.#pending.set(id, pending);
     });
-    return { id, answers };
   }
 
-  /** A process answered query `id` (once per process; a late answer is dropped). */
+  /**
+   * A process answered query `id`: counted once, and only from a process the query waits for
+   * (a late answer, or one from a process it did not ask, is dropped).
+   */
   answer(id: number, from: string, value: unknown): void {
     const pending = this.#pending.get(id);
-    if (pending === undefined || pending.answered.has(from)) return;
+    if (pending === undefined || !pending.waiting.has(from)) return;
     pending.answered.add(from);
     pending.waiting.delete(from);
     pending.answers.push(value);

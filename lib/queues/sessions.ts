@@ -18,6 +18,12 @@ import type { EncodedParts } from '../encoded-parts.js';
 export interface LoggedPacket {
   readonly offset: string;
   readonly parts: EncodedParts;
+  /**
+   * Where it came from, for a packet another process emitted: the offset it had there. (A
+   * session handed over between processes is told from what the new one caught meanwhile by
+   * it.) Undefined for a packet this process emitted: its offset is its origin.
+   */
+  readonly origin?: string;
 }
 
 /**

@@ -25,6 +25,8 @@ export interface EmitRequest {
   /** Only honoured when the emit reaches exactly one client named by its sid. */
   readonly callback?: ((...args: unknown[]) => unknown) | undefined;
   readonly ignoreQueue?: boolean;
+  /** With connection state recovery: the offset the emitting process gave it (see LoggedPacket). */
+  readonly origin?: string;
 }
 
 /** A `call()`: one client, waiting for its ack. */

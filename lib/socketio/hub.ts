@@ -17,6 +17,7 @@ import { callWaiter, checkEventName, deliver, deliverWithAcks, resolveTargets } 
 import type { AcksRequest, CallRequest, EmitRequest } from './emitter.js';
 import { codecFor } from './codec.js';
 import type { PacketCodec, ParserName } from './codec.js';
+import { newSession, setOwn } from './packets.js';
 import type { DecodeLimits, EncodedParts } from './packets.js';
 import type {
   AcksAnswer,
@@ -376,10 +377,13 @@ export class Hub implements HubOps, LocalServer {
     skip: ReadonlySet<string>,
     parts: EncodedParts,
     parser: ParserName,
+    except?: readonly string[],
+    origin?: string,
   ): number {
-    const targets = this.#targets({ nsp, to, skip });
+    const route = this.#withExcept({ nsp, to, skip, except, event: '', args: [] });
+    const targets = this.#targets(route);
     const recovery = this.recovery;
-    if (targets.length === 0 && recovery?.store.holds(nsp) !== true) return 0;
+    if (targets.length === 0 && recovery?.keeps(nsp) !== true) return 0;
     let own = parts;
     if (parser !== this.codec.parser) {
       const sent = codecFor(parser, undefined).readEvent(parts);
@@ -389,7 +393,7 @@ export class Hub implements HubOps, LocalServer {
       }
       own = this.codec.encodeEvent(nsp, sent.event, sent.args);
     }
-    if (recovery !== undefined) return recovery.writeParts({ nsp, to, skip }, own, targets);
+    if (recovery !== undefined) return recovery.writeParts(route, own, targets, origin);
     for (const socket of targets) socket.write(own);
     return targets.length;
   }
@@ -525,10 +529,16 @@ export class Hub implements HubOps, LocalServer {
     if (this.bus === undefined || target.local === true) return;
     const name =
       op === 'join' ? 'socketsJoin' : op === 'leave' ? 'socketsLeave' : 'disconnectSockets';
-    await this.bus.ask(
-      { kind: 'sockets', target: wireTarget(target), op, rooms, close },
-      `${name}()`,
-    );
+    try {
+      await this.bus.ask(
+        { kind: 'sockets', target: wireTarget(target), op, rooms, close },
+        `${name}()`,
+      );
+    } catch (error) {
+      // Called without await (as socket.io's return nothing), a failure still shows.
+      this.options.logger.warn(`io.${name}() did not reach every process:`, error);
+      throw error;
+    }
   }
 
   /** Applies a sockets operation to this process's clients; returns how many it reached. */
@@ -567,7 +577,11 @@ export class Hub implements HubOps, LocalServer {
     if (bus === undefined) return Promise.resolve([]);
     const request: ClusterRequest = { kind: 'serverSide', event, args };
     if (!ack) {
-      bus.tell(request);
+      try {
+        bus.tell(request);
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
       return Promise.resolve([]);
     }
     const ms = timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000;
@@ -737,16 +751,23 @@ function readHandedOver(answer: unknown, pid: string, nsp: string): HandedOver |
     (p): p is LoggedPacket =>
       isRecord(p) &&
       typeof p.offset === 'string' &&
+      (p.origin === undefined || typeof p.origin === 'string') &&
       Array.isArray(p.parts) &&
       p.parts.every((part) => typeof part === 'string' || Buffer.isBuffer(part)),
   );
   if (packets.length !== missed.length) return undefined;
+  let session: Record<string, unknown> | undefined;
+  if (isRecord(data)) {
+    // Prototype-free, as every session here: a key like __proto__ stays a plain key.
+    session = newSession();
+    for (const [key, value] of Object.entries(data)) setOwn(session, key, value);
+  }
   return {
     pid,
     sid,
     nsp,
     rooms: rooms.filter((r): r is string => typeof r === 'string'),
-    data: isRecord(data) ? data : undefined,
+    data: session,
     missed: packets,
   };
 }

@@ -34,6 +34,15 @@ interface Flags {
   readonly timeoutSeconds?: number;
 }
 
+/**
+ * A promise that an app may leave unawaited (socket.io's `socketsJoin` and co. return nothing):
+ * its rejection is logged by the hub and never crashes the process; `await` still sees it.
+ */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
 function rooms(fn: string, room: unknown): readonly string[] {
   const list = Array.isArray(room) ? (room as unknown[]) : [room];
   for (const r of list)
@@ -282,7 +291,7 @@ export class BroadcastOperator<
    * ```
    */
   socketsJoin(room: string | readonly string[]): Promise<void> {
-    return this.ops().socketsOp(this.#target(), 'join', rooms('socketsJoin', room));
+    return handled(this.ops().socketsOp(this.#target(), 'join', rooms('socketsJoin', room)));
   }
 
   /**
@@ -294,7 +303,7 @@ export class BroadcastOperator<
    * ```
    */
   socketsLeave(room: string | readonly string[]): Promise<void> {
-    return this.ops().socketsOp(this.#target(), 'leave', rooms('socketsLeave', room));
+    return handled(this.ops().socketsOp(this.#target(), 'leave', rooms('socketsLeave', room)));
   }
 
   /**
@@ -306,7 +315,7 @@ export class BroadcastOperator<
    * ```
    */
   disconnectSockets(close = false): Promise<void> {
-    return this.ops().socketsOp(this.#target(), 'disconnect', [], close);
+    return handled(this.ops().socketsOp(this.#target(), 'disconnect', [], close));
   }
 
   #target(): SocketsTarget {

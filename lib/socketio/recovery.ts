@@ -23,6 +23,7 @@ import type {
   LoggedPacket,
   PacketRoute,
   RestoredSession,
+  SessionState,
   SessionStore,
 } from '../queues/sessions.js';
 import type { PacketCodec } from './codec.js';
@@ -116,6 +117,25 @@ export function resolveRecoveryOptions(value: unknown): ResolvedRecoveryOptions 
 /** A session one process hands another (its log stays behind: the new one starts its own). */
 export type HandedOver = Omit<RestoredSession, 'log'>;
 
+/** A session being handed over to this process, and the packets caught for it meanwhile. */
+interface Handover {
+  readonly nsp: string;
+  readonly packets: { readonly route: PacketRoute; readonly packet: LoggedPacket }[];
+  /** More were caught than a session's log holds. */
+  overflow: boolean;
+}
+
+/** What names a kept packet across processes: its origin, or its own offset (sent from here). */
+const originOf = (packet: LoggedPacket): string => packet.origin ?? packet.offset;
+
+/** Whether a packet's route reaches a session (its sid and rooms), as the stores decide it. */
+function reaches(route: PacketRoute, session: SessionState): boolean {
+  if (route.nsp !== session.nsp || route.skip?.has(session.sid) === true) return false;
+  const member = (room: string): boolean => room === session.sid || session.rooms.includes(room);
+  if (route.except?.some(member) === true) return false;
+  return route.to === undefined || route.to.some(member);
+}
+
 /**
  * The close reasons after which a client's sessions are kept: it lost its connection rather
  * than left (socket.io's RECOVERABLE_DISCONNECT_REASONS, in this engine's words). A client's
@@ -181,6 +201,13 @@ export class Recovery {
     | undefined;
 
   /**
+   * Sessions being handed over to this process: what it sends to their namespace meanwhile,
+   * which neither the process that kept them (it let them go) nor their new socket (not in its
+   * rooms yet) would otherwise keep. See {@link restore}.
+   */
+  readonly #handovers = new Set<Handover>();
+
+  /**
    * The connected sockets by pid: a client may come back before this server has noticed that
    * its old connection died (a polling client between requests, a cut the network did not
    * report); its old socket is then let go, kept, and taken back at once.
@@ -204,24 +231,39 @@ export class Recovery {
     const { codec, store } = this;
     const { nsp, event, args } = request;
     const kept = store.holds(nsp);
-    if (targets.length > 0 || kept) {
-      const offset = store.nextOffset();
+    const caught = this.#handovers.size > 0;
+    if (targets.length === 0 && !kept && !caught && bus === undefined) return 0;
+    // Its offset also names it across processes (the origin of what they keep of it).
+    const offset = store.nextOffset();
+    if (targets.length > 0 || kept || caught) {
       const packet = { offset, parts: codec.encodeEvent(nsp, event, [...args, offset]) };
       const compress = request.compress !== false;
       for (const socket of targets) socket.writeLogged(packet, compress);
       if (kept) store.append(request, packet);
+      if (caught) this.#catch(request, packet);
     }
-    if (bus !== undefined) bus.publishEmit(request, codec.encodeEvent(nsp, event, args));
+    bus?.publishEmit({ ...request, origin: offset }, codec.encodeEvent(nsp, event, args));
     return targets.length;
+  }
+
+  /** Whether a packet for `nsp` may be kept: a kept session of it, or a handover under way. */
+  keeps(nsp: string): boolean {
+    return this.#handovers.size > 0 || this.store.holds(nsp);
   }
 
   /**
    * Parts from another process (this server's parser, no offset): stamped with an offset
    * of this process, then written and kept as {@link emit} does.
    */
-  writeParts(route: PacketRoute, parts: EncodedParts, targets: readonly NamespaceSocket[]): number {
+  writeParts(
+    route: PacketRoute,
+    parts: EncodedParts,
+    targets: readonly NamespaceSocket[],
+    origin?: string,
+  ): number {
     const kept = this.store.holds(route.nsp);
-    if (targets.length === 0 && !kept) return 0;
+    const caught = this.#handovers.size > 0;
+    if (targets.length === 0 && !kept && !caught) return 0;
     const offset = this.store.nextOffset();
     const stamped = this.codec.withOffset(route.nsp, parts, offset);
     if (stamped === undefined) {
@@ -229,9 +271,11 @@ export class Recovery {
       for (const socket of targets) socket.write(parts);
       return targets.length;
     }
-    const packet: LoggedPacket = { offset, parts: stamped };
+    const packet: LoggedPacket =
+      origin === undefined ? { offset, parts: stamped } : { offset, parts: stamped, origin };
     for (const socket of targets) socket.writeLogged(packet);
     if (kept) this.store.append(route, packet);
+    if (caught) this.#catch(route, packet);
     return targets.length;
   }
 
@@ -250,17 +294,56 @@ export class Recovery {
     if (old !== undefined && old !== socket && old.nsp === socket.nsp) this.supersede(old);
     const taken = this.store.take(pid, socket.nsp, offset);
     const elsewhere = this.elsewhere;
-    if (taken === undefined && elsewhere !== undefined)
-      // Another process may keep it: handed over, it goes on with a log of this process.
+    if (taken === undefined && elsewhere !== undefined) {
+      // Another process may keep it. What this process sends to the namespace from now on is
+      // caught: the keeper lets the session go when it reads the query, and what reached it
+      // before is in what it hands over (a packet in both is known by its origin, see
+      // #continued).
+      const handover: Handover = { nsp: socket.nsp, packets: [], overflow: false };
+      this.#handovers.add(handover);
       return elsewhere(pid, socket.nsp, offset).then(
-        (session) => this.#adopt(socket, session && { ...session, log: this.store.open() }),
-        () => this.#fresh(socket),
+        (session) => {
+          this.#handovers.delete(handover);
+          return this.#adopt(socket, session && this.#continued(session, handover));
+        },
+        () => {
+          this.#handovers.delete(handover);
+          return this.#fresh(socket);
+        },
       );
+    }
     if (!(taken instanceof Promise)) return this.#adopt(socket, taken);
     return taken.then(
       (session) => this.#adopt(socket, session),
       () => this.#fresh(socket),
     );
+  }
+
+  /**
+   * A handed-over session as this process goes on with it: what the keeper handed over, then
+   * what this process caught meanwhile that reaches it, all in a new log of this process
+   * (undefined, so that the client connects fresh, when more was caught than a log holds).
+   */
+  #continued(session: HandedOver, handover: Handover): RestoredSession | undefined {
+    if (handover.overflow) return undefined;
+    const handed = new Set(session.missed.map(originOf));
+    const caught = handover.packets
+      .filter(({ route, packet }) => reaches(route, session) && !handed.has(originOf(packet)))
+      .map(({ packet }) => packet);
+    const missed = [...session.missed, ...caught];
+    if (missed.length > this.options.maxPacketsPerSession) return undefined;
+    const log = this.store.open();
+    for (const packet of missed) log?.push(packet);
+    return { ...session, missed, log };
+  }
+
+  /** Keeps a packet for the handovers under way, when it may reach theirs. */
+  #catch(route: PacketRoute, packet: LoggedPacket): void {
+    for (const handover of this.#handovers) {
+      if (handover.nsp !== route.nsp) continue;
+      if (handover.packets.length >= this.options.maxPacketsPerSession) handover.overflow = true;
+      else handover.packets.push({ route, packet });
+    }
   }
 
   /**

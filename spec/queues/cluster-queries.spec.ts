@@ -143,6 +143,32 @@ for (const broker of BROKERS) {
       expect(left).to.have.length(3);
     });
 
+    it('io.to(room).except(room) skips the excepted members of every process', async function () {
+      const groups = await cluster.spread(2);
+      for (const group of groups) {
+        const [inVip, plain] = group;
+        if (inVip === undefined || plain === undefined) throw new Error('no peers');
+        await ackOf(inVip, 'join', 'all');
+        await ackOf(inVip, 'join', 'vip');
+        await ackOf(plain, 'join', 'all');
+      }
+      await cluster
+        .server(0)
+        .request({
+          op: 'emitExcept',
+          event: 'news',
+          values: ['not vip'],
+          to: 'all',
+          except: 'vip',
+        });
+      const plain = groups.map((g) => g[1]).filter((p): p is SioPeer => p !== undefined);
+      await settle(plain, 'news', 1);
+      for (const group of groups) {
+        expect(received(group[0] as SioPeer, 'news'), 'a vip').to.deep.equal([]);
+        expect(received(group[1] as SioPeer, 'news'), 'not a vip').to.deep.equal([['not vip']]);
+      }
+    });
+
     it('emitWithAck collects the acks of the clients of every process', async function () {
       const peers = (await cluster.spread(2)).flat();
       peers.forEach((peer, i) =>

@@ -83,6 +83,16 @@ for (const broker of BROKERS) {
       relay = undefined;
     });
 
+    /** A client of process 0 through a new relay (kept in `relay`). */
+    async function clientOfProcess0(): Promise<{ peer: SioPeer; relay: Relay }> {
+      const fresh = await Relay.create(cluster.server(0).port);
+      relay = fresh;
+      await fresh.listen();
+      const peer = await viaRelay(fresh);
+      peers.push(peer);
+      return { peer, relay: fresh };
+    }
+
     /** Cuts the relay and waits until process `owner` let the client's socket go. */
     async function cutAndWait(peer: SioPeer, sid: string, owner: number): Promise<void> {
       await relay?.cut();
@@ -97,10 +107,7 @@ for (const broker of BROKERS) {
     }
 
     it('a client cut off from one process and back on another gets its sid, rooms, session and the 100 packets it missed, in order, once', async function () {
-      relay = await Relay.create(cluster.server(0).port);
-      await relay.listen();
-      const peer = await viaRelay(relay);
-      peers.push(peer);
+      const { peer, relay } = await clientOfProcess0();
       const [sid, recovered, index] = await welcome(peer);
       expect([recovered, index]).to.deep.equal([false, 0]);
       await ackOf(peer, 'join', 'r');
@@ -136,11 +143,35 @@ for (const broker of BROKERS) {
       expect(everywhere.map((s) => s.id)).to.deep.equal([sid]);
     });
 
-    it('a client whose process stopped meanwhile connects fresh on another (its session went with it)', async function () {
-      relay = await Relay.create(cluster.server(0).port);
+    it('emits that go on during the handover reach the client once, none lost, in each sender order', async function () {
+      const { peer, relay } = await clientOfProcess0();
+      const [sid] = await welcome(peer);
+      await ackOf(peer, 'join', 'r');
+      // Both processes emit to the room every 2 ms, before, during and after the cut.
+      await Promise.all(
+        cluster.servers.map((s) => s.request({ op: 'ticker', room: 'r', everyMs: 2 })),
+      );
+      await delay(200);
+      await cutAndWait(peer, sid, 0);
+      await delay(200);
+      relay.target = cluster.server(1).port;
       await relay.listen();
-      const peer = await viaRelay(relay);
-      peers.push(peer);
+      const [, recovered] = await welcome(peer);
+      expect(recovered).to.equal(true);
+      await delay(300);
+      const sent = (await Promise.all(
+        cluster.servers.map((s) => s.request({ op: 'ticker', room: 'r', everyMs: 0 })),
+      )) as number[];
+      await delay(300);
+      const got = peer.inbox('tick').items.map((args) => String(args[0]));
+      for (const [index, count] of sent.entries()) {
+        const mine = got.filter((t) => t.startsWith(`${index}:`)).map((t) => Number(t.slice(2)));
+        expect(mine, `the ticks of process ${index}`).to.deep.equal(range(0, count));
+      }
+    });
+
+    it('a client whose process stopped meanwhile connects fresh on another (its session went with it)', async function () {
+      const { peer, relay } = await clientOfProcess0();
       const [sid] = await welcome(peer);
       await cutAndWait(peer, sid, 0);
       // Past no window yet, but process 0 stops (its sessions go with it): process 1 has

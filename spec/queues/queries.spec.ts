@@ -42,19 +42,39 @@ describe('cluster members (heartbeats)', function () {
   });
 });
 
+/** Asks, keeping the id the query was sent with. */
+function ask(
+  queries: Queries,
+  operation: string,
+  members: readonly string[],
+  ms: number,
+): { id: number; answers: Promise<unknown[]> } {
+  let id = -1;
+  const answers = queries.ask(operation, members, ms, (sent) => {
+    id = sent;
+  });
+  return { id, answers };
+}
+
 describe('cluster queries (settling)', function () {
   it('resolves at once when there is nobody to ask', async function () {
     const queries = new Queries(new VirtualClock());
-    expect(await queries.ask('fetchSockets()', [], 5000).answers).to.deep.equal([]);
+    let sent = false;
+    const answers = queries.ask('fetchSockets()', [], 5000, () => {
+      sent = true;
+    });
+    expect(await answers).to.deep.equal([]);
+    expect(sent, 'nothing is sent').to.equal(false);
     expect(queries.size).to.equal(0);
   });
 
   it('resolves once every member answered, each once, in arrival order', async function () {
     const queries = new Queries(new VirtualClock());
-    const { id, answers } = queries.ask('q', ['a', 'b'], 5000);
+    const { id, answers } = ask(queries, 'q', ['a', 'b'], 5000);
     queries.answer(id, 'b', 2);
     queries.answer(id, 'b', 'again');
     queries.answer(id + 1, 'a', 'another query');
+    queries.answer(id, 'z', 'a process it did not ask');
     queries.answer(id, 'a', 1);
     expect(await answers).to.deep.equal([2, 1]);
     expect(queries.size).to.equal(0);
@@ -62,7 +82,7 @@ describe('cluster queries (settling)', function () {
 
   it('stops waiting for a member that leaves', async function () {
     const queries = new Queries(new VirtualClock());
-    const { id, answers } = queries.ask('q', ['a', 'b'], 5000);
+    const { id, answers } = ask(queries, 'q', ['a', 'b'], 5000);
     queries.answer(id, 'a', 1);
     queries.gone('b');
     expect(await answers).to.deep.equal([1]);
@@ -71,7 +91,7 @@ describe('cluster queries (settling)', function () {
   it('rejects after its timeout with what came and how many were expected', async function () {
     const clock = new VirtualClock();
     const queries = new Queries(clock);
-    const { id, answers } = queries.ask('serverSideEmitWithAck("x")', ['a', 'b', 'c'], 2000);
+    const { id, answers } = ask(queries, 'serverSideEmitWithAck("x")', ['a', 'b', 'c'], 2000);
     queries.answer(id, 'a', 'A');
     queries.gone('c');
     clock.advance(2000);
@@ -92,9 +112,22 @@ describe('cluster queries (settling)', function () {
     expect(queries.size).to.equal(0);
   });
 
+  it('rejects with the error of a query that cannot be sent, and keeps nothing', async function () {
+    const queries = new Queries(new VirtualClock());
+    const answers = queries.ask('q', ['a'], 5000, () => {
+      throw new TypeError('Do not know how to serialize a BigInt');
+    });
+    const error = await answers.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(TypeError);
+    expect(queries.size).to.equal(0);
+  });
+
   it('rejects what still waits when the server stops', async function () {
     const queries = new Queries(new VirtualClock());
-    const { answers } = queries.ask('q', ['a'], 5000);
+    const { answers } = ask(queries, 'q', ['a'], 5000);
     queries.close('server shutdown');
     const error = await answers.then(
       () => undefined,
