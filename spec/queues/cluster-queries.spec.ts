@@ -152,15 +152,13 @@ for (const broker of BROKERS) {
         await ackOf(inVip, 'join', 'vip');
         await ackOf(plain, 'join', 'all');
       }
-      await cluster
-        .server(0)
-        .request({
-          op: 'emitExcept',
-          event: 'news',
-          values: ['not vip'],
-          to: 'all',
-          except: 'vip',
-        });
+      await cluster.server(0).request({
+        op: 'emitExcept',
+        event: 'news',
+        values: ['not vip'],
+        to: 'all',
+        except: 'vip',
+      });
       const plain = groups.map((g) => g[1]).filter((p): p is SioPeer => p !== undefined);
       await settle(plain, 'news', 1);
       for (const group of groups) {
