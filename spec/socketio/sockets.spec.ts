@@ -90,6 +90,12 @@ for (const asyncMode of ASYNC_MODES_UNDER_TEST) {
         expect([a, b, c].map((p) => p.inbox('news').items.length)).to.deep.equal([1, 2, 1]);
       });
 
+      it('serverSideEmit and serverSideEmitWithAck run from handlers; one process has no other to answer', async function () {
+        expect(await a.emitAck('serverSide', 'load?')).to.deep.equal([[true, []]]);
+        expect(await h.io.serverSideEmitWithAck('load?')).to.deep.equal([]);
+        expect(() => h.io.serverSideEmit('connect')).to.throw(/"connect" is a reserved event name/);
+      });
+
       it('disconnectSockets disconnects a room; with close, the whole connection', async function () {
         await h.io.disconnectSockets(false, { to: 'r2' });
         const reasons = await Promise.all([b, c].map((p) => p.disconnects.next('a disconnect')));
