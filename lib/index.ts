@@ -43,6 +43,7 @@ export type { ConnectionStateRecoveryOptions } from './socketio/recovery.js';
 export type { ParserName } from './socketio/codec.js';
 export type { MessageQueueOptions } from './queues/options.js';
 export type { QueueStats } from './queues/queue.js';
+export type { BusStats } from './queues/pubsub.js';
 export { Namespace } from './socketio/namespace.js';
 export { TestClient } from './socketio/test-client.js';
 export type { TestClientOptions, ReceivedEvent } from './socketio/test-client.js';

@@ -20,6 +20,11 @@ type RoomMap = Map<string, Set<string>>;
 export class RoomRegistry {
   readonly #rooms = new Map<string, RoomMap>();
   readonly #bySid = new Map<string, RoomMap>();
+  /**
+   * Told when a room gains its first member (`present` true) or loses its last, a member's own
+   * room (the one named after it) left out: a message queue routes rooms by it.
+   */
+  onRoom: ((nsp: string, room: string, present: boolean) => void) | undefined;
 
   #map(index: Map<string, RoomMap>, nsp: string): RoomMap {
     let map = index.get(nsp);
@@ -33,7 +38,10 @@ export class RoomRegistry {
   join(nsp: string, sid: string, room: string): void {
     const rooms = this.#map(this.#rooms, nsp);
     let members = rooms.get(room);
-    if (members === undefined) rooms.set(room, (members = new Set()));
+    if (members === undefined) {
+      rooms.set(room, (members = new Set()));
+      if (room !== sid) this.onRoom?.(nsp, room, true);
+    }
     members.add(sid);
     const bySid = this.#map(this.#bySid, nsp);
     let joined = bySid.get(sid);
@@ -44,9 +52,9 @@ export class RoomRegistry {
   leave(nsp: string, sid: string, room: string): void {
     const rooms = this.#rooms.get(nsp);
     const members = rooms?.get(room);
-    if (members !== undefined) {
-      members.delete(sid);
-      if (members.size === 0) rooms?.delete(room);
+    if (members?.delete(sid) === true && members.size === 0) {
+      rooms?.delete(room);
+      if (room !== sid) this.onRoom?.(nsp, room, false);
     }
     const bySid = this.#bySid.get(nsp);
     const joined = bySid?.get(sid);

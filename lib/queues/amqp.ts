@@ -10,6 +10,13 @@
  * outbox (held while away, sent again when unconfirmed). Reconnects with
  * backoff on the scheduler's clock. amqplib is an optional dependency, loaded
  * when an amqp:// URL is used.
+ *
+ * Room routes go through a second exchange, `<channel>.routes`, of type direct (a
+ * topic exchange without wildcards does the same work, slower): a message's routing
+ * key is its route, and a process binds its queue with the key of each route it
+ * listens to. Both exchanges feed the one queue, and messages published on one channel
+ * reach a queue in the order they were published, so a process's messages keep their
+ * order across the channel and its routes.
  */
 import type { ChannelModel, ConfirmChannel, connect } from 'amqplib';
 import type { TimerHandle } from '../../schedulers/scheduler.js';
@@ -45,6 +52,12 @@ export class AmqpQueue implements MessageQueue {
   #retryTimer: TimerHandle | undefined;
   #attempt = 0;
   #closed = false;
+  /** The routes listened to (bound to this process's queue while it consumes). */
+  readonly #routes = new Set<string>();
+  /** Routes let go while not consuming: the queue may still be bound to them. */
+  readonly #stale = new Set<string>();
+  /** The channel the queue is consumed on (bindings go there), once consuming. */
+  #consuming: ConfirmChannel | undefined;
 
   readonly #amqplib: { connect: typeof connect };
 
@@ -52,7 +65,7 @@ export class AmqpQueue implements MessageQueue {
     this.#amqplib = loadBrokerClient('amqplib', settings.url);
     this.#core = new QueueCore(settings, {
       isUp: () => this.#channel !== undefined,
-      send: (wire) => this.#send(wire),
+      send: (wire, route) => this.#send(wire, route),
     });
     this.#queueName = `socketio-actors.${settings.channel}.${this.#core.id}`;
   }
@@ -93,6 +106,7 @@ export class AmqpQueue implements MessageQueue {
       });
       const channel = await model.createConfirmChannel();
       await channel.assertExchange(exchange, 'fanout', { durable: false });
+      await channel.assertExchange(this.#routesExchange, 'direct', { durable: false });
       const failed = (error: Error): void => this.#link.failed(error);
       model.on('error', failed);
       channel.on('error', failed);
@@ -120,6 +134,9 @@ export class AmqpQueue implements MessageQueue {
       arguments: { 'x-expires': this.settings.options.queueExpiresMs },
     });
     await channel.bindQueue(queue, this.settings.channel, '');
+    for (const route of this.#routes) await channel.bindQueue(queue, this.#routesExchange, route);
+    for (const route of this.#stale) await channel.unbindQueue(queue, this.#routesExchange, route);
+    this.#stale.clear();
     await channel.prefetch(PREFETCH);
     await channel.consume(
       queue,
@@ -127,16 +144,22 @@ export class AmqpQueue implements MessageQueue {
         if (this.#channel !== channel) return;
         // The broker cancelled the consumer (the queue was deleted): declare it again.
         if (message === null) return void this.#consume(channel, onMessage).catch(ignore);
-        this.#core.receive(message.content, onMessage);
+        const { exchange, routingKey } = message.fields;
+        if (exchange !== this.#routesExchange) this.#core.receive(message.content, onMessage);
+        // Only while listened to: one queued before the unbinding is dropped.
+        else if (this.#routes.has(routingKey))
+          this.#core.receive(message.content, onMessage, routingKey);
         channel.ack(message);
       },
       { noAck: false },
     );
+    this.#consuming = channel;
     this.#core.subscribed();
   }
 
   #lost(channel: ConfirmChannel): void {
     if (this.#channel !== channel) return;
+    this.#consuming = undefined;
     this.#model = undefined;
     this.#channel = undefined;
     if (this.#closed) return;
@@ -158,14 +181,47 @@ export class AmqpQueue implements MessageQueue {
     return this.#core.outbox.publish(payload);
   }
 
-  #send(wire: string): Promise<SendResult> {
+  get #routesExchange(): string {
+    return `${this.settings.channel}.routes`;
+  }
+
+  publishTo(route: string, payload: string): Promise<boolean> {
+    if (!this.#opened) void this.#open();
+    return this.#core.outbox.publish(payload, route);
+  }
+
+  async listenTo(route: string, on: boolean): Promise<void> {
+    if (on === this.#routes.has(route)) return;
+    const channel = this.#consuming;
+    if (on) {
+      this.#routes.add(route);
+      this.#stale.delete(route);
+      this.#core.inbox.listen(route);
+    } else {
+      this.#routes.delete(route);
+      this.#core.inbox.unlisten(route);
+      if (channel === undefined) this.#stale.add(route);
+    }
+    // Not consuming: the next #consume binds every route. A failure here is a channel closing,
+    // which brings a new one that binds them all again.
+    if (channel === undefined) return;
+    const queue = this.#queueName;
+    const binding = on
+      ? channel.bindQueue(queue, this.#routesExchange, route)
+      : channel.unbindQueue(queue, this.#routesExchange, route);
+    await binding.catch(ignore);
+  }
+
+  #send(wire: string, route: string | undefined): Promise<SendResult> {
     const channel = this.#channel;
     if (channel === undefined) return Promise.resolve('failed');
     // Settles on the broker's ack or nack, or when the channel closes first. publish()
     // returning false only asks for backpressure: the message is queued all the same.
     return new Promise<SendResult>((resolve) => {
       try {
-        channel.publish(this.settings.channel, '', Buffer.from(wire), {}, (error: unknown) =>
+        const [exchange, key] =
+          route === undefined ? [this.settings.channel, ''] : [this.#routesExchange, route];
+        channel.publish(exchange, key, Buffer.from(wire), {}, (error: unknown) =>
           resolve(
             error === null || error === undefined
               ? 'taken'
@@ -197,6 +253,7 @@ export class AmqpQueue implements MessageQueue {
     const channel = this.#channel;
     this.#model = undefined;
     this.#channel = undefined;
+    this.#consuming = undefined;
     // A broker that stopped answering cannot hold stop(); its heartbeat ends the connection.
     if (model !== undefined)
       await closedInTime(

@@ -197,9 +197,9 @@ export class QueueCore {
     }, options.heartbeatIntervalMs);
   }
 
-  /** Hands on what should be (each message once), answers asks. */
-  receive(payload: Buffer, onMessage: (payload: Buffer) => void): void {
-    const arrival = this.inbox.accept(payload);
+  /** Hands on what should be (each message once), answers asks; `route`: the room route it came on. */
+  receive(payload: Buffer, onMessage: (payload: Buffer) => void, route?: string): void {
+    const arrival = this.inbox.accept(payload, route);
     if (arrival === 'deliver') onMessage(payload);
     else if (arrival === 'answer') this.outbox.control('state');
   }

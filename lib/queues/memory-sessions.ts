@@ -60,6 +60,11 @@ export class MemorySessionStore implements SessionStore {
   readonly #kept = new Map<string, Kept>();
   /** The kept sessions' rooms (their sid rooms included), by pid. */
   readonly #rooms = new RoomRegistry();
+
+  /** Told when a room of the kept sessions gains its first one or loses its last. */
+  set onRoom(listener: RoomRegistry['onRoom']) {
+    this.#rooms.onRoom = listener;
+  }
   #timer: TimerHandle | null = null;
 
   constructor(

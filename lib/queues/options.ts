@@ -42,6 +42,13 @@ export interface MessageQueueOptions {
    * processes' answers before it rejects with `ClusterTimeoutError`. Default 5 (0.1 to 600).
    */
   requestTimeout?: number;
+  /**
+   * `'channel'` (the default): every message goes on the one channel, which every process
+   * reads. `'rooms'`: an emit to one room goes on that room's route (Redis 7 sharded pub/sub,
+   * a RabbitMQ direct exchange), which only the processes with members in the room receive.
+   * Python processes on the channel then miss those emits; see the README's "Room-aware routing".
+   */
+  routing?: 'channel' | 'rooms';
 }
 
 /** {@link MessageQueueOptions} after checking (times in milliseconds). */
@@ -51,6 +58,7 @@ export interface ResolvedQueueOptions {
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  readonly routing: 'channel' | 'rooms';
 }
 
 const NAMES: ReadonlySet<string> = new Set(
@@ -60,6 +68,7 @@ const NAMES: ReadonlySet<string> = new Set(
     heartbeatInterval: true,
     heartbeatTimeout: true,
     requestTimeout: true,
+    routing: true,
   } satisfies Record<keyof MessageQueueOptions, true>),
 );
 
@@ -95,7 +104,11 @@ export function resolveQueueOptions(options: MessageQueueOptions = {}): Resolved
       `more seconds than heartbeatInterval (${heartbeatIntervalMs / 1000}); three times it is usual`,
       options.heartbeatTimeout,
     );
+  const routing = options.routing ?? 'channel';
+  if (routing !== 'channel' && routing !== 'rooms')
+    throw new OptionError('messageQueueOptions.routing', "'channel' or 'rooms'", options.routing);
   return {
+    routing,
     heartbeatIntervalMs,
     heartbeatTimeoutMs,
     requestTimeoutMs: secondsOption(

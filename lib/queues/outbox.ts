@@ -12,7 +12,7 @@
  *                 ▲                    │
  *                 └────link down───────┘   refused ──▶ gone (its gap is counted by receivers)
  */
-import { controlMessage, stamp } from './sequence.js';
+import { controlMessage, makeRoom, stamp } from './sequence.js';
 import type { Control } from './sequence.js';
 
 /** What became of one message handed to the broker. */
@@ -23,10 +23,11 @@ export interface Link {
   /** Whether messages can go out now. */
   isUp(): boolean;
   /**
-   * Hands one message to the broker: `taken` once the broker has it, `refused` when it said
-   * no, `failed` when the connection went before it answered. Never rejects.
+   * Hands one message to the broker (on a room's `route`, or on the channel itself): `taken`
+   * once the broker has it, `refused` when it said no, `failed` when the connection went
+   * before it answered. Never rejects.
    */
-  send(wire: string): Promise<SendResult>;
+  send(wire: string, route: string | undefined): Promise<SendResult>;
 }
 
 /** One message on its way. */
@@ -34,15 +35,32 @@ interface Entry {
   /** The pub/sub message ('' for a control message). */
   readonly payload: string;
   readonly control: Control | undefined;
+  /** The room route it goes on (undefined: the channel itself). */
+  readonly route: string | undefined;
   /** 0 until it first goes out. */
   seq: number;
+  /** A routed message's number on its route (0 until it first goes out). */
+  n: number;
   /** The link generation it was last sent on, or WAITING. */
   sentOn: number;
   readonly settle: (taken: boolean) => void;
 }
 
 const WAITING = -1;
+
+/** Routes whose count a publisher keeps at most; a forgotten one starts again at 1. */
+const MAX_ROUTES = 10_000;
 const ignore = (): void => undefined;
+
+const controlEntry = (control: Control): Entry => ({
+  payload: '',
+  control,
+  route: undefined,
+  seq: 0,
+  n: 0,
+  sentOn: WAITING,
+  settle: ignore,
+});
 
 /** Why a message did not reach the broker: dropped (`full`, `unreachable`, `closed`) or `refused`. */
 export type LossReason = 'full' | 'unreachable' | 'closed' | 'refused';
@@ -71,6 +89,9 @@ export class Outbox {
   #messages = 0;
   #waiting = 0;
   #seq = 0;
+  /** Numbers every routed message (whatever its route), and the last of each route. */
+  #routedSeq = 0;
+  readonly #routes = new Map<string, number>();
   #generation = 0;
   /**
    * `connecting` until the link is first up (`reached`), or until a first attempt failed
@@ -90,8 +111,11 @@ export class Outbox {
     return this.#messages;
   }
 
-  /** Resolves whether the broker took the message (false: lost, or refused). */
-  publish(payload: string): Promise<boolean> {
+  /**
+   * Resolves whether the broker took the message (false: lost, or refused); `route` is the
+   * room route it goes on (undefined: the channel itself).
+   */
+  publish(payload: string, route?: string): Promise<boolean> {
     const reason: LossReason | undefined =
       this.#phase === 'closed' || this.#phase === 'unreachable'
         ? this.#phase
@@ -105,7 +129,7 @@ export class Outbox {
       return Promise.resolve(false);
     }
     return new Promise((settle) =>
-      this.#add({ payload, control: undefined, seq: 0, sentOn: WAITING, settle }),
+      this.#add({ payload, control: undefined, route, seq: 0, n: 0, sentOn: WAITING, settle }),
     );
   }
 
@@ -113,7 +137,7 @@ export class Outbox {
   control(control: Control): void {
     if (this.#phase === 'closed' || this.#queuedControls.has(control)) return;
     this.#queuedControls.add(control);
-    this.#add({ payload: '', control, seq: 0, sentOn: WAITING, settle: ignore });
+    this.#add(controlEntry(control));
   }
 
   #add(entry: Entry): void {
@@ -133,8 +157,8 @@ export class Outbox {
       // Announce this process before anything else: receivers count gaps from here.
       const waiting = [...this.#pending];
       this.#pending.clear();
-      this.#queuedControls.add('state');
-      this.#pending.add({ payload: '', control: 'state', seq: 0, sentOn: WAITING, settle: ignore });
+      this.#queuedControls.add('hello');
+      this.#pending.add(controlEntry('hello'));
       this.#waiting++;
       for (const entry of waiting) this.#pending.add(entry);
     }
@@ -198,17 +222,30 @@ export class Outbox {
     entry.sentOn = generation;
     this.#waiting--;
     let wire: string;
-    if (entry.control === undefined) {
+    if (entry.route !== undefined) {
+      if (entry.seq === 0) this.#number(entry, entry.route);
+      wire = stamp(entry.payload, entry.seq, this.id, entry.n);
+    } else if (entry.control === undefined) {
       if (entry.seq === 0) entry.seq = ++this.#seq;
       wire = stamp(entry.payload, entry.seq, this.id);
     } else {
       this.#queuedControls.delete(entry.control);
       wire = controlMessage(entry.control, this.#seq, this.id);
     }
-    this.link.send(wire).then(
+    this.link.send(wire, entry.route).then(
       (result) => this.#settled(entry, generation, result),
       () => this.#settled(entry, generation, 'failed'),
     );
+  }
+
+  /** Numbers a routed message: the next on its route (the newest route kept last). */
+  #number(entry: Entry, route: string): void {
+    const last = this.#routes.get(route) ?? 0;
+    this.#routes.delete(route);
+    makeRoom(this.#routes, route, MAX_ROUTES);
+    entry.n = last + 1;
+    this.#routes.set(route, entry.n);
+    entry.seq = ++this.#routedSeq;
   }
 
   #settled(entry: Entry, generation: number, result: SendResult): void {

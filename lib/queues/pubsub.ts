@@ -22,7 +22,14 @@
  *   { method: 'sa_query', host_id, id, request }     answered by every other server process
  *   { method: 'sa_answer', host_id, to, id, value }  one process's answer to query `id` of `to`
  *   { method: 'sa_event', host_id, request }          a serverSideEmit without acknowledgement
+ *
+ * With room-aware routing (`messageQueueOptions.routing: 'rooms'`), an emit to one
+ * room (no ack, a room not named like a sid) goes on that room's route, which only the
+ * processes with members in the room listen to (they start when the room gains its
+ * first member here and stop when it loses its last); everything else stays on the
+ * channel. Python processes listen to the channel only: they miss routed emits.
  */
+import { createHash } from 'node:crypto';
 import type { Scheduler, TimerHandle } from '../../schedulers/scheduler.js';
 import {
   CallTimeoutError,
@@ -39,6 +46,7 @@ import type { EncodedParts } from '../socketio/packets.js';
 import { Deliveries } from './deliveries.js';
 import { Queries } from './queries.js';
 import { PyTuple, unpickle } from './pickle.js';
+import { fulfilledWithin } from './queue.js';
 import type { MessageQueue, QueueStats } from './queue.js';
 
 /** What the bus needs from the local server (the Hub implements it). */
@@ -107,6 +115,18 @@ export type ClusterRequest =
       readonly offset: string | null;
     };
 
+/** A queue's counters (see {@link QueueStats}) and the bus's own. */
+export interface BusStats extends QueueStats {
+  /** Messages received that reached no local client (nor kept session). */
+  readonly skipped: number;
+  /** Whether the broker connections are up. */
+  readonly connected: boolean;
+  /** The other server processes on the channel, from their heartbeats. */
+  readonly peers: number;
+  /** Room routes this process listens to (0 without room-aware routing). */
+  readonly routes: number;
+}
+
 /** A process's answer to an `acks` query. */
 export interface AcksAnswer {
   readonly responses: unknown[];
@@ -137,6 +157,25 @@ interface Incoming {
   readonly to?: unknown;
   readonly request?: unknown;
   readonly value?: unknown;
+}
+
+/**
+ * A room named like a sid (20 base64url characters, as socket.io, python-socketio and this
+ * server make them) is never routed: a process would listen to a route per client. An emit to
+ * it, or to an app's room that happens to look like one, goes on the channel.
+ */
+const SID_LIKE = /^[A-Za-z0-9_-]{20}$/;
+
+const isRoutable = (room: string): boolean => !SID_LIKE.test(room);
+
+/** A route's longest name (AMQP routing keys hold 255 bytes); longer ones are hashed. */
+const MAX_ROUTE_BYTES = 200;
+
+/** The route of a room: `<nsp>#<room>`, or a hash of it when that is too long for a broker. */
+function routeOf(nsp: string, room: string): string {
+  const route = `${nsp}#${room}`;
+  if (Buffer.byteLength(route) <= MAX_ROUTE_BYTES) return route;
+  return `#sha1:${createHash('sha1').update(route).digest('hex')}`;
 }
 
 const isBinary = (v: unknown): boolean => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
@@ -260,6 +299,10 @@ export class PubSub {
   #closed = false;
   /** Messages received that had no local target (routed, never decoded further). */
   skipped = 0;
+  /** With routing: the routes listened to, with how many rooms hold each. */
+  readonly #held = new Map<string, number>();
+  /** Route changes the broker has not confirmed yet (see {@link flush}). */
+  readonly #subscribing = new Set<Promise<void>>();
 
   constructor(
     private readonly queue: MessageQueue,
@@ -269,6 +312,8 @@ export class PubSub {
     private readonly parser: ParserName = 'json',
     /** How long a cluster query waits for answers unless it says otherwise. */
     readonly requestTimeoutMs = 5000,
+    /** Room-aware routing: see the file's comment. */
+    readonly routing = false,
   ) {
     this.#deliveries = new Deliveries(scheduler.clock);
     this.#queries = new Queries(scheduler.clock);
@@ -304,6 +349,23 @@ export class PubSub {
     this.#publish({ method: 'sa_event', request }, binaryReplacer);
   }
 
+  /**
+   * A room of this process gained its first member (`present`) or lost its last: with
+   * routing, its route is listened to while some room holds it. (The rooms of connected
+   * clients and those of sessions kept for recovery both count.)
+   */
+  roomChanged(nsp: string, room: string, present: boolean): void {
+    if (!this.routing || !isRoutable(room)) return;
+    const route = routeOf(nsp, room);
+    const holders = (this.#held.get(route) ?? 0) + (present ? 1 : -1);
+    if (holders > 0) this.#held.set(route, holders);
+    else this.#held.delete(route);
+    if (present ? holders !== 1 : holders !== 0) return;
+    const change = this.queue.listenTo(route, present);
+    this.#subscribing.add(change);
+    void change.finally(() => this.#subscribing.delete(change));
+  }
+
   /** The local server that received messages apply to. */
   attach(local: LocalServer): void {
     this.#local = local;
@@ -315,20 +377,22 @@ export class PubSub {
     return this.#listening;
   }
 
-  get stats(): QueueStats & { skipped: number; connected: boolean; peers: number } {
+  get stats(): BusStats {
     return {
       ...this.queue.stats,
       skipped: this.skipped,
       connected: this.queue.connected,
       peers: this.peers,
+      routes: this.#held.size,
     };
   }
 
   #publish(
     message: Record<string, unknown>,
     replacer?: (this: unknown, key: string, value: unknown) => unknown,
+    route?: string,
   ): void {
-    this.#send(this.#encode(message, replacer));
+    this.#send(this.#encode(message, replacer), route);
   }
 
   /** A message as JSON, with this process's host_id unless it names another; throws what JSON cannot hold. */
@@ -339,17 +403,25 @@ export class PubSub {
     return JSON.stringify({ ...message, host_id: message.host_id ?? this.hostId }, replacer);
   }
 
-  #send(payload: string): void {
+  #send(payload: string, route?: string): void {
     // A loss is counted and logged by the queue (once per outage, not once per message).
-    this.#deliveries.track(this.queue.publish(payload));
+    this.#deliveries.track(
+      route === undefined ? this.queue.publish(payload) : this.queue.publishTo(route, payload),
+    );
   }
 
   /**
-   * Resolves once the broker took everything published before the call; rejects with
-   * {@link NotDeliveredError} counting what it did not take, within FLUSH_BOUND_SECONDS.
+   * Resolves once the broker took everything published before the call, and (with routing)
+   * has every route this process listens to; rejects with {@link NotDeliveredError} counting
+   * what it did not take, within FLUSH_BOUND_SECONDS.
    */
   async flush(): Promise<void> {
-    const undelivered = await this.#deliveries.flush(FLUSH_BOUND_SECONDS * 1000);
+    const bound = FLUSH_BOUND_SECONDS * 1000;
+    const [, undelivered] = await Promise.all([
+      this.#subscribing.size === 0 ||
+        fulfilledWithin(this.scheduler.clock, Promise.all(this.#subscribing), bound),
+      this.#deliveries.flush(bound),
+    ]);
     if (undelivered > 0) throw new NotDeliveredError(undelivered, FLUSH_BOUND_SECONDS);
   }
 
@@ -370,6 +442,11 @@ export class PubSub {
       callback = [request.to[0] as string, request.nsp, id];
       this.#callbacks.set(id, { resolve: onAck, timer, reject: onClose });
     }
+    const room = request.to?.length === 1 ? request.to[0] : undefined;
+    const route =
+      this.routing && callback === null && room !== undefined && isRoutable(room)
+        ? routeOf(request.nsp, room)
+        : undefined;
     this.#publish(
       {
         method: 'emit',
@@ -396,6 +473,7 @@ export class PubSub {
         origin: request.origin,
       },
       binaryReplacer,
+      route,
     );
     return id;
   }

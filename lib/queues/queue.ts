@@ -38,8 +38,23 @@ export interface MessageQueue {
    * the PUBLISH, RabbitMQ confirmed it), false when it never will.
    */
   publish(payload: string): Promise<boolean>;
-  /** Starts delivering every payload published on the channel (by anyone, this process included). */
+  /**
+   * Publishes a payload on a room's route: only the processes that {@link listenTo} it receive
+   * it. Same result as {@link publish}.
+   */
+  publishTo(route: string, payload: string): Promise<boolean>;
+  /**
+   * Starts delivering every payload published on the channel (by anyone, this process
+   * included), and on the routes it listens to.
+   */
   subscribe(onMessage: (payload: Buffer) => void): Promise<void>;
+  /**
+   * Starts (`on`) or stops receiving what is published on a room's route (a subscription of
+   * its own on the broker, kept across reconnects). Before {@link subscribe}, it takes effect
+   * when that is called. Resolves once the broker has the change, or the connection it was
+   * asked on went (the next one applies it); never rejects.
+   */
+  listenTo(route: string, on: boolean): Promise<void>;
   /** Whether the broker connections are up. */
   readonly connected: boolean;
   /**

@@ -6,12 +6,20 @@
  * `maxBuffered`) and go out when it is back; the subscribing one subscribes
  * again and asks the others what it missed (see sequence.ts). ioredis is an
  * optional dependency, loaded when a redis:// URL is used.
+ *
+ * Room routes use sharded pub/sub (Redis 7: SPUBLISH, SSUBSCRIBE), one shard channel
+ * per route, `<channel>#<route>`, on the same two connections. One connection runs
+ * its commands in order and a subscriber receives in the order they ran, so a
+ * process's messages keep their order across the channel and its routes on a single
+ * Redis server (a Redis Cluster keeps it per shard only).
  */
 import type { Redis } from 'ioredis';
 import { Connection, QueueCore } from './core.js';
 import type { SendResult } from './outbox.js';
 import { closedInTime, loadBrokerClient } from './queue.js';
 import type { MessageQueue, QueueSettings, QueueStats } from './queue.js';
+
+const ignore = (): void => undefined;
 
 const retryStrategy = (times: number): number => Math.min(100 * 2 ** Math.min(times, 6), 5000);
 
@@ -37,12 +45,14 @@ export class RedisQueue implements MessageQueue {
   /** Ends subscribe()'s wait for the first subscription. */
   #firstSubscribed: (() => void) | undefined;
   #closing = false;
+  /** The routes listened to, by shard channel name. */
+  readonly #routes = new Map<string, string>();
 
   constructor(private readonly settings: QueueSettings) {
     this.#ioredis = loadBrokerClient('ioredis', settings.url);
     this.#core = new QueueCore(settings, {
       isUp: () => this.#pub.status === 'ready',
-      send: (wire) => this.#send(wire),
+      send: (wire, route) => this.#send(wire, route),
     });
     this.#pub = this.#connect(this.#publisher, 'socketio-actors-publisher');
   }
@@ -94,9 +104,45 @@ export class RedisQueue implements MessageQueue {
     return this.#core.outbox.publish(payload);
   }
 
-  async #send(wire: string): Promise<SendResult> {
+  publishTo(route: string, payload: string): Promise<boolean> {
+    return this.#core.outbox.publish(payload, route);
+  }
+
+  /** The shard channel of a route. */
+  #routeChannel(route: string): string {
+    return `${this.settings.channel}#${route}`;
+  }
+
+  /**
+   * A shard channel nobody publishes to, subscribed with the first route and never left: ioredis
+   * takes a SUNSUBSCRIBE that leaves no shard channel for the end of subscriber mode, and would
+   * then stop reading the channel's messages.
+   */
+  get #anchor(): string {
+    return this.#routeChannel('');
+  }
+
+  async listenTo(route: string, on: boolean): Promise<void> {
+    const channel = this.#routeChannel(route);
+    if (on === this.#routes.has(channel)) return;
+    const sub = this.#sub;
+    const ready = sub !== undefined && sub.status === 'ready';
+    if (on) {
+      this.#routes.set(channel, route);
+      this.#core.inbox.listen(route);
+      // Not ready: the next 'ready' subscribes to every route (see #listen).
+      if (ready) await sub.ssubscribe(this.#anchor, channel).catch(ignore);
+    } else {
+      this.#routes.delete(channel);
+      this.#core.inbox.unlisten(route);
+      if (ready) await sub.sunsubscribe(channel).catch(ignore);
+    }
+  }
+
+  async #send(wire: string, route: string | undefined): Promise<SendResult> {
     try {
-      await this.#pub.publish(this.settings.channel, wire);
+      if (route === undefined) await this.#pub.publish(this.settings.channel, wire);
+      else await this.#pub.spublish(this.#routeChannel(route), wire);
       return 'taken';
     } catch (error) {
       // An error reply is Redis saying no; anything else is the connection going.
@@ -108,6 +154,7 @@ export class RedisQueue implements MessageQueue {
   async #listen(sub: Redis): Promise<void> {
     try {
       await sub.subscribe(this.settings.channel);
+      if (this.#routes.size > 0) await sub.ssubscribe(this.#anchor, ...this.#routes.keys());
       this.#core.subscribed();
       this.#firstSubscribed?.();
     } catch {
@@ -121,6 +168,11 @@ export class RedisQueue implements MessageQueue {
     this.#sub = sub;
     sub.on('messageBuffer', (from: Buffer, message: Buffer) => {
       if (from.equals(channel)) this.#core.receive(message, onMessage);
+    });
+    sub.on('smessageBuffer', (from: Buffer, message: Buffer) => {
+      // Only while listened to: one still in flight after SUNSUBSCRIBE is dropped.
+      const route = this.#routes.get(from.toString());
+      if (route !== undefined) this.#core.receive(message, onMessage, route);
     });
     // Until subscribed, or the first attempt failed (then it keeps trying in the background).
     const { clock } = this.settings;

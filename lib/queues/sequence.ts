@@ -9,15 +9,25 @@
  *   {"seq":42,"sender":"9f3a…","method":"emit",…}    message 42 of process 9f3a…
  *   {"seq":42,"sender":"9f3a…","sync":"state"}       control: my last message is 42
  *
+ * With room-aware routing, a message to one room goes on that room's route, which only
+ * the processes with members in the room receive. Such a message carries two numbers:
+ * `n`, one higher than the sender's last on the same route (gaps are counted per
+ * route), and `seq`, from a counter the sender keeps for all its routed messages (so a
+ * duplicate is told from a route whose count the sender started again):
+ *
+ *   {"seq":7,"sender":"9f3a…","n":3,"method":"emit",…}  routed message 3 on its route
+ *
  * Control messages have no `method`, so python-socketio skips them. A tail
  * loss (nothing published after the gap) shows through them: a process that
  * subscribes (again) sends `ask`, the others answer with their `state`; a
- * process that stops sends `bye`. Messages a publisher sends again after a
+ * process that stops sends `bye`. A process's very first message is `hello` (a
+ * `state` that also says it has published nothing before): a receiver that listens to
+ * a route when it hears it counts that sender's messages on the route from the first. Messages a publisher sends again after a
  * reconnect keep their number, so a receiver drops what it already has.
  */
 
 /** What a control message says besides the sender's last number. */
-export type Control = 'ask' | 'state' | 'bye' | 'beat';
+export type Control = 'hello' | 'ask' | 'state' | 'bye' | 'beat';
 
 /**
  * A payload with the sender's stamp in front.
@@ -25,10 +35,14 @@ export type Control = 'ask' | 'state' | 'bye' | 'beat';
  * @example
  * ```ts
  * stamp('{"method":"emit"}', 42, hostId); // '{"seq":42,"sender":"<hostId>","method":"emit"}'
+ * stamp('{"method":"emit"}', 7, hostId, 3); // '{"seq":7,"sender":"<hostId>","n":3,"method":"emit"}'
  * ```
  */
-export function stamp(payload: string, seq: number, sender: string): string {
-  const head = `{"seq":${seq},"sender":"${sender}"`;
+export function stamp(payload: string, seq: number, sender: string, n?: number): string {
+  const head =
+    n === undefined
+      ? `{"seq":${seq},"sender":"${sender}"`
+      : `{"seq":${seq},"sender":"${sender}","n":${n}`;
   return payload.length > 2 ? `${head},${payload.slice(1)}` : `${head}}`;
 }
 
@@ -49,9 +63,12 @@ interface Stamp {
   readonly seq: number;
   readonly sender: string;
   readonly control: Control | undefined;
+  /** A routed message's number on its route. */
+  readonly n: number | undefined;
 }
 
-const STAMP = /^\{"seq":(\d{1,15}),"sender":"([0-9a-f]{32})"(?:,"sync":"(ask|state|bye|beat)"\}$)?/;
+const STAMP =
+  /^\{"seq":(\d{1,15}),"sender":"([0-9a-f]{32})"(?:,"n":(\d{1,15}))?(?:,"sync":"(hello|ask|state|bye|beat)"\}$)?/;
 
 /** The stamp of a payload, or undefined (a message of python-socketio, or unstamped). */
 function readStamp(payload: Buffer): Stamp | undefined {
@@ -62,12 +79,16 @@ function readStamp(payload: Buffer): Stamp | undefined {
   return {
     seq: Number(match[1]),
     sender: match[2] as string,
-    control: match[3] as Control | undefined,
+    n: match[3] === undefined ? undefined : Number(match[3]),
+    control: match[4] as Control | undefined,
   };
 }
 
 /** Senders remembered at most (the oldest are forgotten: no loss is counted for them). */
 const MAX_SENDERS = 4096;
+
+/** Routes remembered at most per sender (the oldest are forgotten, as senders are). */
+const MAX_ROUTES = 10_000;
 
 /** Per sender, the most numbers of a gap remembered, so that a late arrival still counts. */
 const MAX_GAP_REMEMBERED = 1024;
@@ -75,8 +96,40 @@ const MAX_GAP_REMEMBERED = 1024;
 /** What to do with a payload that arrived. */
 export type Arrival = 'deliver' | 'drop' | 'answer';
 
+/** The numbers seen of one sender on one route (the channel itself, or a room's route). */
+interface Track {
+  last: number;
+  /**
+   * Numbers counted missed: a broker that redelivers after a reconnect can hand over an older
+   * message after a newer one, which is then late, not lost (nor a duplicate).
+   */
+  gaps: Set<number> | undefined;
+}
+
+/** A routed track also keeps the sender's routed counter, to tell a duplicate from a new count. */
+interface RoutedTrack extends Track {
+  seq: number;
+}
+
 /**
- * The receiving side: the last number seen per sender; counts gaps as missed.
+ * Removes the oldest entry of `map` (the first inserted) when adding `key` would take it past
+ * `max` entries.
+ *
+ * @example
+ * ```ts
+ * makeRoom(lastSeen, sender, 4096);
+ * lastSeen.set(sender, seq);
+ * ```
+ */
+export function makeRoom<K, V>(map: Map<K, V>, key: K, max: number): void {
+  if (map.has(key) || map.size < max) return;
+  const oldest = map.keys().next();
+  if (oldest.done !== true) map.delete(oldest.value);
+}
+
+/**
+ * The receiving side: the last number seen per sender (and per sender and route); counts
+ * gaps as missed.
  *
  * @example
  * ```ts
@@ -89,12 +142,11 @@ export class Inbox {
   received = 0;
   /** Messages of other processes that never arrived. */
   missed = 0;
-  readonly #last = new Map<string, number>();
-  /**
-   * Numbers counted missed, per sender: a broker that redelivers after a reconnect can hand
-   * over an older message after a newer one, which is then late, not lost (nor a duplicate).
-   */
-  readonly #gaps = new Map<string, Set<number>>();
+  readonly #tracks = new Map<string, Track>();
+  /** Per sender, per route: what it sent to rooms. */
+  readonly #routed = new Map<string, Map<string, RoutedTrack>>();
+  /** The routes this process listens to. */
+  readonly #listening = new Set<string>();
 
   constructor(
     private readonly self: string,
@@ -105,40 +157,103 @@ export class Inbox {
 
   /**
    * `deliver` a message (first arrival, or unstamped); `drop` a duplicate or a control
-   * message; `answer` an `ask` (send this process's state).
+   * message; `answer` an `ask` (send this process's state). `route` names the room route a
+   * message came on (undefined: the channel itself).
    */
-  accept(payload: Buffer): Arrival {
+  accept(payload: Buffer, route?: string): Arrival {
     const stamp = readStamp(payload);
     if (stamp === undefined) {
       this.received++;
       return 'deliver';
     }
-    const { seq, sender, control } = stamp;
+    const { seq, sender, control, n } = stamp;
     if (sender !== this.self) this.onHeard?.(sender, control);
+    if (n !== undefined && route !== undefined && control === undefined)
+      return this.#acceptRouted(sender, route, seq, n);
     if (control === undefined) {
-      const last = this.#last.get(sender);
-      if (last !== undefined && seq <= last) return this.#late(sender, seq);
+      const track = this.#tracks.get(sender);
+      if (track !== undefined && seq <= track.last) return this.#late(track, seq);
       // A message after `last` + 1: the ones between went missing.
-      this.#advance(sender, seq, seq - 1);
+      this.#advance(this.#track(sender, seq), sender, seq, seq - 1);
       this.received++;
       return 'deliver';
     }
     if (sender === this.self) return 'drop';
-    const last = this.#last.get(sender);
+    const track = this.#tracks.get(sender);
     // A control message carries the sender's last number: up to it, what has not come is missed.
-    if (last === undefined || seq > last) this.#advance(sender, seq, seq);
+    if (track === undefined || seq > track.last)
+      this.#advance(this.#track(sender, seq), sender, seq, seq);
     if (control === 'bye') {
-      this.#last.delete(sender);
-      this.#gaps.delete(sender);
+      this.#tracks.delete(sender);
+      this.#routed.delete(sender);
     }
+    if (control === 'hello') this.#heardFromStart(sender);
     return control === 'ask' ? 'answer' : 'drop';
   }
 
+  /**
+   * This process (re)starts listening to a route: what was seen on it is forgotten, and what was
+   * sent to it while it did not listen is not missed.
+   */
+  listen(route: string): void {
+    this.#listening.add(route);
+    for (const routes of this.#routed.values()) routes.delete(route);
+  }
+
+  /** This process stops listening to a route. */
+  unlisten(route: string): void {
+    this.#listening.delete(route);
+    for (const routes of this.#routed.values()) routes.delete(route);
+  }
+
+  /**
+   * A sender's first message: it published nothing before, so on every route listened to now
+   * its messages are counted from the first (a first one lost is missed, not unseen).
+   */
+  #heardFromStart(sender: string): void {
+    const routes = new Map<string, RoutedTrack>();
+    for (const route of this.#listening)
+      if (routes.size < MAX_ROUTES) routes.set(route, { last: 0, gaps: undefined, seq: 0 });
+    makeRoom(this.#routed, sender, MAX_SENDERS);
+    this.#routed.set(sender, routes);
+  }
+
+  /** A message on a room's route: numbered `n` on it, and `seq` among the sender's routed ones. */
+  #acceptRouted(sender: string, route: string, seq: number, n: number): Arrival {
+    let routes = this.#routed.get(sender);
+    if (routes === undefined) {
+      makeRoom(this.#routed, sender, MAX_SENDERS);
+      this.#routed.set(sender, (routes = new Map<string, RoutedTrack>()));
+    }
+    const track = routes.get(route);
+    if (track !== undefined && seq <= track.seq) return this.#late(track, n);
+    if (track === undefined || n <= track.last) {
+      // The first heard on it, or the sender started counting it again (it forgot the route).
+      makeRoom(routes, route, MAX_ROUTES);
+      routes.set(route, { last: n, gaps: undefined, seq });
+    } else {
+      this.#advance(track, sender, n, n - 1);
+      track.seq = seq;
+    }
+    this.received++;
+    return 'deliver';
+  }
+
+  /** The track of a sender on the channel, new (at `seq` - 1) when it was not heard before. */
+  #track(sender: string, seq: number): Track {
+    let track = this.#tracks.get(sender);
+    if (track === undefined) {
+      makeRoom(this.#tracks, sender, MAX_SENDERS);
+      track = { last: seq, gaps: undefined };
+      this.#tracks.set(sender, track);
+    }
+    return track;
+  }
+
   /** A message numbered at or below the last seen: late if it was counted missed, else a duplicate. */
-  #late(sender: string, seq: number): Arrival {
-    const gap = this.#gaps.get(sender);
-    if (gap?.delete(seq) !== true) return 'drop';
-    if (gap.size === 0) this.#gaps.delete(sender);
+  #late(track: Track, seq: number): Arrival {
+    if (track.gaps?.delete(seq) !== true) return 'drop';
+    if (track.gaps.size === 0) track.gaps = undefined;
     this.missed--;
     this.received++;
     return 'deliver';
@@ -148,13 +263,13 @@ export class Inbox {
    * `seq` is the sender's newest; the numbers after its last seen one up to `lastMissing` are
    * counted missed (and remembered, the newest {@link MAX_GAP_REMEMBERED}, in case they come late).
    */
-  #advance(sender: string, seq: number, lastMissing: number): void {
-    const last = this.#last.get(sender);
-    if (last !== undefined && lastMissing > last && sender !== this.self) {
+  #advance(track: Track, sender: string, seq: number, lastMissing: number): void {
+    const last = track.last;
+    if (lastMissing > last && sender !== this.self) {
       const gap = lastMissing - last;
       this.missed += gap;
       this.onMissed(gap, sender);
-      const remembered = this.#gaps.get(sender) ?? new Set<number>();
+      const remembered = track.gaps ?? new Set<number>();
       for (let n = Math.max(last + 1, lastMissing - MAX_GAP_REMEMBERED + 1); n <= lastMissing; n++)
         remembered.add(n);
       // Oldest first out (a Set iterates in insertion order, here ascending).
@@ -162,15 +277,8 @@ export class Inbox {
         if (remembered.size <= MAX_GAP_REMEMBERED) break;
         remembered.delete(n);
       }
-      this.#gaps.set(sender, remembered);
+      track.gaps = remembered;
     }
-    if (!this.#last.has(sender) && this.#last.size >= MAX_SENDERS) {
-      const oldest = this.#last.keys().next();
-      if (oldest.done !== true) {
-        this.#last.delete(oldest.value);
-        this.#gaps.delete(oldest.value);
-      }
-    }
-    this.#last.set(sender, seq);
+    track.last = seq;
   }
 }

@@ -15,7 +15,7 @@ import { WorkerPoolScheduler } from '../../schedulers/worker-pool.js';
 import { createQueue } from '../queues/create.js';
 import { MemorySessionStore } from '../queues/memory-sessions.js';
 import { PubSub } from '../queues/pubsub.js';
-import type { QueueStats } from '../queues/queue.js';
+import type { BusStats } from '../queues/pubsub.js';
 import { poolWorkerData, setJobRunner } from '../../schedulers/worker-runtime.js';
 import { toArgs } from './args.js';
 import { startOperator } from './operator.js';
@@ -227,15 +227,23 @@ export class SocketIO<
         resolved.logger,
         resolved.parser,
         resolved.messageQueueOptions.requestTimeoutMs,
+        resolved.messageQueueOptions.routing === 'rooms',
       );
       this.#bus.attach(this.#hub);
       this.#hub.bus = this.#bus;
+      const bus = this.#bus;
+      if (bus.routing)
+        this.#hub.rooms.onRoom = (nsp, room, present) => bus.roomChanged(nsp, room, present);
     }
     const recovery = resolved.connectionStateRecovery;
     if (recovery !== undefined && !this.#inPool) {
       const store = new MemorySessionStore(recovery, this.scheduler.clock, (line) =>
         resolved.logger.debug(`connection state recovery: ${line}`),
       );
+      // A kept session's rooms hold their routes: what is sent to them meanwhile is kept.
+      const bus = this.#bus;
+      if (bus?.routing === true)
+        store.onRoom = (nsp, room, present) => bus.roomChanged(nsp, room, present);
       const hub = this.#hub;
       hub.recovery = new Recovery(store, recovery, hub.codec, (old) => {
         resolved.logger.debug(
@@ -827,7 +835,10 @@ export class SocketIO<
    * PUBLISH, RabbitMQ confirmed each message. Otherwise it rejects with `NotDeliveredError`
    * (`MQ_ERR_NOT_DELIVERED`), whose `undelivered` counts the messages emitted since the last
    * flush that the broker did not take; it settles within 5 s, even with the broker
-   * unreachable. Without a message queue it resolves at once.
+   * unreachable. Without a message queue it resolves at once. With room-aware routing
+   * (`messageQueueOptions.routing: 'rooms'`) it also waits until the broker has every room
+   * route this process listens to: after `await io.flush()`, a room joined here hears emits to
+   * it from every process.
    *
    * @example
    * ```ts
@@ -845,9 +856,10 @@ export class SocketIO<
    * process's messages that never reached the broker), `missed` (other processes' messages that
    * never reached this one), `reconnects`, `buffered` (waiting for the broker), `skipped` (no
    * local target), `connected` and `peers` (the other server processes on the channel, from
-   * their heartbeats: those cluster queries wait for).
+   * their heartbeats: those cluster queries wait for), `routes` (room routes listened to, with
+   * `messageQueueOptions.routing: 'rooms'`).
    */
-  queueStats(): (QueueStats & { skipped: number; connected: boolean; peers: number }) | undefined {
+  queueStats(): BusStats | undefined {
     return this.#bus?.stats;
   }
 
