@@ -9,6 +9,7 @@ import type { Clock, TimerHandle } from '../../schedulers/scheduler.js';
 import { randomToken } from '../random.js';
 import { RoomRegistry } from '../rooms.js';
 import { PacketLog } from './packet-log.js';
+import { reaches } from './sessions.js';
 import type {
   LoggedPacket,
   PacketRoute,
@@ -129,10 +130,11 @@ export class MemorySessionStore implements SessionStore {
     return { ...kept.state, missed, log: kept.log };
   }
 
-  close(): void {
+  close(): Promise<boolean> {
     if (this.#timer !== null) this.clock.clearTimeout(this.#timer);
     this.#timer = null;
     for (const pid of [...this.#kept.keys()]) this.#forget(pid);
+    return Promise.resolve(true);
   }
 
   /**
@@ -175,12 +177,4 @@ export class MemorySessionStore implements SessionStore {
     }
     this.#arm();
   }
-}
-
-/** Whether a route's skipped sids and `except` rooms leave a session in. */
-function reaches(route: PacketRoute, state: SessionState): boolean {
-  if (route.skip?.has(state.sid) === true) return false;
-  const except = route.except;
-  if (except === undefined || except.length === 0) return true;
-  return !except.includes(state.sid) && !state.rooms.some((room) => except.includes(room));
 }

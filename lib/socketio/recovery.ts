@@ -19,11 +19,11 @@ import { checkOptionNames } from '../option-names.js';
 import { secondsOption, wholeOption } from '../option-values.js';
 import { randomToken } from '../random.js';
 import type { PubSub } from '../queues/pubsub.js';
+import { originOf, reaches } from '../queues/sessions.js';
 import type {
   LoggedPacket,
   PacketRoute,
   RestoredSession,
-  SessionState,
   SessionStore,
 } from '../queues/sessions.js';
 import type { PacketCodec } from './codec.js';
@@ -123,17 +123,6 @@ interface Handover {
   readonly packets: { readonly route: PacketRoute; readonly packet: LoggedPacket }[];
   /** More were caught than a session's log holds. */
   overflow: boolean;
-}
-
-/** What names a kept packet across processes: its origin, or its own offset (sent from here). */
-const originOf = (packet: LoggedPacket): string => packet.origin ?? packet.offset;
-
-/** Whether a packet's route reaches a session (its sid and rooms), as the stores decide it. */
-function reaches(route: PacketRoute, session: SessionState): boolean {
-  if (route.nsp !== session.nsp || route.skip?.has(session.sid) === true) return false;
-  const member = (room: string): boolean => room === session.sid || session.rooms.includes(room);
-  if (route.except?.some(member) === true) return false;
-  return route.to === undefined || route.to.some(member);
 }
 
 /**
@@ -271,8 +260,9 @@ export class Recovery {
       for (const socket of targets) socket.write(parts);
       return targets.length;
     }
-    const packet: LoggedPacket =
-      origin === undefined ? { offset, parts: stamped } : { offset, parts: stamped, origin };
+    // A packet from elsewhere always has an origin (its own offset when the sender gave none):
+    // a shared store tells the packets this process emitted by it.
+    const packet: LoggedPacket = { offset, parts: stamped, origin: origin ?? offset };
     for (const socket of targets) socket.writeLogged(packet);
     if (kept) this.store.append(route, packet);
     if (caught) this.#catch(route, packet);
@@ -280,9 +270,10 @@ export class Recovery {
   }
 
   /**
-   * Readies a connecting socket: the session its client asks for, when the store still has
-   * it whole (the socket takes its sid and session; the caller restores its rooms and
-   * writes what it missed), else a fresh one with a new private id.
+   * Readies a connecting socket: the session its client asks for, when the store (or,
+   * with a message queue, another process) still has it whole (the socket takes its sid and
+   * session; the caller restores its rooms and writes what it missed), else a fresh one with
+   * a new private id.
    */
   restore(
     socket: NamespaceSocket,
@@ -293,36 +284,43 @@ export class Recovery {
     const old = this.#live.get(pid);
     if (old !== undefined && old !== socket && old.nsp === socket.nsp) this.supersede(old);
     const taken = this.store.take(pid, socket.nsp, offset);
-    const elsewhere = this.elsewhere;
-    if (taken === undefined && elsewhere !== undefined) {
-      // Another process may keep it. What this process sends to the namespace from now on is
-      // caught: the keeper lets the session go when it reads the query, and what reached it
-      // before is in what it hands over (a packet in both is known by its origin, see
-      // #continued).
-      const handover: Handover = { nsp: socket.nsp, packets: [], overflow: false };
-      this.#handovers.add(handover);
-      return elsewhere(pid, socket.nsp, offset).then(
-        (session) => {
-          this.#handovers.delete(handover);
-          return this.#adopt(socket, session && this.#continued(session, handover));
-        },
-        () => {
-          this.#handovers.delete(handover);
-          return this.#fresh(socket);
-        },
-      );
-    }
-    if (!(taken instanceof Promise)) return this.#adopt(socket, taken);
-    return taken.then(
-      (session) => this.#adopt(socket, session),
-      () => this.#fresh(socket),
+    if (!(taken instanceof Promise) && (taken !== undefined || this.elsewhere === undefined))
+      return this.#adopt(socket, taken);
+    // The session comes from elsewhere (a shared store, another process): what this process
+    // sends to the namespace from now on is caught, since neither the keeper (it let the
+    // session go) nor the new socket (not in its rooms yet) would keep it. A packet in both is
+    // known by its origin (see #continued).
+    const handover: Handover = { nsp: socket.nsp, packets: [], overflow: false };
+    this.#handovers.add(handover);
+    return this.#fetch(pid, socket.nsp, offset, taken).then(
+      (session) => {
+        this.#handovers.delete(handover);
+        return this.#adopt(socket, session && this.#continued(session, handover));
+      },
+      () => {
+        this.#handovers.delete(handover);
+        return this.#fresh(socket);
+      },
     );
   }
 
+  /** The session the store took, or else the one another process hands over. */
+  async #fetch(
+    pid: string,
+    nsp: string,
+    offset: string | undefined,
+    taken: RestoredSession | undefined | Promise<RestoredSession | undefined>,
+  ): Promise<HandedOver | undefined> {
+    const session = await taken;
+    if (session !== undefined || this.elsewhere === undefined) return session;
+    return this.elsewhere(pid, nsp, offset);
+  }
+
   /**
-   * A handed-over session as this process goes on with it: what the keeper handed over, then
-   * what this process caught meanwhile that reaches it, all in a new log of this process
-   * (undefined, so that the client connects fresh, when more was caught than a log holds).
+   * A session from elsewhere as this process goes on with it: what the store or the keeper
+   * gave, then what this process caught meanwhile that reaches it, all in a new log of this
+   * process (undefined, so that the client connects fresh, when more was caught than a log
+   * holds).
    */
   #continued(session: HandedOver, handover: Handover): RestoredSession | undefined {
     if (handover.overflow) return undefined;
@@ -334,7 +332,15 @@ export class Recovery {
     if (missed.length > this.options.maxPacketsPerSession) return undefined;
     const log = this.store.open();
     for (const packet of missed) log?.push(packet);
-    return { ...session, missed, log };
+    return {
+      pid: session.pid,
+      sid: session.sid,
+      nsp: session.nsp,
+      rooms: session.rooms,
+      data: session.data,
+      missed,
+      log,
+    };
   }
 
   /** Keeps a packet for the handovers under way, when it may reach theirs. */

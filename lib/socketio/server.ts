@@ -916,8 +916,12 @@ export class SocketIO<
     this.engine.close();
     await this.#serving.close();
     await Promise.all(clients.map((c) => c.settled()));
-    // Kept in memory, the sessions end with the server (a shared store keeps them).
-    this.#hub.recovery?.store.close();
+    // Kept in memory, the sessions end with the server; a shared store writes the ones the
+    // shutdown kept (a few seconds at most) before the broker connection goes.
+    if ((await this.#hub.recovery?.store.close()) === false)
+      this.#hub.options.logger.warn(
+        'connection state recovery: some sessions kept at shutdown could not be written; their clients will connect fresh',
+      );
     try {
       await this.#bus?.close();
     } finally {
