@@ -51,9 +51,40 @@ export interface ConnectionStateRecoveryOptions {
    * fresh. Default 1000.
    */
   maxPacketsPerSession?: number;
-  /** Most disconnected sessions kept at once; past it the oldest is forgotten. Default 10000. */
+  /**
+   * Most disconnected sessions kept at once; past it the oldest is forgotten. Default 10000.
+   * The memory store only: Redis keeps each one for its time.
+   */
   maxSessions?: number;
+  /**
+   * Where sessions are kept. `'memory'` (the default): in the process that served the client;
+   * with a message queue it hands them to another process the client comes back on, but they
+   * end with the process. `'redis'`: in the Redis of the `messageQueue` URL (which must be a
+   * redis:// one), or in the Redis at a `'redis://host:port/db'` URL given here; then a session
+   * outlives the process that kept it (a graceful restart, a deploy), and every recoverable
+   * packet any process emits goes to a Redis stream (see "Connection state recovery" in the
+   * README). A process killed without a graceful stop (kill -9) cannot write its sessions.
+   *
+   * @example
+   * ```ts
+   * new SocketIO({
+   *   messageQueue: 'redis://127.0.0.1:6379/0',
+   *   connectionStateRecovery: { store: 'redis' },
+   * });
+   * ```
+   */
+  store?: 'memory' | 'redis' | `redis://${string}` | `rediss://${string}`;
+  /**
+   * With `store: 'redis'`: about how many packets the stream keeps (every recoverable packet of
+   * every process goes to it; XADD MAXLEN ~). A session kept longer than the stream reaches back
+   * connects fresh. Default 10000.
+   */
+  maxStreamLength?: number;
 }
+
+/** Where sessions are kept, once checked. */
+export type RecoveryStore =
+  { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly url: string };
 
 /** The recovery option after checking (times in milliseconds). */
 export interface ResolvedRecoveryOptions {
@@ -61,6 +92,8 @@ export interface ResolvedRecoveryOptions {
   readonly skipMiddlewares: boolean;
   readonly maxPacketsPerSession: number;
   readonly maxSessions: number;
+  readonly store: RecoveryStore;
+  readonly maxStreamLength: number;
 }
 
 const RECOVERY_OPTION_NAMES: ReadonlySet<string> = new Set(
@@ -69,26 +102,33 @@ const RECOVERY_OPTION_NAMES: ReadonlySet<string> = new Set(
     skipMiddlewares: true,
     maxPacketsPerSession: true,
     maxSessions: true,
+    store: true,
+    maxStreamLength: true,
   } satisfies Record<keyof ConnectionStateRecoveryOptions, true>),
 );
 
 /**
  * Checks `connectionStateRecovery`: `true` or an object turns it on (with defaults for
- * what the object leaves out), `false` or nothing leaves it off.
+ * what the object leaves out), `false` or nothing leaves it off. `messageQueue` is the
+ * server's, which `store: 'redis'` uses.
  *
  * @example
  * ```ts
  * resolveRecoveryOptions({ maxDisconnectionDuration: 30 })?.maxDisconnectionMs; // 30000
+ * resolveRecoveryOptions({ store: 'redis' }, 'redis://127.0.0.1:6379/0')?.store; // { kind: 'redis', url: 'redis://127.0.0.1:6379/0' }
  * resolveRecoveryOptions(undefined); // undefined: off
  * ```
  */
-export function resolveRecoveryOptions(value: unknown): ResolvedRecoveryOptions | undefined {
+export function resolveRecoveryOptions(
+  value: unknown,
+  messageQueue?: string,
+): ResolvedRecoveryOptions | undefined {
   if (value === undefined || value === false) return undefined;
   const name = 'connectionStateRecovery';
   if (value !== true && (typeof value !== 'object' || value === null || Array.isArray(value)))
     throw new OptionError(
       name,
-      'true, false, or { maxDisconnectionDuration, skipMiddlewares, maxPacketsPerSession, maxSessions }',
+      'true, false, or { maxDisconnectionDuration, skipMiddlewares, maxPacketsPerSession, maxSessions, store, maxStreamLength }',
       value,
     );
   const given: ConnectionStateRecoveryOptions = value === true ? {} : value;
@@ -111,7 +151,28 @@ export function resolveRecoveryOptions(value: unknown): ResolvedRecoveryOptions 
       1000,
     ),
     maxSessions: wholeOption(`${name}.maxSessions`, given.maxSessions, 10_000),
+    store: recoveryStore(given.store, messageQueue),
+    maxStreamLength: wholeOption(`${name}.maxStreamLength`, given.maxStreamLength, 10_000),
   };
+}
+
+const isRedisUrl = (url: string): boolean => /^rediss?:\/\//i.test(url);
+
+/** Checks `connectionStateRecovery.store`. */
+function recoveryStore(value: unknown, messageQueue: string | undefined): RecoveryStore {
+  const name = 'connectionStateRecovery.store';
+  if (value === undefined || value === 'memory') return { kind: 'memory' };
+  if (value === 'redis') {
+    if (messageQueue !== undefined && isRedisUrl(messageQueue))
+      return { kind: 'redis', url: messageQueue };
+    throw new OptionError(
+      name,
+      `'redis' with a redis:// messageQueue (it uses that Redis; the messageQueue is ${messageQueue === undefined ? 'not set' : 'not a redis:// URL'}), or store: 'redis://host:6379/0' naming the Redis to use`,
+      value,
+    );
+  }
+  if (typeof value === 'string' && isRedisUrl(value)) return { kind: 'redis', url: value };
+  throw new OptionError(name, "'memory', 'redis', or a redis:// or rediss:// URL", value);
 }
 
 /** A session one process hands another (its log stays behind: the new one starts its own). */

@@ -12,8 +12,7 @@ import { checkOptionNames } from '../option-names.js';
 import { createScheduler, resolveAsyncMode } from '../../schedulers/select.js';
 import type { AsyncMode, Scheduler, Task } from '../../schedulers/scheduler.js';
 import { WorkerPoolScheduler } from '../../schedulers/worker-pool.js';
-import { createQueue } from '../queues/create.js';
-import { MemorySessionStore } from '../queues/memory-sessions.js';
+import { createQueue, createSessionStore } from '../queues/create.js';
 import { PubSub } from '../queues/pubsub.js';
 import type { QueueStats } from '../queues/queue.js';
 import { poolWorkerData, setJobRunner } from '../../schedulers/worker-runtime.js';
@@ -233,9 +232,14 @@ export class SocketIO<
     }
     const recovery = resolved.connectionStateRecovery;
     if (recovery !== undefined && !this.#inPool) {
-      const store = new MemorySessionStore(recovery, this.scheduler.clock, (line) =>
-        resolved.logger.debug(`connection state recovery: ${line}`),
-      );
+      const store = createSessionStore({
+        store: recovery.store,
+        limits: recovery,
+        prefix: resolved.channel,
+        clock: this.scheduler.clock,
+        debug: (line) => resolved.logger.debug(`connection state recovery: ${line}`),
+        warn: (line) => warningsShown(resolved.logger).warn(line),
+      });
       const hub = this.#hub;
       hub.recovery = new Recovery(store, recovery, hub.codec, (old) => {
         resolved.logger.debug(

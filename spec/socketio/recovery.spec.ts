@@ -265,6 +265,15 @@ describe('connection state recovery', function () {
       [{ maxPacketsPerSession: 0 }, /maxPacketsPerSession: expected a whole number >= 1/],
       [{ maxSessions: 2.5 }, /maxSessions: expected a whole number >= 1/],
       [5, /connectionStateRecovery: expected true, false, or \{ maxDisconnectionDuration/],
+      [
+        { store: 'redis' },
+        /store: expected 'redis' with a redis:\/\/ messageQueue .*not set.*store: 'redis:\/\/host:6379\/0'/,
+      ],
+      [
+        { store: 'mongodb://x' },
+        /store: expected 'memory', 'redis', or a redis:\/\/ or rediss:\/\/ URL/,
+      ],
+      [{ maxStreamLength: 0 }, /maxStreamLength: expected a whole number >= 1/],
     ];
     for (const [value, message] of cases) {
       expect(() => new SocketIO({ connectionStateRecovery: value as never }))
@@ -272,6 +281,16 @@ describe('connection state recovery', function () {
         .with.property('message')
         .that.matches(message);
     }
+    expect(
+      () =>
+        new SocketIO({
+          messageQueue: 'amqp://guest:guest@127.0.0.1:5672/',
+          connectionStateRecovery: { store: 'redis' },
+        }),
+    )
+      .to.throw(OptionError)
+      .with.property('message')
+      .that.matches(/the messageQueue is not a redis:\/\/ URL/);
     expect(() => new SocketIO({ connectionStateRecovery: { maxDisconnectDuration: 5 } as never }))
       .to.throw(UnknownOptionError)
       .with.property('message')
