@@ -161,8 +161,13 @@ export class RedisSessionStore implements SessionStore {
   readonly #stream: string;
   /** By process tag: the last sequence number received from it over the queue, and when (ms). */
   readonly #seen = new Map<string, { seq: number; at: number }>();
-  /** Keeps being written (each resolves whether it was). */
-  readonly #writing = new Set<Promise<boolean>>();
+  /**
+   * The last write given (a keep or an append): Redis answers one connection in order, so once
+   * it settles every earlier one has.
+   */
+  #last: Promise<unknown> = Promise.resolve();
+  /** Keeps that failed: their sessions are lost. */
+  #lostKeeps = 0;
   /** A failure was reported and nothing has succeeded since: report no more. */
   #failing = false;
 
@@ -245,7 +250,7 @@ export class RedisSessionStore implements SessionStore {
       },
       seen: this.#seenNow(),
     };
-    const writing = this.#redis
+    this.#last = this.#redis
       .eval(
         KEEP_SCRIPT,
         1,
@@ -255,17 +260,12 @@ export class RedisSessionStore implements SessionStore {
         this.limits.maxDisconnectionMs,
       )
       .then(
-        () => {
-          this.#succeeded();
-          return true;
-        },
+        () => this.#succeeded(),
         (error: unknown) => {
+          this.#lostKeeps++;
           this.#failed(`keeping session ${state.sid}`, error);
-          return false;
         },
-      )
-      .finally(() => this.#writing.delete(writing));
-    this.#writing.add(writing);
+      );
   }
 
   async take(
@@ -327,18 +327,16 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /**
-   * Waits (CLOSE_WRITE_BOUND_MS at most, on the clock) for the sessions being written, then
-   * closes the connection; resolves whether every one was written.
+   * Waits (CLOSE_WRITE_BOUND_MS at most, on the clock) until the sessions and packets given so
+   * far are written (a connection still being made included), then closes the connection;
+   * resolves whether every session was written.
    */
   async close(): Promise<boolean> {
     const { clock } = this.settings;
-    const writing = Promise.all([...this.#writing]).then((done) => done.every(Boolean));
-    const written =
-      (await fulfilledWithin(clock, writing, CLOSE_WRITE_BOUND_MS)) && (await writing);
-    // QUIT goes after what is queued (the last appends); a Redis that does not answer is cut.
-    if (this.#redis.status !== 'ready' || !(await closedInTime(clock, this.#redis.quit())))
-      this.#redis.disconnect();
-    return written;
+    const inTime = await fulfilledWithin(clock, this.#last, CLOSE_WRITE_BOUND_MS);
+    // A Redis that does not answer QUIT is cut.
+    if (!inTime || !(await closedInTime(clock, this.#redis.quit()))) this.#redis.disconnect();
+    return inTime && this.#lostKeeps === 0;
   }
 
   #key(pid: string): string {
