@@ -3,7 +3,9 @@
  * their connection are kept, with the packets sent to them meanwhile, until they come
  * back or their time runs out. The Socket.IO side (offsets on the wire, the CONNECT
  * handshake, which disconnects keep a session) is lib/socketio/recovery.ts; a store
- * knows sids, rooms and encoded packets, never sockets.
+ * knows sids, rooms and encoded packets, never sockets. Two stores: memory-sessions.ts (the
+ * sessions end with the process) and redis-sessions.ts (shared by every process on one Redis:
+ * they outlive a graceful stop, not a kill -9, which writes nothing).
  *
  *   client                          server                         store
  *   (transport cut) - - - - - - ->  socket gone, reason recoverable -> keep(state, log)
