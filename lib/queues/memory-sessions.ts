@@ -6,9 +6,10 @@
  * packets per session, sessions kept (the oldest goes first), and time.
  */
 import type { Clock, TimerHandle } from '../../schedulers/scheduler.js';
-import { randomToken } from '../random.js';
 import { RoomRegistry } from '../rooms.js';
+import { Offsets } from './offsets.js';
 import { PacketLog } from './packet-log.js';
+import { reaches } from './sessions.js';
 import type {
   LoggedPacket,
   PacketRoute,
@@ -38,9 +39,6 @@ interface Kept {
   missed: number;
 }
 
-/** Length of the per-process tag that starts every offset. */
-const TAG_BYTES = 3;
-
 /**
  * Sessions kept in memory, for one process.
  *
@@ -53,9 +51,7 @@ const TAG_BYTES = 3;
  * ```
  */
 export class MemorySessionStore implements SessionStore {
-  /** Starts every offset of this process: an offset from elsewhere is never taken for one of its own. */
-  readonly #tag = randomToken(TAG_BYTES);
-  #seq = 0;
+  readonly #offsets = new Offsets();
   /** By pid, oldest first (a Map keeps insertion order). */
   readonly #kept = new Map<string, Kept>();
   /** The kept sessions' rooms (their sid rooms included), by pid. */
@@ -79,11 +75,11 @@ export class MemorySessionStore implements SessionStore {
   }
 
   nextOffset(): string {
-    return this.#tag + (this.#seq++).toString(36);
+    return this.#offsets.next();
   }
 
   open(): PacketLog {
-    return new PacketLog(this.limits.maxPacketsPerSession, this.#seq);
+    return new PacketLog(this.limits.maxPacketsPerSession, this.#offsets.seq);
   }
 
   holds(nsp: string): boolean {
@@ -126,7 +122,7 @@ export class MemorySessionStore implements SessionStore {
     if (kept === undefined || kept.state.nsp !== nsp) return undefined;
     this.#forget(pid);
     if (this.clock.now() - kept.since > this.limits.maxDisconnectionMs) return undefined;
-    const missed = kept.log.after(offset, this.#predates(offset, kept.log.start));
+    const missed = kept.log.after(offset, this.#offsets.predates(offset, kept.log.start));
     if (missed === undefined) {
       this.debug(`session ${kept.state.sid} lost packets it missed; it connects fresh`);
       return undefined;
@@ -134,20 +130,11 @@ export class MemorySessionStore implements SessionStore {
     return { ...kept.state, missed, log: kept.log };
   }
 
-  close(): void {
+  close(): Promise<boolean> {
     if (this.#timer !== null) this.clock.clearTimeout(this.#timer);
     this.#timer = null;
     for (const pid of [...this.#kept.keys()]) this.#forget(pid);
-  }
-
-  /**
-   * Whether an offset the client presents came before a session that began at `start`:
-   * none, another process's (or an earlier run's), or one of ours issued before it.
-   */
-  #predates(offset: string | undefined, start: number): boolean {
-    if (offset === undefined || !offset.startsWith(this.#tag)) return true;
-    const seq = parseInt(offset.slice(this.#tag.length), 36);
-    return Number.isNaN(seq) || seq < start;
+    return Promise.resolve(true);
   }
 
   #forget(pid: string): void {
@@ -180,12 +167,4 @@ export class MemorySessionStore implements SessionStore {
     }
     this.#arm();
   }
-}
-
-/** Whether a route's skipped sids and `except` rooms leave a session in. */
-function reaches(route: PacketRoute, state: SessionState): boolean {
-  if (route.skip?.has(state.sid) === true) return false;
-  const except = route.except;
-  if (except === undefined || except.length === 0) return true;
-  return !except.includes(state.sid) && !state.rooms.some((room) => except.includes(room));
 }

@@ -36,9 +36,40 @@ export class PacketLog implements SessionLog {
     readonly start: number,
   ) {}
 
+  /**
+   * A log as it was written down (see {@link packets} and {@link dropped}), for a store that
+   * keeps sessions outside the process.
+   *
+   * @example
+   * ```ts
+   * const copy = PacketLog.from(log.capacity, log.start, log.packets(), log.dropped);
+   * ```
+   */
+  static from(
+    capacity: number,
+    start: number,
+    packets: readonly LoggedPacket[],
+    dropped: string | undefined,
+  ): PacketLog {
+    const log = new PacketLog(capacity, start);
+    for (const packet of packets) log.push(packet);
+    log.#dropped ??= dropped;
+    return log;
+  }
+
   /** How many packets it holds. */
   get size(): number {
     return this.#size;
+  }
+
+  /** The offset of the last packet that fell out; undefined while none has. */
+  get dropped(): string | undefined {
+    return this.#dropped;
+  }
+
+  /** Every packet it holds, oldest first. */
+  packets(): LoggedPacket[] {
+    return this.#ordered(0);
   }
 
   push(packet: LoggedPacket): void {

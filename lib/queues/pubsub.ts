@@ -43,6 +43,7 @@ import type { CallRequest, EmitRequest } from '../socketio/emitter.js';
 import type { Logger } from '../socketio/options.js';
 import { containsBinary, mapEntries } from '../socketio/packets.js';
 import type { EncodedParts } from '../socketio/packets.js';
+import { binaryReplacer, binaryReviver, isBinary } from './binary-json.js';
 import { Deliveries } from './deliveries.js';
 import { Queries } from './queries.js';
 import { PyTuple, unpickle } from './pickle.js';
@@ -176,34 +177,6 @@ function routeOf(nsp: string, room: string): string {
   const route = `${nsp}#${room}`;
   if (Buffer.byteLength(route) <= MAX_ROUTE_BYTES) return route;
   return `#sha1:${createHash('sha1').update(route).digest('hex')}`;
-}
-
-const isBinary = (v: unknown): boolean => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
-
-/** JSON with binary leaves as `{ "__b64": "..." }` (only this server reads that back). */
-function binaryReplacer(this: unknown, _key: string, value: unknown): unknown {
-  if (Buffer.isBuffer(value)) return { __b64: value.toString('base64') };
-  if (isBinary(value)) return { __b64: Buffer.from(value as ArrayBuffer).toString('base64') };
-  if (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { type?: unknown }).type === 'Buffer' &&
-    Array.isArray((value as { data?: unknown }).data)
-  ) {
-    return { __b64: Buffer.from((value as { data: number[] }).data).toString('base64') };
-  }
-  return value;
-}
-
-function binaryReviver(this: unknown, _key: string, value: unknown): unknown {
-  if (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { __b64?: unknown }).__b64 === 'string'
-  ) {
-    return Buffer.from((value as { __b64: string }).__b64, 'base64');
-  }
-  return value;
 }
 
 /**

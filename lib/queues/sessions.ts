@@ -3,7 +3,9 @@
  * their connection are kept, with the packets sent to them meanwhile, until they come
  * back or their time runs out. The Socket.IO side (offsets on the wire, the CONNECT
  * handshake, which disconnects keep a session) is lib/socketio/recovery.ts; a store
- * knows sids, rooms and encoded packets, never sockets.
+ * knows sids, rooms and encoded packets, never sockets. Two stores: memory-sessions.ts (the
+ * sessions end with the process) and redis-sessions.ts (shared by every process on one Redis:
+ * they outlive a graceful stop, not a kill -9, which writes nothing).
  *
  *   client                          server                         store
  *   (transport cut) - - - - - - ->  socket gone, reason recoverable -> keep(state, log)
@@ -19,12 +21,23 @@ export interface LoggedPacket {
   readonly offset: string;
   readonly parts: EncodedParts;
   /**
-   * Where it came from, for a packet another process emitted: the offset it had there. (A
-   * session handed over between processes is told from what the new one caught meanwhile by
-   * it.) Undefined for a packet this process emitted: its offset is its origin.
+   * Where it came from, for a packet another process emitted: the offset it had there (its own
+   * offset when the sender gave none). What names one packet across processes (see
+   * {@link originOf}). Undefined for a packet this process emitted: its offset is its origin.
    */
   readonly origin?: string;
 }
+
+/**
+ * What names a kept packet across processes: its origin, or its own offset (sent from here).
+ * Two copies of one packet (kept by two processes, or in a log and in a stream) share it.
+ *
+ * @example
+ * ```ts
+ * originOf({ offset: 'b7', parts, origin: 'a3' }); // 'a3'
+ * ```
+ */
+export const originOf = (packet: LoggedPacket): string => packet.origin ?? packet.offset;
 
 /**
  * Which sessions a packet reaches: its namespace, its rooms (undefined: the whole
@@ -35,6 +48,23 @@ export interface PacketRoute {
   readonly to: readonly string[] | undefined;
   readonly skip?: ReadonlySet<string>;
   readonly except?: readonly string[] | undefined;
+}
+
+/**
+ * Whether a packet's route reaches a session: its namespace, one of its rooms (a sid is a
+ * room) unless the route is for the whole namespace, and neither a skipped sid nor an
+ * `except` room. Every store decides it so.
+ *
+ * @example
+ * ```ts
+ * reaches({ nsp: '/', to: ['lobby'] }, { pid, sid: 's1', nsp: '/', rooms: ['lobby'], data }); // true
+ * ```
+ */
+export function reaches(route: PacketRoute, session: SessionState): boolean {
+  if (route.nsp !== session.nsp || route.skip?.has(session.sid) === true) return false;
+  const member = (room: string): boolean => room === session.sid || session.rooms.includes(room);
+  if (route.except?.some(member) === true) return false;
+  return route.to === undefined || route.to.some(member);
 }
 
 /** A session as it was when its client lost the connection. */
@@ -100,6 +130,10 @@ export interface SessionStore {
   ): RestoredSession | undefined | Promise<RestoredSession | undefined>;
   /** How many sessions are kept now. */
   readonly size: number;
-  /** Forgets every kept session and stops the store's timers. */
-  close(): void;
+  /**
+   * Stops the store: the memory store forgets its sessions; a shared store waits (a few
+   * seconds at most) until the sessions kept at shutdown are written, then lets go of its
+   * connection. Resolves whether every session was written.
+   */
+  close(): Promise<boolean>;
 }

@@ -290,6 +290,6 @@ export function resolveSocketIOOptions(options: SocketIOOptions): ResolvedSocket
       options.maxNamespacesPerConnection,
       64,
     ),
-    connectionStateRecovery: resolveRecoveryOptions(options.connectionStateRecovery),
+    connectionStateRecovery: resolveRecoveryOptions(options.connectionStateRecovery, mq),
   };
 }

@@ -6,6 +6,7 @@ import { Decoder, Encoder, PacketType } from 'socket.io-parser';
 import type { Packet as ParserPacket } from 'socket.io-parser';
 import type { EncodedParts } from '../encoded-parts.js';
 import { ProtocolError } from '../errors.js';
+import { setOwn } from '../own-keys.js';
 
 export { PacketType };
 
@@ -98,36 +99,7 @@ export function containsBinary(value: unknown, depth = 0): boolean {
   return false;
 }
 
-/**
- * Sets `key` as an own data property. Defined, not assigned: a key such as `__proto__`
- * from client data stays a plain property instead of changing the object's prototype.
- *
- * @example
- * ```ts
- * setOwn(session, '__proto__', { admin: true }); // just a key
- * ```
- */
-export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
-}
-
-/**
- * A session: no prototype, so a key such as `__proto__` from client data stays plain data.
- *
- * @example
- * ```ts
- * const session = newSession();
- * session.__proto__ = { admin: true }; // an own key, not a prototype change
- * ```
- */
-export function newSession(): Record<string, unknown> {
-  return Object.create(null) as Record<string, unknown>;
-}
+export { newSession, setOwn } from '../own-keys.js';
 
 /**
  * A plain object with `value`'s own enumerable entries, each value passed through `map`

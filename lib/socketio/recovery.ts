@@ -19,11 +19,11 @@ import { checkOptionNames } from '../option-names.js';
 import { secondsOption, wholeOption } from '../option-values.js';
 import { randomToken } from '../random.js';
 import type { PubSub } from '../queues/pubsub.js';
+import { originOf, reaches } from '../queues/sessions.js';
 import type {
   LoggedPacket,
   PacketRoute,
   RestoredSession,
-  SessionState,
   SessionStore,
 } from '../queues/sessions.js';
 import type { PacketCodec } from './codec.js';
@@ -51,9 +51,40 @@ export interface ConnectionStateRecoveryOptions {
    * fresh. Default 1000.
    */
   maxPacketsPerSession?: number;
-  /** Most disconnected sessions kept at once; past it the oldest is forgotten. Default 10000. */
+  /**
+   * Most disconnected sessions kept at once; past it the oldest is forgotten. Default 10000.
+   * The memory store only: Redis keeps each one for its time.
+   */
   maxSessions?: number;
+  /**
+   * Where sessions are kept. `'memory'` (the default): in the process that served the client;
+   * with a message queue it hands them to another process the client comes back on, but they
+   * end with the process. `'redis'`: in the Redis of the `messageQueue` URL (which must be a
+   * redis:// one), or in the Redis at a `'redis://host:port/db'` URL given here; then a session
+   * outlives the process that kept it (a graceful restart, a deploy), and every recoverable
+   * packet any process emits goes to a Redis stream (see "Connection state recovery" in the
+   * README). A process killed without a graceful stop (kill -9) cannot write its sessions.
+   *
+   * @example
+   * ```ts
+   * new SocketIO({
+   *   messageQueue: 'redis://127.0.0.1:6379/0',
+   *   connectionStateRecovery: { store: 'redis' },
+   * });
+   * ```
+   */
+  store?: 'memory' | 'redis' | `redis://${string}` | `rediss://${string}`;
+  /**
+   * With `store: 'redis'`: about how many packets the stream keeps (every recoverable packet of
+   * every process goes to it; XADD MAXLEN ~). A session kept longer than the stream reaches back
+   * connects fresh. Default 10000.
+   */
+  maxStreamLength?: number;
 }
+
+/** Where sessions are kept, once checked. */
+export type RecoveryStore =
+  { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly url: string };
 
 /** The recovery option after checking (times in milliseconds). */
 export interface ResolvedRecoveryOptions {
@@ -61,6 +92,8 @@ export interface ResolvedRecoveryOptions {
   readonly skipMiddlewares: boolean;
   readonly maxPacketsPerSession: number;
   readonly maxSessions: number;
+  readonly store: RecoveryStore;
+  readonly maxStreamLength: number;
 }
 
 const RECOVERY_OPTION_NAMES: ReadonlySet<string> = new Set(
@@ -69,26 +102,33 @@ const RECOVERY_OPTION_NAMES: ReadonlySet<string> = new Set(
     skipMiddlewares: true,
     maxPacketsPerSession: true,
     maxSessions: true,
+    store: true,
+    maxStreamLength: true,
   } satisfies Record<keyof ConnectionStateRecoveryOptions, true>),
 );
 
 /**
  * Checks `connectionStateRecovery`: `true` or an object turns it on (with defaults for
- * what the object leaves out), `false` or nothing leaves it off.
+ * what the object leaves out), `false` or nothing leaves it off. `messageQueue` is the
+ * server's, which `store: 'redis'` uses.
  *
  * @example
  * ```ts
  * resolveRecoveryOptions({ maxDisconnectionDuration: 30 })?.maxDisconnectionMs; // 30000
+ * resolveRecoveryOptions({ store: 'redis' }, 'redis://127.0.0.1:6379/0')?.store; // { kind: 'redis', url: 'redis://127.0.0.1:6379/0' }
  * resolveRecoveryOptions(undefined); // undefined: off
  * ```
  */
-export function resolveRecoveryOptions(value: unknown): ResolvedRecoveryOptions | undefined {
+export function resolveRecoveryOptions(
+  value: unknown,
+  messageQueue?: string,
+): ResolvedRecoveryOptions | undefined {
   if (value === undefined || value === false) return undefined;
   const name = 'connectionStateRecovery';
   if (value !== true && (typeof value !== 'object' || value === null || Array.isArray(value)))
     throw new OptionError(
       name,
-      'true, false, or { maxDisconnectionDuration, skipMiddlewares, maxPacketsPerSession, maxSessions }',
+      'true, false, or { maxDisconnectionDuration, skipMiddlewares, maxPacketsPerSession, maxSessions, store, maxStreamLength }',
       value,
     );
   const given: ConnectionStateRecoveryOptions = value === true ? {} : value;
@@ -111,7 +151,28 @@ export function resolveRecoveryOptions(value: unknown): ResolvedRecoveryOptions 
       1000,
     ),
     maxSessions: wholeOption(`${name}.maxSessions`, given.maxSessions, 10_000),
+    store: recoveryStore(given.store, messageQueue),
+    maxStreamLength: wholeOption(`${name}.maxStreamLength`, given.maxStreamLength, 10_000),
   };
+}
+
+const isRedisUrl = (url: string): boolean => /^rediss?:\/\//i.test(url);
+
+/** Checks `connectionStateRecovery.store`. */
+function recoveryStore(value: unknown, messageQueue: string | undefined): RecoveryStore {
+  const name = 'connectionStateRecovery.store';
+  if (value === undefined || value === 'memory') return { kind: 'memory' };
+  if (value === 'redis') {
+    if (messageQueue !== undefined && isRedisUrl(messageQueue))
+      return { kind: 'redis', url: messageQueue };
+    throw new OptionError(
+      name,
+      `'redis' with a redis:// messageQueue (it uses that Redis; the messageQueue is ${messageQueue === undefined ? 'not set' : 'not a redis:// URL'}), or store: 'redis://host:6379/0' naming the Redis to use`,
+      value,
+    );
+  }
+  if (typeof value === 'string' && isRedisUrl(value)) return { kind: 'redis', url: value };
+  throw new OptionError(name, "'memory', 'redis', or a redis:// or rediss:// URL", value);
 }
 
 /** A session one process hands another (its log stays behind: the new one starts its own). */
@@ -123,17 +184,6 @@ interface Handover {
   readonly packets: { readonly route: PacketRoute; readonly packet: LoggedPacket }[];
   /** More were caught than a session's log holds. */
   overflow: boolean;
-}
-
-/** What names a kept packet across processes: its origin, or its own offset (sent from here). */
-const originOf = (packet: LoggedPacket): string => packet.origin ?? packet.offset;
-
-/** Whether a packet's route reaches a session (its sid and rooms), as the stores decide it. */
-function reaches(route: PacketRoute, session: SessionState): boolean {
-  if (route.nsp !== session.nsp || route.skip?.has(session.sid) === true) return false;
-  const member = (room: string): boolean => room === session.sid || session.rooms.includes(room);
-  if (route.except?.some(member) === true) return false;
-  return route.to === undefined || route.to.some(member);
 }
 
 /**
@@ -271,8 +321,9 @@ export class Recovery {
       for (const socket of targets) socket.write(parts);
       return targets.length;
     }
-    const packet: LoggedPacket =
-      origin === undefined ? { offset, parts: stamped } : { offset, parts: stamped, origin };
+    // A packet from elsewhere always has an origin (its own offset when the sender gave none):
+    // a shared store tells the packets this process emitted by it.
+    const packet: LoggedPacket = { offset, parts: stamped, origin: origin ?? offset };
     for (const socket of targets) socket.writeLogged(packet);
     if (kept) this.store.append(route, packet);
     if (caught) this.#catch(route, packet);
@@ -280,9 +331,10 @@ export class Recovery {
   }
 
   /**
-   * Readies a connecting socket: the session its client asks for, when the store still has
-   * it whole (the socket takes its sid and session; the caller restores its rooms and
-   * writes what it missed), else a fresh one with a new private id.
+   * Readies a connecting socket: the session its client asks for, when the store (or,
+   * with a message queue, another process) still has it whole (the socket takes its sid and
+   * session; the caller restores its rooms and writes what it missed), else a fresh one with
+   * a new private id.
    */
   restore(
     socket: NamespaceSocket,
@@ -293,36 +345,43 @@ export class Recovery {
     const old = this.#live.get(pid);
     if (old !== undefined && old !== socket && old.nsp === socket.nsp) this.supersede(old);
     const taken = this.store.take(pid, socket.nsp, offset);
-    const elsewhere = this.elsewhere;
-    if (taken === undefined && elsewhere !== undefined) {
-      // Another process may keep it. What this process sends to the namespace from now on is
-      // caught: the keeper lets the session go when it reads the query, and what reached it
-      // before is in what it hands over (a packet in both is known by its origin, see
-      // #continued).
-      const handover: Handover = { nsp: socket.nsp, packets: [], overflow: false };
-      this.#handovers.add(handover);
-      return elsewhere(pid, socket.nsp, offset).then(
-        (session) => {
-          this.#handovers.delete(handover);
-          return this.#adopt(socket, session && this.#continued(session, handover));
-        },
-        () => {
-          this.#handovers.delete(handover);
-          return this.#fresh(socket);
-        },
-      );
-    }
-    if (!(taken instanceof Promise)) return this.#adopt(socket, taken);
-    return taken.then(
-      (session) => this.#adopt(socket, session),
-      () => this.#fresh(socket),
+    if (!(taken instanceof Promise) && (taken !== undefined || this.elsewhere === undefined))
+      return this.#adopt(socket, taken);
+    // The session comes from elsewhere (a shared store, another process): what this process
+    // sends to the namespace from now on is caught, since neither the keeper (it let the
+    // session go) nor the new socket (not in its rooms yet) would keep it. A packet in both is
+    // known by its origin (see #continued).
+    const handover: Handover = { nsp: socket.nsp, packets: [], overflow: false };
+    this.#handovers.add(handover);
+    return this.#fetch(pid, socket.nsp, offset, taken).then(
+      (session) => {
+        this.#handovers.delete(handover);
+        return this.#adopt(socket, session && this.#continued(session, handover));
+      },
+      () => {
+        this.#handovers.delete(handover);
+        return this.#fresh(socket);
+      },
     );
   }
 
+  /** The session the store took, or else the one another process hands over. */
+  async #fetch(
+    pid: string,
+    nsp: string,
+    offset: string | undefined,
+    taken: RestoredSession | undefined | Promise<RestoredSession | undefined>,
+  ): Promise<HandedOver | undefined> {
+    const session = await taken;
+    if (session !== undefined || this.elsewhere === undefined) return session;
+    return this.elsewhere(pid, nsp, offset);
+  }
+
   /**
-   * A handed-over session as this process goes on with it: what the keeper handed over, then
-   * what this process caught meanwhile that reaches it, all in a new log of this process
-   * (undefined, so that the client connects fresh, when more was caught than a log holds).
+   * A session from elsewhere as this process goes on with it: what the store or the keeper
+   * gave, then what this process caught meanwhile that reaches it, all in a new log of this
+   * process (undefined, so that the client connects fresh, when more was caught than a log
+   * holds).
    */
   #continued(session: HandedOver, handover: Handover): RestoredSession | undefined {
     if (handover.overflow) return undefined;
@@ -334,7 +393,15 @@ export class Recovery {
     if (missed.length > this.options.maxPacketsPerSession) return undefined;
     const log = this.store.open();
     for (const packet of missed) log?.push(packet);
-    return { ...session, missed, log };
+    return {
+      pid: session.pid,
+      sid: session.sid,
+      nsp: session.nsp,
+      rooms: session.rooms,
+      data: session.data,
+      missed,
+      log,
+    };
   }
 
   /** Keeps a packet for the handovers under way, when it may reach theirs. */

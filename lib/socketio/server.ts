@@ -12,8 +12,7 @@ import { checkOptionNames } from '../option-names.js';
 import { createScheduler, resolveAsyncMode } from '../../schedulers/select.js';
 import type { AsyncMode, Scheduler, Task } from '../../schedulers/scheduler.js';
 import { WorkerPoolScheduler } from '../../schedulers/worker-pool.js';
-import { createQueue } from '../queues/create.js';
-import { MemorySessionStore } from '../queues/memory-sessions.js';
+import { createQueue, createSessionStore } from '../queues/create.js';
 import { PubSub } from '../queues/pubsub.js';
 import type { BusStats } from '../queues/pubsub.js';
 import { poolWorkerData, setJobRunner } from '../../schedulers/worker-runtime.js';
@@ -237,13 +236,22 @@ export class SocketIO<
     }
     const recovery = resolved.connectionStateRecovery;
     if (recovery !== undefined && !this.#inPool) {
-      const store = new MemorySessionStore(recovery, this.scheduler.clock, (line) =>
-        resolved.logger.debug(`connection state recovery: ${line}`),
-      );
       // A kept session's rooms hold their routes: what is sent to them meanwhile is kept.
       const bus = this.#bus;
-      if (bus?.routing === true)
-        store.onRoom = (nsp, room, present) => bus.roomChanged(nsp, room, present);
+      const store = createSessionStore({
+        store: recovery.store,
+        limits: recovery,
+        prefix: resolved.channel,
+        clock: this.scheduler.clock,
+        debug: (line) => resolved.logger.debug(`connection state recovery: ${line}`),
+        warn: (line) => warningsShown(resolved.logger).warn(line),
+        ...(bus?.routing === true
+          ? {
+              onRoom: (nsp: string, room: string, present: boolean) =>
+                bus.roomChanged(nsp, room, present),
+            }
+          : {}),
+      });
       const hub = this.#hub;
       hub.recovery = new Recovery(store, recovery, hub.codec, (old) => {
         resolved.logger.debug(
@@ -928,8 +936,12 @@ export class SocketIO<
     this.engine.close();
     await this.#serving.close();
     await Promise.all(clients.map((c) => c.settled()));
-    // Kept in memory, the sessions end with the server (a shared store keeps them).
-    this.#hub.recovery?.store.close();
+    // Kept in memory, the sessions end with the server; a shared store writes the ones the
+    // shutdown kept (a few seconds at most) before the broker connection goes.
+    if ((await this.#hub.recovery?.store.close()) === false)
+      this.#hub.options.logger.warn(
+        'connection state recovery: some sessions kept at shutdown could not be written; their clients will connect fresh',
+      );
     try {
       await this.#bus?.close();
     } finally {

@@ -53,6 +53,10 @@ export interface ServerSetup {
   readonly queueOptions?: Record<string, unknown>;
   /** Connection state recovery on (10 s), with cuts noticed within a second. */
   readonly recovery?: boolean;
+  /** With `recovery`: sessions kept in Redis (`store: 'redis'`) rather than in memory. */
+  readonly recoveryStore?: 'redis';
+  /** With `recovery`: its `maxDisconnectionDuration`. */
+  readonly recoverySeconds?: number;
 }
 
 /** One log line a server process sent. */
@@ -178,6 +182,9 @@ export class ServerProcess {
     if (setup.defaultLogger === true) env.QUEUE_LOGGER = 'default';
     if (setup.queueOptions !== undefined) env.QUEUE_OPTIONS = JSON.stringify(setup.queueOptions);
     if (setup.recovery === true) env.QUEUE_RECOVERY = '1';
+    if (setup.recoveryStore !== undefined) env.QUEUE_RECOVERY_STORE = setup.recoveryStore;
+    if (setup.recoverySeconds !== undefined)
+      env.QUEUE_RECOVERY_SECONDS = `${setup.recoverySeconds}`;
     const child = fork(FIXTURE, [], {
       env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -311,6 +318,17 @@ export class Cluster {
     this.channel = channel;
     await Promise.all(this.servers.map((s) => s.restart(url, this.channel)));
     return this.channel;
+  }
+
+  /** {@link restart}, then waits until every process counts the others (their heartbeats). */
+  async restartMet(label: string): Promise<void> {
+    await this.restart(label);
+    const others = this.servers.length - 1;
+    const met = await eventually(async () => {
+      const counts = await Promise.all(this.servers.map((s) => s.request({ op: 'peers' })));
+      return counts.every((c) => c === others);
+    }, 5000);
+    if (!met) throw new Error(`the ${this.servers.length} processes did not meet within 5 s`);
   }
 
   /** A client of server `i` that has connected. */

@@ -7,47 +7,14 @@
  * session and all 100 packets, in order, once.
  */
 import { expect } from 'chai';
-import { io as connect } from 'socket.io-client';
 import { delay, waitFor } from '../helpers/raw-engine.js';
-import { SioPeer, within } from '../helpers/socketio.js';
-import { BROKERS, Cluster, Relay, ackOf, eventually, portOpen } from '../helpers/queues.js';
+import type { SioPeer } from '../helpers/socketio.js';
+import { BROKERS, Cluster, Relay, ackOf, portOpen } from '../helpers/queues.js';
+import { cutAndWait as cutRelay, range, ticks, viaRelay, welcome } from '../helpers/recovery.js';
 
 interface Plain {
   id: string;
 }
-
-/** A client through the relay that reconnects at once after a cut; connected. */
-async function viaRelay(relay: Relay): Promise<SioPeer> {
-  const peer = new SioPeer(
-    connect(`http://127.0.0.1:${relay.port}`, {
-      forceNew: true,
-      transports: ['websocket'],
-      reconnection: true,
-      reconnectionDelay: 50,
-      reconnectionDelayMax: 100,
-    }),
-  );
-  await within(peer.opened, 'the first connection', 5000);
-  return peer;
-}
-
-/** The `welcome` a server sends on connect: [sid, recovered, process index]. */
-async function welcome(peer: SioPeer): Promise<[string, boolean, number]> {
-  const greeting = await within(peer.next('welcome'), 'a welcome', 5000);
-  return greeting as [string, boolean, number];
-}
-
-/** The numbers of the `tick`s a peer received (each ends with its offset). */
-function ticks(peer: SioPeer): unknown[] {
-  return peer.inbox('tick').items.map((args) => {
-    expect(args, 'a kept packet ends with its offset').to.have.length(2);
-    expect(args[1]).to.be.a('string');
-    return args[0];
-  });
-}
-
-const range = (from: number, to: number): number[] =>
-  Array.from({ length: to - from }, (_, i) => from + i);
 
 for (const broker of BROKERS) {
   describe(`connection state recovery across processes on ${broker.name}`, function () {
@@ -70,11 +37,7 @@ for (const broker of BROKERS) {
     });
 
     beforeEach(async function () {
-      await cluster.restart(`cr-${broker.name.toLowerCase()}`);
-      await eventually(async () => {
-        const counts = await Promise.all(cluster.servers.map((s) => s.request({ op: 'peers' })));
-        return counts.every((c) => c === 1);
-      }, 5000);
+      await cluster.restartMet(`cr-${broker.name.toLowerCase()}`);
     });
 
     afterEach(async function () {
@@ -95,15 +58,7 @@ for (const broker of BROKERS) {
 
     /** Cuts the relay and waits until process `owner` let the client's socket go. */
     async function cutAndWait(peer: SioPeer, sid: string, owner: number): Promise<void> {
-      await relay?.cut();
-      const noticed = await eventually(async () => {
-        const sockets = (await cluster
-          .server(owner)
-          .request({ op: 'fetchSockets', local: true })) as Plain[];
-        return !sockets.some((s) => s.id === sid);
-      }, 3000);
-      expect(noticed, 'the owner noticed the cut').to.equal(true);
-      expect(await waitFor(() => !peer.socket.connected, 3000), 'the client saw it').to.equal(true);
+      if (relay !== undefined) await cutRelay(relay, peer, sid, cluster.server(owner));
     }
 
     it('a client cut off from one process and back on another gets its sid, rooms, session and the 100 packets it missed, in order, once', async function () {

@@ -7,7 +7,8 @@
  * async mode (handlers in a pool thread in worker-pool) and client transport; then, once:
  * the option's checks, the bounds at their edges, `skipMiddlewares: false`, what carries no
  * offset, a client back before the server noticed its cut, msgpack, and packets from
- * another process over Redis.
+ * another process over Redis. The main cases run again with the sessions kept in Redis
+ * (`store: 'redis://…'`), in event-loop mode.
  */
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
@@ -20,6 +21,7 @@ import { ASYNC_MODES_UNDER_TEST } from '../helpers/modes.js';
 import { MSGPACK } from '../helpers/msgpack.js';
 import { REDIS_URL, Relay, eventually } from '../helpers/queues.js';
 import { delay, waitFor } from '../helpers/raw-engine.js';
+import { Redis } from 'ioredis';
 import { CLIENT_TRANSPORTS, SioHarness, SioPeer, within } from '../helpers/socketio.js';
 import type { ClientOptions, ClientTransport } from '../helpers/socketio.js';
 import type { AsyncMode } from '../../lib/index.js';
@@ -31,10 +33,14 @@ import type { AsyncMode } from '../../lib/index.js';
  */
 class Rig {
   readonly #peers: SioPeer[] = [];
+  /** Where the rigs started now keep their sessions (the memory store unless set). */
+  static store: 'memory' | 'redis' = 'memory';
 
   private constructor(
     readonly h: SioHarness,
     readonly relay: Relay,
+    /** With the Redis store, its channel: every key of its run starts with it. */
+    readonly channel: string | undefined,
   ) {}
 
   static async start(
@@ -43,8 +49,17 @@ class Rig {
     recovery: ConnectionStateRecoveryOptions = {},
     options: SocketIOOptions = {},
   ): Promise<Rig> {
+    const channel =
+      Rig.store === 'redis'
+        ? `spec-recovery-${process.pid}-${randomBytes(4).toString('hex')}`
+        : undefined;
     const h = await SioHarness.withApp(asyncMode, transport, RECOVERY_APP, {
-      connectionStateRecovery: { maxDisconnectionDuration: 10, ...recovery },
+      connectionStateRecovery: {
+        maxDisconnectionDuration: 10,
+        ...(channel === undefined ? {} : { store: REDIS_URL }),
+        ...recovery,
+      },
+      ...(channel === undefined ? {} : { channel }),
       // A cut polling client with no GET pending is noticed by the heartbeat: soon, here.
       pingInterval: 0.25,
       pingTimeout: 0.5,
@@ -52,7 +67,7 @@ class Rig {
     });
     const relay = await Relay.create(h.port);
     await relay.listen();
-    return new Rig(h, relay);
+    return new Rig(h, relay, channel);
   }
 
   get io(): SocketIO {
@@ -99,6 +114,11 @@ class Rig {
     for (const peer of this.#peers) peer.socket.disconnect();
     await this.relay.cut();
     await this.h.stop();
+    if (this.channel === undefined) return;
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`${this.channel}#*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
   }
 }
 
@@ -133,13 +153,23 @@ async function state(peer: SioPeer): Promise<RecoveryState> {
   return answer as RecoveryState;
 }
 
-for (const asyncMode of ASYNC_MODES_UNDER_TEST) {
+const SUITES = [
+  ...ASYNC_MODES_UNDER_TEST.map((asyncMode) => ({ asyncMode, store: 'memory' as const })),
+  { asyncMode: 'event-loop' as const, store: 'redis' as const },
+];
+
+for (const { asyncMode, store } of SUITES) {
   for (const transport of CLIENT_TRANSPORTS) {
-    describe(`connection state recovery [${asyncMode}, ${transport.name}]`, function () {
+    const label = store === 'memory' ? '' : ', kept in Redis';
+    describe(`connection state recovery [${asyncMode}, ${transport.name}${label}]`, function () {
       let rig: Rig | undefined;
+      beforeEach(() => {
+        Rig.store = store;
+      });
       afterEach(async () => {
         await rig?.stop();
         rig = undefined;
+        Rig.store = 'memory';
       });
 
       it('gives a cut client its sid, rooms, session and the 100 packets it missed, in order, once', async function () {
@@ -265,6 +295,15 @@ describe('connection state recovery', function () {
       [{ maxPacketsPerSession: 0 }, /maxPacketsPerSession: expected a whole number >= 1/],
       [{ maxSessions: 2.5 }, /maxSessions: expected a whole number >= 1/],
       [5, /connectionStateRecovery: expected true, false, or \{ maxDisconnectionDuration/],
+      [
+        { store: 'redis' },
+        /store: expected 'redis' with a redis:\/\/ messageQueue .*not set.*store: 'redis:\/\/host:6379\/0'/,
+      ],
+      [
+        { store: 'mongodb://x' },
+        /store: expected 'memory', 'redis', or a redis:\/\/ or rediss:\/\/ URL/,
+      ],
+      [{ maxStreamLength: 0 }, /maxStreamLength: expected a whole number >= 1/],
     ];
     for (const [value, message] of cases) {
       expect(() => new SocketIO({ connectionStateRecovery: value as never }))
@@ -272,6 +311,16 @@ describe('connection state recovery', function () {
         .with.property('message')
         .that.matches(message);
     }
+    expect(
+      () =>
+        new SocketIO({
+          messageQueue: 'amqp://guest:guest@127.0.0.1:5672/',
+          connectionStateRecovery: { store: 'redis' },
+        }),
+    )
+      .to.throw(OptionError)
+      .with.property('message')
+      .that.matches(/the messageQueue is not a redis:\/\/ URL/);
     expect(() => new SocketIO({ connectionStateRecovery: { maxDisconnectDuration: 5 } as never }))
       .to.throw(UnknownOptionError)
       .with.property('message')
@@ -345,37 +394,40 @@ describe('connection state recovery', function () {
     expect(await raw.nextText('the kept packet')).to.match(/^2\["n",1,"[^"]+"\]$/);
   });
 
-  it('lets a client back before the server noticed its cut take its session over', async function () {
-    rig = await Rig.start('event-loop', websocket);
-    const gone: string[] = [];
-    rig.io.on('disconnect', (reason: string) => void gone.push(reason));
-    const old = await rig.h.raw();
-    old.send('0{"name":"cy"}');
-    const { sid, pid } = JSON.parse((await old.nextText('the CONNECT answer')).slice(1)) as {
-      sid: string;
-      pid: string;
-    };
-    const greeting = await old.nextText('the welcome');
-    const offset = (JSON.parse(greeting.slice(1)) as unknown[])[2];
-    rig.io.emit('tick', 0, { to: 'lobby' });
-    expect(await old.nextText('tick 0')).to.match(/^2\["tick",0,/);
-    // A second connection presents the pid while the first is still open (as a client does
-    // when only its side saw the network go): it gets the same sid and tick 0 again, since
-    // its offset is from before tick 0.
-    const fresh = await rig.h.raw();
-    fresh.send(`0${JSON.stringify({ pid, offset, name: 'cy' })}`);
-    expect(JSON.parse((await fresh.nextText('the CONNECT answer')).slice(1))).to.deep.equal({
-      sid,
-      pid,
+  for (const store of ['memory', 'redis'] as const)
+    it(`lets a client back before the server noticed its cut take its session over (${store})`, async function () {
+      Rig.store = store;
+      rig = await Rig.start('event-loop', websocket);
+      Rig.store = 'memory';
+      const gone: string[] = [];
+      rig.io.on('disconnect', (reason: string) => void gone.push(reason));
+      const old = await rig.h.raw();
+      old.send('0{"name":"cy"}');
+      const { sid, pid } = JSON.parse((await old.nextText('the CONNECT answer')).slice(1)) as {
+        sid: string;
+        pid: string;
+      };
+      const greeting = await old.nextText('the welcome');
+      const offset = (JSON.parse(greeting.slice(1)) as unknown[])[2];
+      rig.io.emit('tick', 0, { to: 'lobby' });
+      expect(await old.nextText('tick 0')).to.match(/^2\["tick",0,/);
+      // A second connection presents the pid while the first is still open (as a client does
+      // when only its side saw the network go): it gets the same sid and tick 0 again, since
+      // its offset is from before tick 0.
+      const fresh = await rig.h.raw();
+      fresh.send(`0${JSON.stringify({ pid, offset, name: 'cy' })}`);
+      expect(JSON.parse((await fresh.nextText('the CONNECT answer')).slice(1))).to.deep.equal({
+        sid,
+        pid,
+      });
+      expect(await fresh.nextText('tick 0, missed')).to.match(/^2\["tick",0,/);
+      expect(await fresh.nextText('the welcome')).to.match(
+        /^2\["welcome",\[".*",true,\{"name":"cy"\}\]/,
+      );
+      expect(gone).to.deep.equal(['transport close']);
+      rig.io.emit('tick', 1, { to: sid });
+      expect(await fresh.nextText('tick 1')).to.match(/^2\["tick",1,/);
     });
-    expect(await fresh.nextText('tick 0, missed')).to.match(/^2\["tick",0,/);
-    expect(await fresh.nextText('the welcome')).to.match(
-      /^2\["welcome",\[".*",true,\{"name":"cy"\}\]/,
-    );
-    expect(gone).to.deep.equal(['transport close']);
-    rig.io.emit('tick', 1, { to: sid });
-    expect(await fresh.nextText('tick 1')).to.match(/^2\["tick",1,/);
-  });
 
   it('recovers with the msgpack parser', async function () {
     rig = await Rig.start('event-loop', websocket, {}, { parser: 'msgpack' });
