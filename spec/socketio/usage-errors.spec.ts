@@ -67,6 +67,10 @@ describe('usage errors that name the fix', function () {
         'requestTimeout: expected a number of seconds between 0.1 and 600',
       ],
       [
+        { routing: 'room' as never },
+        "messageQueueOptions.routing: expected 'channel' or 'rooms', got \"room\"",
+      ],
+      [
         { heartbeatInterval: 2, heartbeatTimeout: 2 },
         'heartbeatTimeout: expected more seconds than heartbeatInterval (2); three times it is usual, got 2',
       ],
