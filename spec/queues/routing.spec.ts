@@ -117,10 +117,10 @@ for (const broker of BROKERS) {
       const [, g1] = await cluster.spread(1);
       const member = g1?.[0] as SioPeer;
       await ackOf(member, 'join', 'green');
-      expect((await cluster.server(1).stats()) as RoutedStats).to.include({ routes: 1 });
+      expect(await cluster.server(1).stats()).to.include({ routes: 1 });
       await ackOf(member, 'leave', 'green');
       await cluster.server(1).request({ op: 'flush' });
-      expect((await cluster.server(1).stats()) as RoutedStats).to.include({ routes: 0 });
+      expect(await cluster.server(1).stats()).to.include({ routes: 0 });
 
       const before = await statsOf(cluster);
       for (const n of range(5)) await cluster.server(0).emit('green', [n], { to: 'green' });
