@@ -19,7 +19,8 @@
  * Cluster queries and server-side events are this server's own methods, which
  * python-socketio skips (it ignores methods it does not know):
  *
- *   { method: 'sa_query', host_id, id, request }     answered by every other server process
+ *   { method: 'sa_query', host_id, id, request, expires }  answered by every other server
+ *                                                      process until `expires` (ms since 1970)
  *   { method: 'sa_answer', host_id, to, id, value }  one process's answer to query `id` of `to`
  *   { method: 'sa_event', host_id, request }          a serverSideEmit without acknowledgement
  *
@@ -134,6 +135,12 @@ export interface AcksAnswer {
   readonly expected: number;
 }
 
+/**
+ * How long after its deadline a cluster query is still applied: the processes' clocks may
+ * differ that much.
+ */
+const EXPIRY_SLACK_MS = 1000;
+
 /** How long `flush()` (and so `stop()`) waits for the broker to take what was published. */
 export const FLUSH_BOUND_SECONDS = 5;
 
@@ -158,6 +165,7 @@ interface Incoming {
   readonly to?: unknown;
   readonly request?: unknown;
   readonly value?: unknown;
+  readonly expires?: unknown;
 }
 
 /**
@@ -313,7 +321,12 @@ export class PubSub {
   ): Promise<unknown[]> {
     if (this.#closed) return Promise.reject(new ConnectionClosedError('server shutdown'));
     return this.#queries.ask(operation, this.queue.peers(), timeoutMs, (id) =>
-      this.#publish({ method: 'sa_query', id, request }, binaryReplacer),
+      // Its deadline (wall clock): a process that reads it later (RabbitMQ keeps it in the queue
+      // of a process that was away) does not apply what nobody waits for any more.
+      this.#publish(
+        { method: 'sa_query', id, request, expires: Date.now() + timeoutMs },
+        binaryReplacer,
+      ),
     );
   }
 
@@ -557,6 +570,12 @@ export class PubSub {
     }
     const origin = message.host_id;
     const id = message.id;
+    if (typeof message.expires === 'number' && Date.now() > message.expires + EXPIRY_SLACK_MS) {
+      this.logger.debug(
+        `ignored a cluster ${request.kind} request from host ${String(origin)} that expired before it arrived`,
+      );
+      return;
+    }
     const answering =
       message.method === 'sa_query' && typeof origin === 'string' && typeof id === 'number';
     const reply = (value: unknown): void => {

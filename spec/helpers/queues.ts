@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
+import { connect as amqpConnect } from 'amqplib';
 import { Redis } from 'ioredis';
 import { io as connect } from 'socket.io-client';
 import type {
@@ -493,6 +494,30 @@ export class PrivateRedis {
     } finally {
       admin.disconnect();
     }
+  }
+}
+
+/**
+ * Publishes `payload` as it is on a channel (a Redis PUBLISH, or to the RabbitMQ fanout
+ * exchange), as another program on the channel would.
+ */
+export async function publishRaw(url: string, channel: string, payload: string): Promise<void> {
+  if (url.startsWith('redis')) {
+    const client = new Redis(url, { maxRetriesPerRequest: 0 });
+    try {
+      await client.publish(channel, payload);
+    } finally {
+      client.disconnect();
+    }
+    return;
+  }
+  const model = await amqpConnect(url);
+  try {
+    const confirm = await model.createConfirmChannel();
+    confirm.publish(channel, '', Buffer.from(payload));
+    await confirm.waitForConfirms();
+  } finally {
+    await model.close();
   }
 }
 

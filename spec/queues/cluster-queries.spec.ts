@@ -17,6 +17,7 @@ import {
   ackOf,
   eventually,
   portOpen,
+  publishRaw,
   received,
   settle,
   uniqueChannel,
@@ -311,6 +312,34 @@ for (const broker of BROKERS) {
         .server(0)
         .request({ op: 'serverSideEmitWithAck', event: 'whoami?', values: [] })) as number[];
       expect([...who].sort()).to.deep.equal([1, 2]);
+    });
+
+    it('a query read after its deadline is not applied (RabbitMQ keeps one for a process that was away)', async function () {
+      const [[a]] = (await cluster.spread(1)) as [SioPeer[]];
+      const query = (room: string, expires: number): string =>
+        JSON.stringify({
+          method: 'sa_query',
+          host_id: 'f'.repeat(32),
+          id: 1,
+          expires,
+          request: {
+            kind: 'sockets',
+            target: { nsp: '/', to: null, except: null },
+            op: 'join',
+            rooms: [room],
+            close: false,
+          },
+        });
+      // Published as a process gone for 10 s would have left it; then one still on time.
+      await publishRaw(cluster.url, cluster.channel, query('stale', Date.now() - 10_000));
+      await publishRaw(cluster.url, cluster.channel, query('fresh', Date.now() + 5_000));
+      const joined = await eventually(
+        async () => ((await ackOf(a as SioPeer, 'rooms'))[0] as string[]).includes('fresh'),
+        3000,
+      );
+      expect(joined, 'the query on time applied').to.equal(true);
+      const rooms = (await ackOf(a as SioPeer, 'rooms'))[0] as string[];
+      expect([...rooms].sort()).to.deep.equal([sid(a as SioPeer), 'fresh'].sort());
     });
   });
 }
