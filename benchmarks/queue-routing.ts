@@ -209,6 +209,19 @@ export async function benchRouting(
   return figures;
 }
 
+/** One line saying what the routing runs did (from the first run's sizes). */
+export function routingCaption(figures: readonly RoutingFigures[]): string {
+  const f = figures[0];
+  if (f === undefined) return '';
+  const { processes, clientsPerProcess, roomEmits, pairEmits, broadcasts } = f.sizes;
+  return (
+    `${processes} processes x ${clientsPerProcess} clients, all in their process's room, a quarter also in each room ` +
+    `shared with a neighbour process; ${roomEmits} emits to each own room, ${pairEmits} to each shared room and ` +
+    `${broadcasts} broadcasts, every process emitting to every room in turn. Received: queueStats().received ` +
+    `over the window; share: the process's rooms' messages and the broadcasts.`
+  );
+}
+
 /** The markdown table: per run, what each process received against its share, and the clients' count. */
 export function routingTable(figures: readonly RoutingFigures[]): string {
   const whole = (n: number): string => Math.round(n).toLocaleString('en-US');

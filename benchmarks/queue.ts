@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { progress, startServer } from './harness.js';
-import { benchRouting, routingTable } from './queue-routing.js';
+import { benchRouting, routingCaption, routingTable } from './queue-routing.js';
 import type { RoutingFigures } from './queue-routing.js';
 import type { ServerReady } from './server-process.js';
 import { connectMany } from './wire.js';
@@ -125,5 +125,7 @@ export function queueTable(figures: readonly QueueFigures[]): string {
 if (process.argv[1]?.endsWith('queue.js')) {
   const { figures, routing } = await benchQueues(process.argv.includes('--quick'));
   console.log(`\n## Cross-process broadcast (message queue)\n\n${queueTable(figures)}`);
-  console.log(`\n## Room-aware routing (message queue)\n\n${routingTable(routing)}`);
+  console.log(
+    `\n## Room-aware routing (message queue)\n\n${routingCaption(routing)}\n\n${routingTable(routing)}`,
+  );
 }
