@@ -2,10 +2,12 @@
  * The benchmark server app: the same handlers for every async mode. The mode
  * comes from BENCH_MODE, so pool threads (which load this module again) agree.
  */
-import { SocketIO } from '../lib/index.js';
+import { joinRoom, SocketIO } from '../lib/index.js';
 import type { AsyncMode } from '../lib/index.js';
 
 const mode = (process.env.BENCH_MODE ?? 'event-loop') as AsyncMode;
+// BENCH_ROUTING picks the queue's routing ('channel' or 'rooms'); unset, the default.
+const routing = process.env.BENCH_ROUTING;
 
 export const io = new SocketIO({
   asyncMode: mode,
@@ -14,6 +16,7 @@ export const io = new SocketIO({
   pingTimeout: 20,
   messageQueue: process.env.BENCH_QUEUE,
   channel: process.env.BENCH_CHANNEL,
+  messageQueueOptions: routing === 'channel' || routing === 'rooms' ? { routing } : undefined,
 });
 
 /** Busy-waits `ms` milliseconds (the CPU-bound handler's work). */
@@ -34,4 +37,11 @@ io.on('cpu', (ms: number) => {
 });
 io.on('broadcast', (data: unknown) => {
   io.emit('news', data);
+});
+io.on('join', (room: string) => {
+  joinRoom(room);
+  return room;
+});
+io.on('to-room', (data: { readonly to: string }) => {
+  io.emit('news', data, { to: data.to });
 });

@@ -12,6 +12,8 @@ export interface ServerHandle<Ready> {
   readonly child: ChildProcess;
   readonly ready: Ready;
   rss(): Promise<number>;
+  /** Sends `message` over IPC; resolves with the next message the server sends. */
+  ask<Answer>(message: string): Promise<Answer>;
   stop(): Promise<void>;
 }
 
@@ -42,14 +44,16 @@ export async function startServer<Ready>(
       reject(new Error(`${script} exited early (code ${String(code)})`)),
     );
   });
+  const ask = <Answer>(message: string): Promise<Answer> =>
+    new Promise((resolve) => {
+      child.once('message', (m) => resolve(m as Answer));
+      child.send(message);
+    });
   return {
     child,
     ready,
-    rss: () =>
-      new Promise((resolve) => {
-        child.once('message', (m) => resolve((m as { rss: number }).rss));
-        child.send('rss');
-      }),
+    rss: async () => (await ask<{ rss: number }>('rss')).rss,
+    ask,
     stop: () =>
       new Promise((resolve) => {
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -3,11 +3,14 @@
  * on one message queue (Redis, then RabbitMQ), clients on both, one client asks
  * its process to broadcast; every delivery on every client is counted. In the same
  * run, one process without a queue holds all the clients: the scaling table gives
- * each broker's deliveries/s as a ratio of that.
+ * each broker's deliveries/s as a ratio of that. Then the routing table
+ * (queue-routing.ts): four processes with and without room-aware routing.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { progress, startServer } from './harness.js';
+import { benchRouting, routingCaption, routingTable } from './queue-routing.js';
+import type { RoutingFigures } from './queue-routing.js';
 import type { ServerReady } from './server-process.js';
 import { connectMany } from './wire.js';
 
@@ -81,8 +84,10 @@ async function benchBroker(
   }
 }
 
-/** Runs the baseline and both brokers; writes JSON. */
-export async function benchQueues(quick: boolean): Promise<QueueFigures[]> {
+/** Runs the baseline and both brokers, then the routing runs; writes JSON. */
+export async function benchQueues(
+  quick: boolean,
+): Promise<{ figures: QueueFigures[]; routing: RoutingFigures[] }> {
   const figures: QueueFigures[] = [];
   const clients = quick ? 200 : 1000;
   const broadcasts = quick ? 50 : 200;
@@ -91,13 +96,14 @@ export async function benchQueues(quick: boolean): Promise<QueueFigures[]> {
   for (const [broker, url] of BROKERS)
     figures.push(await benchBroker(broker, url, 2, clients, broadcasts));
   figures.push(await benchBroker('none', undefined, 1, clients, broadcasts));
+  const routing = await benchRouting(BROKERS, quick);
   const results = new URL('../../benchmarks/results/', import.meta.url);
   mkdirSync(results, { recursive: true });
   writeFileSync(
     new URL(`queue${quick ? '-quick' : ''}.json`, results),
-    JSON.stringify({ date: new Date().toISOString(), figures }, null, 2),
+    JSON.stringify({ date: new Date().toISOString(), figures, routing }, null, 2),
   );
-  return figures;
+  return { figures, routing };
 }
 
 /** The markdown table: each run, and each broker's ratio to one process holding every client. */
@@ -117,6 +123,9 @@ export function queueTable(figures: readonly QueueFigures[]): string {
 }
 
 if (process.argv[1]?.endsWith('queue.js')) {
-  const figures = await benchQueues(process.argv.includes('--quick'));
+  const { figures, routing } = await benchQueues(process.argv.includes('--quick'));
   console.log(`\n## Cross-process broadcast (message queue)\n\n${queueTable(figures)}`);
+  console.log(
+    `\n## Room-aware routing (message queue)\n\n${routingCaption(routing)}\n\n${routingTable(routing)}`,
+  );
 }

@@ -1,10 +1,12 @@
 /**
  * A benchmark server in its own process: measures the scheduler's own figures
  * (task spawn rate, sleep accuracy), starts listening, reports over IPC, and
- * stops on request.
+ * stops on request. Asked `queue-stats`, it flushes its message queue (so every
+ * room route it listens to is confirmed) and answers {@link QueueStatsAnswer}.
  */
 import { io, noop } from './bench-app.js';
 import { answerHarness } from './server-ipc.js';
+import type { BusStats } from '../lib/index.js';
 
 /** What the server process reports when ready. */
 export interface ServerReady {
@@ -13,6 +15,11 @@ export interface ServerReady {
   readonly spawnPerSecond: number;
   readonly sleep0Us: number;
   readonly sleep10msErrorMs: number;
+}
+
+/** The answer to `queue-stats`: the queue's counters after a flush (null without a queue). */
+export interface QueueStatsAnswer {
+  readonly queueStats: BusStats | null;
 }
 
 async function spawnRate(): Promise<number> {
@@ -50,3 +57,11 @@ process.send?.({
   sleep10msErrorMs,
 } satisfies ServerReady);
 answerHarness(() => io.stop());
+process.on('message', (message) => {
+  if (message !== 'queue-stats') return;
+  // A flush the broker did not fully take still leaves counters worth reading.
+  void io
+    .flush()
+    .catch(() => undefined)
+    .then(() => process.send?.({ queueStats: io.queueStats() ?? null } satisfies QueueStatsAnswer));
+});

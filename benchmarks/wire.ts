@@ -54,7 +54,8 @@ export class BenchClient {
   /** Arrival times (performance.now) of server pings. */
   readonly pings: number[] = [];
   recordPings = false;
-  onEvent: ((name: string) => void) | undefined;
+  /** Called on every event with its name and the whole packet's text. */
+  onEvent: ((name: string, text: string) => void) | undefined;
 
   private constructor(private readonly ws: WebSocket) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -96,7 +97,7 @@ export class BenchClient {
       const end = text.indexOf('"', 4);
       const name = text.slice(4, end);
       this.events.set(name, (this.events.get(name) ?? 0) + 1);
-      this.onEvent?.(name);
+      this.onEvent?.(name, text);
     }
   }
 
