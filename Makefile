@@ -47,7 +47,7 @@ bench-compare: build ## This tree against an earlier one (BASE=<git ref>), alter
 bench-cpu: build ## Server CPU per fan-out delivery and per connect, this tree (or: node dist/benchmarks/server-cpu.js treeA treeB)
 	node dist/benchmarks/server-cpu.js
 
-bench-queue: build ## Cross-process broadcast throughput over Redis and RabbitMQ
+bench-queue: build ## Cross-process broadcast throughput and room-aware routing over Redis and RabbitMQ
 	node dist/benchmarks/queue.js
 
 soak: build ## Hold 10,000 connections with random traffic (SOAK_SECONDS=60, SOAK_CONNECTIONS, SOAK_MODE)
