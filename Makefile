@@ -14,8 +14,8 @@ build: ## Compile TypeScript to dist/
 typecheck: ## Type-check everything (tsc --noEmit), and the typed-events augmentation spec in its own program
 	npx tsc -p tsconfig.json --noEmit && npx tsc -p spec/types/augmentation/tsconfig.json
 
-lint: ## typescript-eslint (type-checked rules) and prettier --check
-	npx eslint . && npx prettier --check .
+lint: ## typescript-eslint (type-checked rules), prettier --check and the layer rules (dependency-cruiser)
+	npm run lint
 
 test: ## Start the services the specs need, lint, type-check, build, then run every spec (the README's test command)
 	npm test

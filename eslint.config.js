@@ -32,6 +32,7 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: globals.node } },
   {
     files: ['examples/**/public/**/*.js'],
     languageOptions: { sourceType: 'script', globals: { ...globals.browser, io: 'readonly' } },

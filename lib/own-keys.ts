@@ -34,3 +34,21 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
 export function newSession(): Record<string, unknown> {
   return Object.create(null) as Record<string, unknown>;
 }
+
+/**
+ * A plain object with `value`'s own enumerable entries, each value passed through `map`
+ * (keys set with {@link setOwn}).
+ *
+ * @example
+ * ```ts
+ * mapEntries(JSON.parse('{"__proto__":{"x":1}}'), (v) => v); // own key __proto__
+ * ```
+ */
+export function mapEntries(
+  value: object,
+  map: (entry: unknown) => unknown,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) setOwn(out, k, map(v));
+  return out;
+}

@@ -6,7 +6,7 @@
  */
 
 import { PickleError } from '../errors.js';
-import { setOwn } from '../socketio/packets.js';
+import { setOwn } from '../own-keys.js';
 
 /** A Python tuple: an array that remembers it was a tuple (several emit arguments). */
 export class PyTuple extends Array<unknown> {}

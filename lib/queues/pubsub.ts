@@ -38,12 +38,11 @@ import {
   DisconnectedError,
   NotDeliveredError,
 } from '../errors.js';
-import { PARSER_NAMES } from '../socketio/codec.js';
-import type { ParserName } from '../socketio/codec.js';
-import type { CallRequest, EmitRequest } from '../socketio/emitter.js';
-import type { Logger } from '../socketio/options.js';
-import { containsBinary, mapEntries } from '../socketio/packets.js';
-import type { EncodedParts } from '../socketio/packets.js';
+import type { CallRequest, EmitRequest } from '../emit-requests.js';
+import { PARSER_NAMES, containsBinary } from '../encoded-parts.js';
+import type { EncodedParts, ParserName } from '../encoded-parts.js';
+import type { Logger } from '../log.js';
+import { mapEntries } from '../own-keys.js';
 import { binaryReplacer, binaryReviver, isBinary } from './binary-json.js';
 import { Deliveries } from './deliveries.js';
 import { Queries } from './queries.js';

@@ -6,7 +6,7 @@
  */
 import { requireOptional } from '../../schedulers/optional-dependency.js';
 import type { Clock } from '../../schedulers/scheduler.js';
-import type { Logger } from '../socketio/options.js';
+import type { Logger } from '../log.js';
 import type { ResolvedQueueOptions } from './options.js';
 
 /**

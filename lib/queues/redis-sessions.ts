@@ -238,6 +238,20 @@ export class RedisSessionStore implements SessionStore {
     );
   }
 
+  /**
+   * Resolves once Redis has run every write given before the call (one connection runs its
+   * commands in order, so its answer to a PING comes after theirs); never rejects.
+   *
+   * @example
+   * ```ts
+   * store.append(route, packet);
+   * await store.written(); // the packet is in the stream
+   * ```
+   */
+  async written(): Promise<void> {
+    await this.#redis.ping().catch(() => undefined);
+  }
+
   keep(state: SessionState, log: SessionLog | undefined): void {
     if (!(log instanceof PacketLog)) return;
     const written: Written = {

@@ -26,11 +26,10 @@ import type { MsgpackWire, WirePacket } from './msgpack.js';
 
 export type { WirePacket };
 
-/** The `parser` option's values. */
-export const PARSER_NAMES = ['json', 'msgpack'] as const;
+import type { ParserName } from '../encoded-parts.js';
 
-/** `json` (the default: socket.io-parser) or `msgpack` (socket.io-msgpack-parser's format). */
-export type ParserName = (typeof PARSER_NAMES)[number];
+export { PARSER_NAMES } from '../encoded-parts.js';
+export type { ParserName };
 
 /** A client's side of a codec: what the in-process test client sends and reads. */
 export interface ClientSide {

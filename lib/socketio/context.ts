@@ -16,8 +16,8 @@ import type {
   FlaskEmitRest,
   Session,
 } from './event-maps.js';
-import type { SocketSnapshot, SocketsTarget } from './sockets.js';
-import { namespaceName } from './registry.js';
+import type { SocketOps, SocketSnapshot, SocketsTarget } from './sockets.js';
+import { namespaceName } from './names.js';
 import { handshakeOf } from './socket.js';
 import type { HandshakeRequest, RequestInfo } from './socket.js';
 
@@ -25,7 +25,7 @@ import type { HandshakeRequest, RequestInfo } from './socket.js';
  * The operations context functions need: the main thread's Hub does them
  * directly; in a worker thread (worker-pool mode) they travel back as effects.
  */
-export interface HubOps {
+export interface HubOps extends SocketOps {
   emit(request: EmitRequest): void;
   emitWithAck(request: AcksRequest): Promise<unknown[]>;
   call(request: CallRequest): Promise<unknown[]>;

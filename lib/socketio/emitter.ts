@@ -4,44 +4,12 @@
  */
 import { AcksTimeoutError, CallTimeoutError, DisconnectedError, UsageError } from '../errors.js';
 import type { Clock } from '../../schedulers/scheduler.js';
+import type { AcksRequest, CallRequest, EmitRequest } from '../emit-requests.js';
 import type { PacketCodec } from './codec.js';
 import { RESERVED_EVENTS } from './packets.js';
 import type { AckWaiter, NamespaceSocket } from './socket.js';
 
-/** One emit, fully resolved. */
-export interface EmitRequest {
-  readonly nsp: string;
-  readonly event: string;
-  readonly args: readonly unknown[];
-  /** Rooms to send to; undefined: the whole namespace. */
-  readonly to: readonly string[] | undefined;
-  readonly skip?: ReadonlySet<string>;
-  /** Rooms whose members it skips (`except`). */
-  readonly except?: readonly string[] | undefined;
-  /** Dropped for a client whose transport cannot take it at once, instead of queued. */
-  readonly volatile?: boolean;
-  /** False: never compressed (WebSocket permessage-deflate, polling gzip). Default true. */
-  readonly compress?: boolean;
-  /** Only honoured when the emit reaches exactly one client named by its sid. */
-  readonly callback?: ((...args: unknown[]) => unknown) | undefined;
-  readonly ignoreQueue?: boolean;
-  /** With connection state recovery: the offset the emitting process gave it (see LoggedPacket). */
-  readonly origin?: string;
-}
-
-/** A `call()`: one client, waiting for its ack. */
-export interface CallRequest {
-  readonly nsp: string;
-  readonly event: string;
-  readonly args: readonly unknown[];
-  readonly sid: string;
-  readonly timeoutSeconds: number;
-}
-
-/** An emit that waits for the ack of every client it reaches (`emitWithAck`). */
-export interface AcksRequest extends EmitRequest {
-  readonly timeoutSeconds: number;
-}
+export type { AcksRequest, CallRequest, EmitRequest } from '../emit-requests.js';
 
 /** Checks an event name the server is about to emit. */
 export function checkEventName(event: unknown): asserts event is string {

@@ -16,8 +16,8 @@ import type {
   Session,
 } from './event-maps.js';
 import { UsageError } from '../errors.js';
-import { isPattern, namespaceName } from './registry.js';
-import type { NamespaceOption } from './registry.js';
+import { isPattern, namespaceName } from './names.js';
+import type { NamespaceOption } from './names.js';
 
 /** What a Namespace needs from its server when called outside a handler. */
 export interface NamespaceServer {

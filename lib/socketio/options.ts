@@ -14,15 +14,11 @@ import type { ParserName } from './codec.js';
 import type { JsonCodec } from './packets.js';
 import { resolveRecoveryOptions } from './recovery.js';
 import type { ConnectionStateRecoveryOptions, ResolvedRecoveryOptions } from './recovery.js';
-import type { StatusPageOptions } from './status.js';
+import type { StatusPageOptions } from './status-options.js';
 
-/** Anything with the four console levels (console, pino, winston...). */
-export interface Logger {
-  debug(...args: unknown[]): void;
-  info(...args: unknown[]): void;
-  warn(...args: unknown[]): void;
-  error(...args: unknown[]): void;
-}
+import type { Logger } from '../log.js';
+
+export type { Logger };
 
 /**
  * Options of `new SocketIO(app?, options)`: every Engine.IO option (seconds for

@@ -6,7 +6,7 @@ import { Decoder, Encoder, PacketType } from 'socket.io-parser';
 import type { Packet as ParserPacket } from 'socket.io-parser';
 import type { EncodedParts } from '../encoded-parts.js';
 import { ProtocolError } from '../errors.js';
-import { setOwn } from '../own-keys.js';
+import { containsBinary } from '../encoded-parts.js';
 
 export { PacketType };
 
@@ -87,37 +87,8 @@ function toBuffer(part: unknown): string | Buffer {
   throw new TypeError('unexpected attachment type');
 }
 
-function isBinary(value: unknown): boolean {
-  return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
-}
-
-/** Whether a value holds binary data anywhere (then it travels with attachments). */
-export function containsBinary(value: unknown, depth = 0): boolean {
-  if (isBinary(value)) return true;
-  if (value === null || typeof value !== 'object' || depth > 64) return false;
-  for (const child of Object.values(value)) if (containsBinary(child, depth + 1)) return true;
-  return false;
-}
-
-export { newSession, setOwn } from '../own-keys.js';
-
-/**
- * A plain object with `value`'s own enumerable entries, each value passed through `map`
- * (keys set with {@link setOwn}).
- *
- * @example
- * ```ts
- * mapEntries(JSON.parse('{"__proto__":{"x":1}}'), (v) => v); // own key __proto__
- * ```
- */
-export function mapEntries(
-  value: object,
-  map: (entry: unknown) => unknown,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) setOwn(out, k, map(v));
-  return out;
-}
+export { containsBinary } from '../encoded-parts.js';
+export { mapEntries, newSession, setOwn } from '../own-keys.js';
 
 function viaCodec(value: unknown, json: JsonCodec | undefined): unknown {
   // A custom codec defines the wire form of plain data; binary data keeps its attachments.

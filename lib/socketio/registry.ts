@@ -5,7 +5,12 @@
 import { UsageError } from '../errors.js';
 import { checkOptionNames } from '../option-names.js';
 import type { Namespace } from './namespace.js';
+import { isPattern, namespaceName } from './names.js';
+import type { NamespaceOption, NamespacePattern } from './names.js';
 import { RESERVED_EVENTS } from './packets.js';
+
+export { isPattern, namespaceName };
+export type { NamespaceOption, NamespacePattern };
 
 /** What the registry uses of a class-based namespace, whatever its type arguments. */
 type NamespaceClass = Pick<
@@ -37,34 +42,10 @@ export type EventMiddleware = (event: string, args: unknown[]) => unknown;
 
 const SERVER_EVENTS = new Set(['connect', 'disconnect']);
 
-/**
- * A dynamic namespace: the names a `RegExp` matches, or those a predicate accepts for a
- * client's `auth` (it may answer asynchronously).
- */
-export type NamespacePattern =
-  | RegExp
-  | ((name: string, auth: Record<string, unknown> | undefined) => boolean | Promise<boolean>);
-
-/** Where a handler is registered: a namespace name, or a pattern of names. */
-export type NamespaceOption = string | NamespacePattern;
-
 /** A registered pattern and the key its handlers are under. */
 interface PatternEntry {
   readonly key: string;
   readonly pattern: NamespacePattern;
-}
-
-/** Whether a registration names a pattern rather than one namespace. */
-export function isPattern(namespace: unknown): namespace is NamespacePattern {
-  return namespace instanceof RegExp || typeof namespace === 'function';
-}
-
-/** Normalises a namespace name: '' and 'chat' become '/' and '/chat'. */
-export function namespaceName(nsp: string | undefined): string {
-  if (nsp === undefined || nsp === '' || nsp === '/') return '/';
-  if (typeof nsp !== 'string')
-    throw new UsageError(`namespace must be a string such as '/chat', got ${String(nsp)}`);
-  return nsp.startsWith('/') ? nsp : `/${nsp}`;
 }
 
 function call(fn: EventHandler, args: readonly unknown[]): unknown {

@@ -17,7 +17,6 @@ import { Args, isArgs } from './args.js';
 import { contextStorage } from './context.js';
 import type { HandlerContext, HubOps, SocketView } from './context.js';
 import type { AcksRequest, CallRequest, EmitRequest } from './emitter.js';
-import type { Hub } from './hub.js';
 import type { BoundHandler, HandlerRegistry } from './registry.js';
 import { mapEntries, newSession, setOwn } from './packets.js';
 import type { RequestInfo } from './socket.js';
@@ -239,8 +238,11 @@ function emitRequestOf(effect: Extract<Effect, { type: 'emit' | 'emitWithAck' }>
   };
 }
 
+/** What applies the effects of pool threads: the main thread's Hub (its emit counts the targets). */
+export type EffectTarget = Omit<HubOps, 'emit'> & { emit(request: EmitRequest): number };
+
 /** Main thread: applies one effect from a pool thread; returns the answer for those that wait. */
-export function applyEffect(hub: Hub, raw: unknown): unknown {
+export function applyEffect(hub: EffectTarget, raw: unknown): unknown {
   const effect = raw as Effect;
   switch (effect.type) {
     case 'emit': {

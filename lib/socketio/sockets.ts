@@ -3,7 +3,7 @@
  * handlers (id, rooms, session, handshake) and what can be done to it (emit, join,
  * leave, disconnect, wait for its ack).
  */
-import type { HubOps } from './context.js';
+import type { CallRequest, EmitRequest } from '../emit-requests.js';
 import type {
   AckValue,
   DeclaredServerToClient,
@@ -13,6 +13,18 @@ import type {
   EventsMap,
   Session,
 } from './event-maps.js';
+
+/**
+ * What a fetched socket asks of the server: the Hub on the main thread, effects in a
+ * worker-pool thread (the context functions' operations include these).
+ */
+export interface SocketOps {
+  emit(request: EmitRequest): unknown;
+  call(request: CallRequest): Promise<unknown[]>;
+  enterRoom(sid: string, room: string, nsp: string): void;
+  leaveRoom(sid: string, room: string, nsp: string): void;
+  disconnect(sid: string, nsp: string, close?: boolean): void;
+}
 
 /** The handshake of a fetched socket, as socket.io describes it. */
 export interface SocketHandshake {
@@ -76,7 +88,7 @@ export class FetchedSocket<
   readonly handshake: SocketHandshake;
 
   constructor(
-    private readonly ops: () => HubOps,
+    private readonly ops: () => SocketOps,
     snapshot: SocketSnapshot<object>,
     private readonly timeoutSeconds = 60,
   ) {

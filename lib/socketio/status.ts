@@ -15,21 +15,9 @@ import type { Hub } from './hub.js';
 import { STATUS_PAGE_HTML } from './status-page.js';
 import { traffic } from './socket.js';
 
-/** What the auth check sees of a request (the page's GET and the status namespace's connect). */
-export interface StatusRequest {
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly remoteAddress: string;
-}
+import type { StatusPageOptions, StatusRequest } from './status-options.js';
 
-/** Options of the status page. */
-export interface StatusPageOptions {
-  /** Where the page is served. Default '/status'. */
-  path?: string;
-  /** The namespace its updates use. Default '/socketio-status'. */
-  namespace?: string;
-  /** Return true to let a request in; required when the server listens beyond loopback. */
-  auth?: (req: StatusRequest) => boolean | Promise<boolean>;
-}
+export type { StatusPageOptions, StatusRequest };
 
 const STATUS_OPTIONS: ReadonlySet<string> = new Set(
   Object.keys({ path: true, namespace: true, auth: true } satisfies Record<

@@ -89,6 +89,11 @@ describe('RedisSessionStore on Redis', function () {
     if (keys.length > 0) await redis.del(...keys);
   });
 
+  /** Until Redis has run every write of every process so far. */
+  async function written(): Promise<void> {
+    await Promise.all(processes.map((p) => p.store.written()));
+  }
+
   function start(limits?: RedisSessionLimits): Process {
     const p = new Process(prefix, limits);
     processes.push(p);
@@ -111,7 +116,7 @@ describe('RedisSessionStore on Redis', function () {
     a.emit(toRoom, 'a1', socket);
     a.store.keep(socket.state, socket.log);
     a.emit(toRoom, 'a2');
-    await delay(50);
+    await written();
     const ttl = await redis.pttl(`${prefix}#session:P1`);
     expect(ttl).to.be.within(1, LIMITS.maxDisconnectionMs);
 
@@ -137,7 +142,7 @@ describe('RedisSessionStore on Redis', function () {
     const a = start({ ...LIMITS, maxDisconnectionMs: 300 });
     const socket = client(a);
     a.store.keep(socket.state, socket.log);
-    await delay(50);
+    await written();
     expect(await a.store.take('P1', '/chat', undefined)).to.equal(undefined);
     await delay(400);
     expect(await a.store.take('P1', '/', undefined)).to.equal(undefined);
@@ -163,12 +168,12 @@ describe('RedisSessionStore on Redis', function () {
     b.emit({ nsp: '/', to: ['r'], except: ['r'] }, 'excepted');
     b.emit({ nsp: '/', to: ['r'], skip: new Set(['sid-P1']) }, 'skipped');
     b.emit({ nsp: '/chat', to: undefined }, 'other namespace');
-    // Two processes' packets are in the order Redis took them: one at a time here.
-    await delay(20);
+    // Two processes' packets are in the order Redis took them: each waits for the other's here.
+    await written();
     a.emit({ nsp: '/', to: undefined }, 'a1');
-    await delay(20);
+    await written();
     b.emit({ nsp: '/', to: ['sid-P1'] }, 'b4');
-    await delay(50);
+    await written();
     const taken = await b.store.take('P1', '/', read.offset);
     expect(values(taken?.missed)).to.deep.equal(['b1', 'b2', 'b3', 'a1', 'b4']);
     // The log the restored socket goes on with has them, for its next cut.
@@ -184,7 +189,7 @@ describe('RedisSessionStore on Redis', function () {
     const read = a.emit(toRoom, 'a0', socket);
     c.emit(toRoom, 'c0');
     a.store.keep(socket.state, socket.log);
-    await delay(50);
+    await written();
     const taken = await a.store.take('P1', '/', read.offset);
     expect(values(taken?.missed)).to.deep.equal(['c0']);
   });
@@ -205,7 +210,7 @@ describe('RedisSessionStore on Redis', function () {
       offset,
       parts: ['451-["more",{"_placeholder":true,"num":0}]', bytes],
     });
-    await delay(50);
+    await written();
     const taken = await a.store.take('P1', '/', undefined);
     expect(taken?.missed.map((p) => p.parts[1])).to.deep.equal([bytes, bytes]);
     expect(taken?.data?.file).to.deep.equal(bytes);
@@ -223,7 +228,7 @@ describe('RedisSessionStore on Redis', function () {
       a.store.keep(socket.state, socket.log);
       for (let i = 0; i < count; i++) b.emit({ nsp: '/', to: [`sid-${pid}`] }, `${pid}-${i}`);
     }
-    await delay(50);
+    await written();
     const five = await a.store.take('P5', '/', undefined);
     expect(values(five?.missed)).to.deep.equal(['P5-0', 'P5-1', 'P5-2', 'P5-3', 'P5-4']);
     expect(await a.store.take('P6', '/', undefined)).to.equal(undefined);
@@ -238,7 +243,7 @@ describe('RedisSessionStore on Redis', function () {
     b.emit(toRoom, 'first');
     // MAXLEN ~ trims whole stream nodes (100 entries each by default).
     for (let i = 0; i < 400; i++) b.emit({ nsp: '/', to: ['other'] }, `x${i}`);
-    await delay(100);
+    await written();
     expect(await redis.xlen(`${prefix}#stream`)).to.be.below(400);
     expect(await a.store.take('P1', '/', undefined)).to.equal(undefined);
   });
