@@ -5,8 +5,8 @@ import ts from 'typescript';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The exported values of lib/index.ts (classes, functions, constants) with no `@example` in their TSDoc. */
-function valuesWithoutExample(): string[] {
+/** Every export of lib/index.ts: its exported name, the symbol it stands for, and the checker. */
+function publicExports(): { name: string; symbol: ts.Symbol; checker: ts.TypeChecker }[] {
   const program = ts.createProgram([`${root}lib/index.ts`], {
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
@@ -18,19 +18,49 @@ function valuesWithoutExample(): string[] {
   if (index === undefined) throw new Error('lib/index.ts not found');
   const moduleSymbol = checker.getSymbolAtLocation(index);
   if (moduleSymbol === undefined) throw new Error('lib/index.ts is not a module');
+  return checker.getExportsOfModule(moduleSymbol).map((exported) => ({
+    name: exported.getName(),
+    symbol: exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported,
+    checker,
+  }));
+}
+
+/** The exported values of lib/index.ts (classes, functions, constants) with no `@example` in their TSDoc. */
+function valuesWithoutExample(): string[] {
   const missing: string[] = [];
-  for (const exported of checker.getExportsOfModule(moduleSymbol)) {
-    const symbol =
-      exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+  for (const { name, symbol, checker } of publicExports()) {
     const isValue =
       (symbol.flags &
         (ts.SymbolFlags.Class | ts.SymbolFlags.Function | ts.SymbolFlags.Variable)) !==
       0;
     if (!isValue) continue;
     const hasExample = symbol.getJsDocTags(checker).some((tag) => tag.name === 'example');
-    if (!hasExample) missing.push(exported.getName());
+    if (!hasExample) missing.push(name);
   }
   return missing.sort();
+}
+
+/**
+ * The exports of lib/index.ts whose TSDoc has no `@group` named in typedoc.json's `groupOrder`,
+ * as `name: groups`: typedoc would list them under a kind ("Interfaces") after the topics.
+ */
+function exportsOutsideTheGroups(): string[] {
+  const config = JSON.parse(readFileSync(`${root}typedoc.json`, 'utf8')) as {
+    groupOrder?: string[];
+  };
+  const groups = new Set((config.groupOrder ?? []).filter((g) => g !== '*'));
+  expect(groups.size, "typedoc.json's groupOrder").to.be.greaterThan(5);
+  return publicExports()
+    .map(({ name, symbol, checker }) => ({
+      name,
+      tags: symbol
+        .getJsDocTags(checker)
+        .filter((tag) => tag.name === 'group')
+        .map((tag) => ts.displayPartsToString(tag.text).trim()),
+    }))
+    .filter(({ tags }) => tags.length === 0 || tags.some((tag) => !groups.has(tag)))
+    .map(({ name, tags }) => `${name}: ${tags.join(', ') || 'no @group'}`)
+    .sort();
 }
 
 /**
@@ -102,6 +132,10 @@ describe('documentation', function () {
 
   it('gives every exported class, function and constant a TSDoc @example', function () {
     expect(valuesWithoutExample()).to.deep.equal([]);
+  });
+
+  it("puts every export in one of typedoc.json's groups (@group)", function () {
+    expect(exportsOutsideTheGroups()).to.deep.equal([]);
   });
 
   it('gives README examples that are whole programs (they start with an import) that type-check', function () {

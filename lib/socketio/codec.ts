@@ -29,7 +29,11 @@ export type { WirePacket };
 /** The `parser` option's values. */
 export const PARSER_NAMES = ['json', 'msgpack'] as const;
 
-/** `json` (the default: socket.io-parser) or `msgpack` (socket.io-msgpack-parser's format). */
+/**
+ * `json` (the default: socket.io-parser) or `msgpack` (socket.io-msgpack-parser's format).
+ *
+ * @group Options
+ */
 export type ParserName = (typeof PARSER_NAMES)[number];
 
 /** A client's side of a codec: what the in-process test client sends and reads. */

@@ -16,7 +16,11 @@ import { resolveRecoveryOptions } from './recovery.js';
 import type { ConnectionStateRecoveryOptions, ResolvedRecoveryOptions } from './recovery.js';
 import type { StatusPageOptions } from './status.js';
 
-/** Anything with the four console levels (console, pino, winston...). */
+/**
+ * Anything with the four console levels (console, pino, winston...).
+ *
+ * @group Options
+ */
 export interface Logger {
   debug(...args: unknown[]): void;
   info(...args: unknown[]): void;
@@ -32,6 +36,8 @@ export interface Logger {
  * ```ts
  * new SocketIO({ asyncMode: 'event-loop', corsAllowedOrigins: '*', logger: true });
  * ```
+ *
+ * @group Options
  */
 export interface SocketIOOptions extends Omit<EngineOptions, 'clock'> {
   /** `event-loop` (default), `worker-pool` or `cooperative`; see "Choosing an async mode". */

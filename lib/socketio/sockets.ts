@@ -14,7 +14,11 @@ import type {
   Session,
 } from './event-maps.js';
 
-/** The handshake of a fetched socket, as socket.io describes it. */
+/**
+ * The handshake of a fetched socket, as socket.io describes it.
+ *
+ * @group Application API
+ */
 export interface SocketHandshake {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly query: Readonly<Record<string, string>>;
@@ -30,7 +34,11 @@ export interface SocketHandshake {
   readonly url: string;
 }
 
-/** One client in one namespace as plain data (it crosses thread boundaries as it is). */
+/**
+ * One client in one namespace as plain data (it crosses thread boundaries as it is).
+ *
+ * @group Application API
+ */
 export interface SocketSnapshot<SessionData extends object = Record<string, unknown>> {
   readonly id: string;
   readonly namespace: string;
@@ -63,6 +71,8 @@ export interface SocketsTarget {
  *   else socket.join('active');
  * }
  * ```
+ *
+ * @group Application API
  */
 export class FetchedSocket<
   ServerToClient extends EventsMap<ServerToClient> = DeclaredServerToClient,
