@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import ts from 'typescript';
@@ -127,6 +128,41 @@ function programErrors(
     });
 }
 
+/** The top-level folders of the repository a README path in backticks may start with. */
+const REPOSITORY_FOLDERS = [
+  'lib',
+  'schedulers',
+  'spec',
+  'examples',
+  'benchmarks',
+  'scripts',
+  '.ci',
+];
+
+/**
+ * The files the README points at that are not in the repository: the targets of its relative
+ * Markdown links and images (`[text](path)`, anchors dropped), and the paths in backticks
+ * that start with one of {@link REPOSITORY_FOLDERS} or climb out of it (`../`). A glob
+ * (`benchmarks/results/*.json`) needs the folder before its first `*`. Build output
+ * (`dist/`, `docs/api/`) is not checked.
+ */
+function readmePathsMissing(readme: string): string[] {
+  const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => (m[1] ?? '').split('#')[0] ?? '')
+    .filter((target) => target !== '' && !/^[a-z][a-z+.-]*:/i.test(target));
+  const folders = REPOSITORY_FOLDERS.map((f) => f.replace('.', '\\.')).join('|');
+  const paths = [...readme.matchAll(new RegExp(`\`((?:${folders}|\\.\\.)/[^\`\\s]*)\``, 'g'))].map(
+    (m) => m[1] ?? '',
+  );
+  return [...new Set([...links, ...paths])]
+    .filter((path) => {
+      const full = resolve(root, path.split('*')[0] ?? '');
+      const inside = !relative(root, full).startsWith('..');
+      return !inside || !existsSync(full);
+    })
+    .sort();
+}
+
 describe('documentation', function () {
   this.timeout(60000);
 
@@ -136,6 +172,20 @@ describe('documentation', function () {
 
   it("puts every export in one of typedoc.json's groups (@group)", function () {
     expect(exportsOutsideTheGroups()).to.deep.equal([]);
+  });
+
+  it('links the README only to files in the repository', function () {
+    const readme = readFileSync(`${root}README.md`, 'utf8');
+    expect(readmePathsMissing(readme)).to.deep.equal([]);
+    // The check itself: a link to a missing file, a path outside the repository and a missing
+    // source file are each caught; links to the web and anchors are not paths.
+    expect(
+      readmePathsMissing(
+        '[a](docs/NOPE.md) ![b](benchmarks/results/schedulers.svg) [c](#tests) ' +
+          '[d](https://example.com/x.md) `../shared/DESIGN.md` `lib/nope.ts` `lib/errors.ts` ' +
+          '`benchmarks/results/*.json`',
+      ),
+    ).to.deep.equal(['../shared/DESIGN.md', 'docs/NOPE.md', 'lib/nope.ts']);
   });
 
   it('gives README examples that are whole programs (they start with an import) that type-check', function () {
