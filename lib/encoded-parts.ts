@@ -18,7 +18,11 @@ export type EncodedParts = readonly (string | Buffer)[];
 /** The `parser` option's values. */
 export const PARSER_NAMES = ['json', 'msgpack'] as const;
 
-/** `json` (the default: socket.io-parser) or `msgpack` (socket.io-msgpack-parser's format). */
+/**
+ * `json` (the default: socket.io-parser) or `msgpack` (socket.io-msgpack-parser's format).
+ *
+ * @group Options
+ */
 export type ParserName = (typeof PARSER_NAMES)[number];
 
 function isBinary(value: unknown): boolean {

@@ -10,6 +10,8 @@
  * ```ts
  * try { await io.run(); } catch (e) { if (e instanceof SocketIOActorsError) console.log(e.code); }
  * ```
+ *
+ * @group Errors
  */
 export class SocketIOActorsError extends Error {
   constructor(
@@ -29,6 +31,8 @@ export class SocketIOActorsError extends Error {
  * ```ts
  * ENGINE_HTTP_ERRORS.EIO_ERR_UNKNOWN_SID.protocolCode; // 1
  * ```
+ *
+ * @group Errors
  */
 export const ENGINE_HTTP_ERRORS = {
   EIO_ERR_UNKNOWN_TRANSPORT: { protocolCode: 0, message: 'Transport unknown', status: 400 },
@@ -54,7 +58,11 @@ export const ENGINE_HTTP_ERRORS = {
   EIO_ERR_REFUSED: { protocolCode: 4, message: 'Forbidden', status: 403 },
 } as const;
 
-/** One of the keys of {@link ENGINE_HTTP_ERRORS}. */
+/**
+ * One of the keys of {@link ENGINE_HTTP_ERRORS}.
+ *
+ * @group Errors
+ */
 export type EngineHttpErrorCode = keyof typeof ENGINE_HTTP_ERRORS;
 
 /**
@@ -66,6 +74,8 @@ export type EngineHttpErrorCode = keyof typeof ENGINE_HTTP_ERRORS;
  * err.status; // 400
  * err.body(); // { code: 1, message: 'Session ID unknown' }
  * ```
+ *
+ * @group Errors
  */
 export class EngineRequestError extends SocketIOActorsError {
   readonly status: number;
@@ -98,6 +108,8 @@ export class EngineRequestError extends SocketIOActorsError {
  * ```ts
  * new PayloadTooLargeError(1e6).code; // 'EIO_ERR_PAYLOAD_TOO_LARGE'
  * ```
+ *
+ * @group Errors
  */
 export class PayloadTooLargeError extends SocketIOActorsError {
   readonly status = 413;
@@ -114,6 +126,8 @@ export class PayloadTooLargeError extends SocketIOActorsError {
  * ```ts
  * try { decodePacket('9x'); } catch (e) { (e as ParseError).code; } // 'EIO_ERR_PARSE'
  * ```
+ *
+ * @group Errors
  */
 export class ParseError extends SocketIOActorsError {
   constructor(message: string) {
@@ -128,6 +142,8 @@ export class ParseError extends SocketIOActorsError {
  * ```ts
  * new OutboxOverflowError(1024).code; // 'EIO_ERR_OUTBOX_OVERFLOW'
  * ```
+ *
+ * @group Errors
  */
 export class OutboxOverflowError extends SocketIOActorsError {
   constructor(limit: number) {
@@ -142,6 +158,8 @@ export class OutboxOverflowError extends SocketIOActorsError {
  * ```ts
  * new ConnectionClosedError('ping timeout').message; // 'connection closed (ping timeout)'
  * ```
+ *
+ * @group Errors
  */
 export class ConnectionClosedError extends SocketIOActorsError {
   constructor(reason: string) {
@@ -156,6 +174,8 @@ export class ConnectionClosedError extends SocketIOActorsError {
  * ```ts
  * new OptionError('pingInterval', 'a number of seconds between 0.001 and 86400', 25000).message;
  * ```
+ *
+ * @group Errors
  */
 export class OptionError extends SocketIOActorsError {
   constructor(option: string, expected: string, got: unknown) {
@@ -186,6 +206,8 @@ function describe(value: unknown): string {
  * new SocketIO({ cors: '*' });
  * // UnknownOptionError: new SocketIO(): unknown option "cors"; did you mean corsAllowedOrigins? …
  * ```
+ *
+ * @group Errors
  */
 export class UnknownOptionError extends SocketIOActorsError {
   constructor(
@@ -205,6 +227,8 @@ export class UnknownOptionError extends SocketIOActorsError {
  * ```ts
  * new ProtocolError('event payload must be a non-empty array').code; // 'SIO_ERR_PROTOCOL'
  * ```
+ *
+ * @group Errors
  */
 export class ProtocolError extends SocketIOActorsError {
   constructor(message: string) {
@@ -222,6 +246,8 @@ export class ProtocolError extends SocketIOActorsError {
  *   if (!auth?.token) throw new ConnectionRefusedError('unauthorized', { retry: false });
  * });
  * ```
+ *
+ * @group Errors
  */
 export class ConnectionRefusedError extends SocketIOActorsError {
   constructor(
@@ -240,6 +266,8 @@ export class ConnectionRefusedError extends SocketIOActorsError {
  * ```ts
  * try { emit('x'); } catch (e) { (e as ContextError).code; } // 'SIO_ERR_NO_CONTEXT'
  * ```
+ *
+ * @group Errors
  */
 export class ContextError extends SocketIOActorsError {
   constructor(fn: string) {
@@ -257,6 +285,8 @@ export class ContextError extends SocketIOActorsError {
  * ```ts
  * await io.call('ping', undefined, { to: sid, timeout: 1 }).catch((e) => e.code); // 'SIO_ERR_TIMEOUT'
  * ```
+ *
+ * @group Errors
  */
 export class CallTimeoutError extends SocketIOActorsError {
   constructor(event: string, seconds: number) {
@@ -273,6 +303,8 @@ export class CallTimeoutError extends SocketIOActorsError {
  * ```ts
  * await io.timeout(2).emitWithAck('vote').catch((e) => e.responses); // the answers that came
  * ```
+ *
+ * @group Errors
  */
 export class AcksTimeoutError extends SocketIOActorsError {
   constructor(
@@ -297,6 +329,8 @@ export class AcksTimeoutError extends SocketIOActorsError {
  * ```ts
  * await call('question').catch((e) => e.code); // 'SIO_ERR_DISCONNECTED'
  * ```
+ *
+ * @group Errors
  */
 export class DisconnectedError extends SocketIOActorsError {
   constructor(reason: string) {
@@ -312,6 +346,8 @@ export class DisconnectedError extends SocketIOActorsError {
  * ```ts
  * io.emit('connect'); // throws UsageError: "connect" is a reserved event name
  * ```
+ *
+ * @group Errors
  */
 export class UsageError extends SocketIOActorsError {
   constructor(message: string) {
@@ -328,6 +364,8 @@ export class UsageError extends SocketIOActorsError {
  * ```ts
  * io.onError((error) => (error instanceof SessionStoreError ? 'please log in again' : undefined));
  * ```
+ *
+ * @group Errors
  */
 export class SessionStoreError extends SocketIOActorsError {
   constructor(
@@ -349,6 +387,8 @@ export class SessionStoreError extends SocketIOActorsError {
  * ```ts
  * new PickleError('truncated pickle').code; // 'MQ_ERR_PICKLE'
  * ```
+ *
+ * @group Errors
  */
 export class PickleError extends SocketIOActorsError {
   constructor(message: string) {
@@ -364,6 +404,8 @@ export class PickleError extends SocketIOActorsError {
  * ```ts
  * await io.flush().catch((e) => (e as NotDeliveredError).undelivered); // e.g. 3
  * ```
+ *
+ * @group Errors
  */
 export class NotDeliveredError extends SocketIOActorsError {
   constructor(
@@ -388,6 +430,8 @@ export class NotDeliveredError extends SocketIOActorsError {
  * await io.timeout(2).serverSideEmitWithAck('load?').catch((e) => e.message);
  * // 'serverSideEmitWithAck("load?"): 1 of 2 processes answered within 2 s'
  * ```
+ *
+ * @group Errors
  */
 export class ClusterTimeoutError extends SocketIOActorsError {
   constructor(

@@ -11,6 +11,8 @@
  * const logger: Logger = console;
  * logger.warn('message queue redis://127.0.0.1:6379/0: connection closed; reconnecting');
  * ```
+ *
+ * @group Options
  */
 export interface Logger {
   debug(...args: unknown[]): void;

@@ -12,6 +12,8 @@ import type { Clock, TimerHandle } from './scheduler.js';
  * ```ts
  * realClock.setTimeout(() => console.log('tick'), 10);
  * ```
+ *
+ * @group Schedulers
  */
 export const realClock: Clock = {
   now: () => performance.now(),
@@ -40,6 +42,8 @@ interface VirtualTimer {
  * clock.setTimeout(() => console.log('20 s later'), 20_000);
  * clock.advance(20_000); // prints at once
  * ```
+ *
+ * @group Schedulers
  */
 export class VirtualClock implements Clock {
   #now = 0;

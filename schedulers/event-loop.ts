@@ -16,7 +16,11 @@ import {
 import type { TaskErrorReporter } from './primitives.js';
 import type { AsyncMode, Clock, Event, HandlerJob, Queue, Scheduler, Task } from './scheduler.js';
 
-/** Options of {@link EventLoopScheduler}. */
+/**
+ * Options of {@link EventLoopScheduler}.
+ *
+ * @group Schedulers
+ */
 export interface EventLoopSchedulerOptions {
   /** Defaults to Node's timers. */
   clock?: Clock;
@@ -36,6 +40,8 @@ export interface EventLoopSchedulerOptions {
  * const task = scheduler.startBackgroundTask(async (n: number) => n * 2, 21);
  * console.log(await task.join()); // 42
  * ```
+ *
+ * @group Schedulers
  */
 export class EventLoopScheduler implements Scheduler {
   readonly mode: AsyncMode;

@@ -17,6 +17,8 @@ const load = createRequire(import.meta.url);
  * new MissingPackageError('ioredis', "messageQueue 'redis://127.0.0.1:6379/0'").message;
  * // "messageQueue 'redis://127.0.0.1:6379/0' needs the ioredis package: npm install ioredis"
  * ```
+ *
+ * @group Errors
  */
 export class MissingPackageError extends Error {
   readonly code = 'ERR_MISSING_PACKAGE';

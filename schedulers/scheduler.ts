@@ -13,10 +13,16 @@
  * ```ts
  * ASYNC_MODES.includes('cooperative'); // true
  * ```
+ *
+ * @group Schedulers
  */
 export const ASYNC_MODES = ['event-loop', 'worker-pool', 'cooperative'] as const;
 
-/** One of {@link ASYNC_MODES}. */
+/**
+ * One of {@link ASYNC_MODES}.
+ *
+ * @group Schedulers
+ */
 export type AsyncMode = (typeof ASYNC_MODES)[number];
 
 /**
@@ -30,10 +36,16 @@ export type AsyncMode = (typeof ASYNC_MODES)[number];
  * const task = io.startBackgroundTask(nightlyReport);
  * console.log(task.mode); // 'worker-pool', 'event-loop', 'cooperative' or 'pending'
  * ```
+ *
+ * @group Schedulers
  */
 export type TaskMode = AsyncMode | 'pending';
 
-/** Opaque handle returned by {@link Clock.setTimeout}. */
+/**
+ * Opaque handle returned by {@link Clock.setTimeout}.
+ *
+ * @group Schedulers
+ */
 export type TimerHandle = object | number;
 
 /**
@@ -45,6 +57,8 @@ export type TimerHandle = object | number;
  * const handle = clock.setTimeout(() => console.log('later'), 1000);
  * clock.clearTimeout(handle);
  * ```
+ *
+ * @group Schedulers
  */
 export interface Clock {
   /** Milliseconds since an arbitrary origin; monotonic. */
@@ -62,6 +76,8 @@ export interface Clock {
  * const task = io.startBackgroundTask(async () => 42);
  * console.log(await task.join()); // 42
  * ```
+ *
+ * @group Schedulers
  */
 export interface Task<T = unknown> {
   /**
@@ -79,7 +95,11 @@ export interface Task<T = unknown> {
   readonly result: T | undefined;
 }
 
-/** One handler invocation handed to {@link Scheduler.dispatch}. */
+/**
+ * One handler invocation handed to {@link Scheduler.dispatch}.
+ *
+ * @group Schedulers
+ */
 export interface HandlerJob<T = unknown> {
   /** A short label for logs (`'/chat#message'`). */
   readonly label: string;
@@ -98,7 +118,11 @@ export interface HandlerJob<T = unknown> {
   readonly remote?: RemoteJob<T>;
 }
 
-/** A handler invocation that can cross a thread boundary. */
+/**
+ * A handler invocation that can cross a thread boundary.
+ *
+ * @group Schedulers
+ */
 export interface RemoteJob<T = unknown> {
   /** Which handler (`nsp\0event`): a job no pool thread has a handler for runs locally. */
   readonly key: string;
@@ -117,6 +141,8 @@ export interface RemoteJob<T = unknown> {
  * q.put('a');
  * console.log(await q.get()); // 'a'
  * ```
+ *
+ * @group Schedulers
  */
 export interface Queue<T> {
   put(item: T): void;
@@ -133,6 +159,8 @@ export interface Queue<T> {
  * setTimeout(() => ev.set(), 10);
  * await ev.wait();
  * ```
+ *
+ * @group Schedulers
  */
 export interface Event {
   set(): void;
@@ -151,6 +179,8 @@ export interface Event {
  * await s.sleep(0.01);
  * await s.close();
  * ```
+ *
+ * @group Schedulers
  */
 export interface Scheduler {
   readonly mode: AsyncMode;

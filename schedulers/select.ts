@@ -25,6 +25,8 @@ export function setCliAsyncMode(mode: string | undefined): void {
  * ```ts
  * resolveAsyncMode('threads'); // throws AsyncModeError listing the valid modes
  * ```
+ *
+ * @group Errors
  */
 export class AsyncModeError extends Error {
   readonly code = 'ERR_ASYNC_MODE';
@@ -43,6 +45,8 @@ const VALID = `valid modes are ${ASYNC_MODES.join(', ')}`;
  * ```ts
  * resolveAsyncMode(undefined); // 'event-loop' unless SOCKETIO_ASYNC_MODE is set
  * ```
+ *
+ * @group Schedulers
  */
 export function resolveAsyncMode(
   option: string | undefined,

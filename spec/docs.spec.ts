@@ -1,12 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import ts from 'typescript';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The exported values of lib/index.ts (classes, functions, constants) with no `@example` in their TSDoc. */
-function valuesWithoutExample(): string[] {
+/** Every export of lib/index.ts: its exported name, the symbol it stands for, and the checker. */
+function publicExports(): { name: string; symbol: ts.Symbol; checker: ts.TypeChecker }[] {
   const program = ts.createProgram([`${root}lib/index.ts`], {
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
@@ -18,19 +19,49 @@ function valuesWithoutExample(): string[] {
   if (index === undefined) throw new Error('lib/index.ts not found');
   const moduleSymbol = checker.getSymbolAtLocation(index);
   if (moduleSymbol === undefined) throw new Error('lib/index.ts is not a module');
+  return checker.getExportsOfModule(moduleSymbol).map((exported) => ({
+    name: exported.getName(),
+    symbol: exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported,
+    checker,
+  }));
+}
+
+/** The exported values of lib/index.ts (classes, functions, constants) with no `@example` in their TSDoc. */
+function valuesWithoutExample(): string[] {
   const missing: string[] = [];
-  for (const exported of checker.getExportsOfModule(moduleSymbol)) {
-    const symbol =
-      exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+  for (const { name, symbol, checker } of publicExports()) {
     const isValue =
       (symbol.flags &
         (ts.SymbolFlags.Class | ts.SymbolFlags.Function | ts.SymbolFlags.Variable)) !==
       0;
     if (!isValue) continue;
     const hasExample = symbol.getJsDocTags(checker).some((tag) => tag.name === 'example');
-    if (!hasExample) missing.push(exported.getName());
+    if (!hasExample) missing.push(name);
   }
   return missing.sort();
+}
+
+/**
+ * The exports of lib/index.ts whose TSDoc has no `@group` named in typedoc.json's `groupOrder`,
+ * as `name: groups`: typedoc would list them under a kind ("Interfaces") after the topics.
+ */
+function exportsOutsideTheGroups(): string[] {
+  const config = JSON.parse(readFileSync(`${root}typedoc.json`, 'utf8')) as {
+    groupOrder?: string[];
+  };
+  const groups = new Set((config.groupOrder ?? []).filter((g) => g !== '*'));
+  expect(groups.size, "typedoc.json's groupOrder").to.be.greaterThan(5);
+  return publicExports()
+    .map(({ name, symbol, checker }) => ({
+      name,
+      tags: symbol
+        .getJsDocTags(checker)
+        .filter((tag) => tag.name === 'group')
+        .map((tag) => ts.displayPartsToString(tag.text).trim()),
+    }))
+    .filter(({ tags }) => tags.length === 0 || tags.some((tag) => !groups.has(tag)))
+    .map(({ name, tags }) => `${name}: ${tags.join(', ') || 'no @group'}`)
+    .sort();
 }
 
 /**
@@ -97,11 +128,64 @@ function programErrors(
     });
 }
 
+/** The top-level folders of the repository a README path in backticks may start with. */
+const REPOSITORY_FOLDERS = [
+  'lib',
+  'schedulers',
+  'spec',
+  'examples',
+  'benchmarks',
+  'scripts',
+  '.ci',
+];
+
+/**
+ * The files the README points at that are not in the repository: the targets of its relative
+ * Markdown links and images (`[text](path)`, anchors dropped), and the paths in backticks
+ * that start with one of {@link REPOSITORY_FOLDERS} or climb out of it (`../`). A glob
+ * (`benchmarks/results/*.json`) needs the folder before its first `*`. Build output
+ * (`dist/`, `docs/api/`) is not checked.
+ */
+function readmePathsMissing(readme: string): string[] {
+  const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => (m[1] ?? '').split('#')[0] ?? '')
+    .filter((target) => target !== '' && !/^[a-z][a-z+.-]*:/i.test(target));
+  const folders = REPOSITORY_FOLDERS.map((f) => f.replace('.', '\\.')).join('|');
+  const paths = [...readme.matchAll(new RegExp(`\`((?:${folders}|\\.\\.)/[^\`\\s]*)\``, 'g'))].map(
+    (m) => m[1] ?? '',
+  );
+  return [...new Set([...links, ...paths])]
+    .filter((path) => {
+      const full = resolve(root, path.split('*')[0] ?? '');
+      const inside = !relative(root, full).startsWith('..');
+      return !inside || !existsSync(full);
+    })
+    .sort();
+}
+
 describe('documentation', function () {
   this.timeout(60000);
 
   it('gives every exported class, function and constant a TSDoc @example', function () {
     expect(valuesWithoutExample()).to.deep.equal([]);
+  });
+
+  it("puts every export in one of typedoc.json's groups (@group)", function () {
+    expect(exportsOutsideTheGroups()).to.deep.equal([]);
+  });
+
+  it('links the README only to files in the repository', function () {
+    const readme = readFileSync(`${root}README.md`, 'utf8');
+    expect(readmePathsMissing(readme)).to.deep.equal([]);
+    // The check itself: a link to a missing file, a path outside the repository and a missing
+    // source file are each caught; links to the web and anchors are not paths.
+    expect(
+      readmePathsMissing(
+        '[a](docs/NOPE.md) ![b](benchmarks/results/schedulers.svg) [c](#tests) ' +
+          '[d](https://example.com/x.md) `../shared/DESIGN.md` `lib/nope.ts` `lib/errors.ts` ' +
+          '`benchmarks/results/*.json`',
+      ),
+    ).to.deep.equal(['../shared/DESIGN.md', 'docs/NOPE.md', 'lib/nope.ts']);
   });
 
   it('gives README examples that are whole programs (they start with an import) that type-check', function () {

@@ -20,6 +20,9 @@ const FILES: Record<string, [string, string]> = {
   '/': [join(publicDir, 'index.html'), 'text/html; charset=utf-8'],
   '/app.js': [join(publicDir, 'app.js'), 'text/javascript; charset=utf-8'],
   '/style.css': [join(publicDir, 'style.css'), 'text/css; charset=utf-8'],
+  '/favicon.svg': [join(publicDir, 'favicon.svg'), 'image/svg+xml'],
+  // Browsers ask for /favicon.ico when a page names no icon (or before reading its <head>).
+  '/favicon.ico': [join(publicDir, 'favicon.svg'), 'image/svg+xml'],
 };
 
 /** Serves the page's static files; everything else is a 404. */

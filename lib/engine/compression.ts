@@ -21,6 +21,8 @@ export const DEFAULT_COMPRESSION_THRESHOLD = 1024;
  * ```ts
  * new SocketIO({ perMessageDeflate: { zlibDeflateOptions: { level: 1, memLevel: 4 } } });
  * ```
+ *
+ * @group Options
  */
 export interface ZlibTuning {
   /** Compression level, -1 (zlib's default, 6) to 9. */
@@ -43,6 +45,8 @@ export interface ZlibTuning {
  * ```ts
  * new SocketIO({ perMessageDeflate: { threshold: 4096, serverNoContextTakeover: true } });
  * ```
+ *
+ * @group Options
  */
 export interface PerMessageDeflateOptions {
   /** Smallest message, in bytes (its packet type character included), compressed. Default 1024. */
@@ -71,6 +75,8 @@ export interface PerMessageDeflateOptions {
  * ```ts
  * new SocketIO({ httpCompression: { threshold: 2048, level: 6 } });
  * ```
+ *
+ * @group Options
  */
 export interface HttpCompressionOptions extends ZlibTuning {
   /** Smallest response, in bytes, that is compressed. Default 1024. */

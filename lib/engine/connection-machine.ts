@@ -22,7 +22,11 @@
  */
 import { assign, setup } from 'xstate';
 
-/** Why a connection closed. */
+/**
+ * Why a connection closed.
+ *
+ * @group Engine
+ */
 export type CloseReason =
   | 'transport close'
   | 'transport error'
@@ -41,10 +45,16 @@ export type CloseReason =
  * ```ts
  * PHASES.includes(conn.phase); // always true
  * ```
+ *
+ * @group Engine
  */
 export const PHASES = ['handshake', 'connected', 'upgrading', 'closed'] as const;
 
-/** One of {@link PHASES}. */
+/**
+ * One of {@link PHASES}.
+ *
+ * @group Engine
+ */
 export type Phase = (typeof PHASES)[number];
 
 /** The machine's timers; each one's length is the connection option of the same name. */

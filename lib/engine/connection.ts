@@ -20,7 +20,11 @@ import type { Packet } from './packets.js';
 import type { ResolvedEngineOptions, TransportName } from './options.js';
 import type { Transport, TransportSink } from './transport.js';
 
-/** What is known about the request that opened a connection. */
+/**
+ * What is known about the request that opened a connection.
+ *
+ * @group Engine
+ */
 export interface ConnectionRequest {
   /**
    * The handshake's HTTP request as the `use()` middlewares left it (express-session's
@@ -40,6 +44,8 @@ export interface ConnectionRequest {
  * ```ts
  * conn.send(bigJson, { compress: false }); // never deflated or gzipped
  * ```
+ *
+ * @group Engine
  */
 export interface EngineSendOptions {
   /**
@@ -49,7 +55,11 @@ export interface EngineSendOptions {
   readonly compress?: boolean;
 }
 
-/** Events of an {@link EngineConnection}. */
+/**
+ * Events of an {@link EngineConnection}.
+ *
+ * @group Engine
+ */
 export interface EngineConnectionEvents {
   /** A message packet's payload: a string, or a Buffer for binary. */
   message: [data: string | Buffer];
@@ -85,6 +95,8 @@ function packetBytes(packet: Packet): number {
  *   conn.on('close', (reason) => console.log(conn.id, reason));
  * });
  * ```
+ *
+ * @group Engine
  */
 export class EngineConnection
   extends EventEmitter<EngineConnectionEvents>

@@ -13,7 +13,11 @@ import type { EngineServer, WebServer } from './server.js';
 
 export type { WebServer } from './server.js';
 
-/** A Koa application (anything with `callback()` returning a request listener). */
+/**
+ * A Koa application (anything with `callback()` returning a request listener).
+ *
+ * @group Application API
+ */
 export interface KoaLike {
   callback(): RequestListener;
 }
@@ -22,6 +26,8 @@ export interface KoaLike {
  * What a server can be attached to: an `http.Server` / `https.Server` (Fastify's
  * `fastify.server` is one), a request listener (an Express or Connect app, a Koa
  * app's `callback()`), a Koa app, or nothing.
+ *
+ * @group Application API
  */
 export type AppLike = WebServer | RequestListener | KoaLike | undefined;
 
@@ -107,7 +113,11 @@ export function attachApp(engine: EngineServer, app: ResolvedApp): WebServer {
   return engine.attach(createServer(), app.listener);
 }
 
-/** Where a server listens. */
+/**
+ * Where a server listens.
+ *
+ * @group Application API
+ */
 export interface ListenAddress {
   readonly host: string;
   readonly port: number;

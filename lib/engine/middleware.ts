@@ -14,6 +14,8 @@ import { EngineRequestError } from '../errors.js';
 /**
  * A request as middlewares see it: `_query` is its parsed query, as engine.io sets it
  * (always set here; optional in the type so Express's handlers fit without a cast).
+ *
+ * @group Engine
  */
 export type EngineRequest = IncomingMessage & { _query?: Record<string, string> };
 
@@ -21,6 +23,8 @@ export type EngineRequest = IncomingMessage & { _query?: Record<string, string> 
  * A Connect/Express-style middleware. Declared as a method so its parameters are
  * compared both ways: Express's own handlers (typed for `express.Request`, which
  * extends `IncomingMessage`) are accepted without a cast.
+ *
+ * @group Engine
  */
 export type EngineMiddleware = {
   middleware(req: EngineRequest, res: ServerResponse, next: (error?: unknown) => void): unknown;
@@ -71,6 +75,8 @@ export function runMiddlewares(
  * ```ts
  * io.engine.use(handshakeOnly(sessionMiddleware));
  * ```
+ *
+ * @group Engine
  */
 export function handshakeOnly(middleware: EngineMiddleware): EngineMiddleware {
   return (req, res, next) => (req._query?.sid === undefined ? middleware(req, res, next) : next());

@@ -7,7 +7,11 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 
-/** A Node web server the engine can attach to. */
+/**
+ * A Node web server the engine can attach to.
+ *
+ * @group Application API
+ */
 export type WebServer = HttpServer | HttpsServer;
 
 /** What a mounted engine answers. */

@@ -12,10 +12,18 @@ import type {
   ResolvedPerMessageDeflate,
 } from './compression.js';
 
-/** A transport name. */
+/**
+ * A transport name.
+ *
+ * @group Options
+ */
 export type TransportName = 'polling' | 'websocket';
 
-/** Which cross-origin requests are accepted. */
+/**
+ * Which cross-origin requests are accepted.
+ *
+ * @group Options
+ */
 export type CorsOrigins = string | readonly string[];
 
 /**
@@ -25,6 +33,8 @@ export type CorsOrigins = string | readonly string[];
  * ```ts
  * new EngineServer({ pingInterval: 10, pingTimeout: 5, corsAllowedOrigins: '*' });
  * ```
+ *
+ * @group Options
  */
 export interface EngineOptions {
   /** Seconds between server pings. Default 25. */

@@ -14,6 +14,8 @@ export const PROTOCOL_VERSION = '4';
  * ```ts
  * PACKET_TYPES.message; // '4'
  * ```
+ *
+ * @group Engine
  */
 export const PACKET_TYPES = {
   open: '0',
@@ -25,7 +27,11 @@ export const PACKET_TYPES = {
   noop: '6',
 } as const;
 
-/** The name of a packet type. */
+/**
+ * The name of a packet type.
+ *
+ * @group Engine
+ */
 export type PacketType = keyof typeof PACKET_TYPES;
 
 const TYPE_BY_CHAR: Readonly<Record<string, PacketType>> = Object.freeze(
@@ -37,7 +43,11 @@ const TYPE_BY_CHAR: Readonly<Record<string, PacketType>> = Object.freeze(
 /** Separates packets in a long-polling payload (spec: "Payload"). */
 export const RECORD_SEPARATOR = '\x1e';
 
-/** An Engine.IO packet; binary data only ever travels in `message` packets. */
+/**
+ * An Engine.IO packet; binary data only ever travels in `message` packets.
+ *
+ * @group Engine
+ */
 export interface Packet {
   readonly type: PacketType;
   readonly data?: string | Buffer;
@@ -56,6 +66,8 @@ export interface Packet {
  * ```ts
  * encodePacket({ type: 'message', data: 'hi' }); // '4hi'
  * ```
+ *
+ * @group Engine
  */
 export function encodePacket(packet: Packet): string | Buffer {
   const { data } = packet;
@@ -73,6 +85,8 @@ export function encodePacket(packet: Packet): string | Buffer {
  * ```ts
  * encodePacketText({ type: 'message', data: Buffer.from([1, 2]) }); // 'bAQI='
  * ```
+ *
+ * @group Engine
  */
 export function encodePacketText(packet: Packet): string {
   const encoded = encodePacket(packet);
@@ -88,6 +102,8 @@ export function encodePacketText(packet: Packet): string {
  * decodePacket('4hello'); // { type: 'message', data: 'hello' }
  * decodePacket('bAQI=');  // { type: 'message', data: <Buffer 01 02> }
  * ```
+ *
+ * @group Engine
  */
 export function decodePacket(encoded: string | Buffer): Packet {
   if (typeof encoded !== 'string') return { type: 'message', data: encoded };
@@ -116,6 +132,8 @@ function decodeBase64(text: string): Buffer {
  * ```ts
  * encodePayload([{ type: 'message', data: 'a' }, { type: 'ping' }]); // '4a\x1e2'
  * ```
+ *
+ * @group Engine
  */
 export function encodePayload(packets: readonly Packet[]): string {
   return packets.map(encodePacketText).join(RECORD_SEPARATOR);
@@ -129,6 +147,8 @@ export function encodePayload(packets: readonly Packet[]): string {
  * ```ts
  * decodePayload('4a\x1e4b'); // [{ type: 'message', data: 'a' }, { type: 'message', data: 'b' }]
  * ```
+ *
+ * @group Engine
  */
 export function decodePayload(payload: string, maxPackets = Infinity): Packet[] {
   if (payload.length === 0) throw new ParseError('empty payload');

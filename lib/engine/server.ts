@@ -37,7 +37,11 @@ import { PollingTransport } from './polling.js';
 import { StaticFiles } from './static.js';
 import { EngineWebSocket, WebSocketTransport } from './websocket.js';
 
-/** Events of an {@link EngineServer}. */
+/**
+ * Events of an {@link EngineServer}.
+ *
+ * @group Engine
+ */
 export interface EngineServerEvents {
   /** A new session completed its handshake. */
   connection: [connection: EngineConnection];
@@ -52,7 +56,11 @@ export interface EngineServerEvents {
 
 export type { WebServer } from './mount.js';
 
-/** How many connections are in each lifecycle phase (`closed`: since the server started). */
+/**
+ * How many connections are in each lifecycle phase (`closed`: since the server started).
+ *
+ * @group Engine
+ */
 export type PhaseCounts = Record<Phase, number>;
 
 interface CheckedQuery {
@@ -115,6 +123,8 @@ const SYSTEM_ROOT = setup({}).createMachine({});
  * engine.attach(createServer()).listen(3000);
  * engine.on('connection', (conn) => conn.on('message', (m) => conn.send(m)));
  * ```
+ *
+ * @group Engine
  */
 export class EngineServer
   extends EventEmitter<EngineServerEvents>

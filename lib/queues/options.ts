@@ -13,6 +13,8 @@ import { secondsOption, wholeOption } from '../option-values.js';
  * ```ts
  * new SocketIO({ messageQueue: 'redis://127.0.0.1:6379/0', messageQueueOptions: { maxBuffered: 50_000 } });
  * ```
+ *
+ * @group Queues
  */
 export interface MessageQueueOptions {
   /**

@@ -116,7 +116,11 @@ export type ClusterRequest =
       readonly offset: string | null;
     };
 
-/** A queue's counters (see {@link QueueStats}) and the bus's own. */
+/**
+ * A queue's counters (see {@link QueueStats}) and the bus's own.
+ *
+ * @group Queues
+ */
 export interface BusStats extends QueueStats {
   /** Messages received that reached no local client (nor kept session). */
   readonly skipped: number;

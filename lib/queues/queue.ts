@@ -13,6 +13,8 @@ import type { ResolvedQueueOptions } from './options.js';
  * Counters a queue keeps. Each message a process publishes and another one does not receive is
  * counted once: by the publisher (`lost`: it never reached the broker) or by the receiver
  * (`missed`: a gap in the publisher's sequence numbers).
+ *
+ * @group Queues
  */
 export interface QueueStats {
   /** Messages the broker took. */

@@ -10,6 +10,8 @@
  * ```ts
  * new Args(['one', 2]).values; // ['one', 2]
  * ```
+ *
+ * @group Application API
  */
 export class Args<A extends readonly unknown[] = readonly unknown[]> {
   readonly values: A;
@@ -25,6 +27,8 @@ export class Args<A extends readonly unknown[] = readonly unknown[]> {
  * ```ts
  * emit('my response', args('foo', 'bar', { n: 1 })); // the client's handler gets ('foo', 'bar', {n: 1})
  * ```
+ *
+ * @group Application API
  */
 export function args<A extends unknown[]>(...values: A): Args<A> {
   return new Args(values);
@@ -37,6 +41,8 @@ export function args<A extends unknown[]>(...values: A): Args<A> {
  * ```ts
  * io.on('question', () => ack('one', 2)); // the client's ack callback gets ('one', 2)
  * ```
+ *
+ * @group Application API
  */
 export function ack<A extends unknown[]>(...values: A): Args<A> {
   return new Args(values);

@@ -97,7 +97,11 @@ export function inHandler(): boolean {
   return contextStorage.getStore() !== undefined;
 }
 
-/** Options of the context {@link emit}. */
+/**
+ * Options of the context {@link emit}.
+ *
+ * @group Context functions
+ */
 export interface EmitOptions {
   /** Namespace to emit on; default the handler's. */
   namespace?: string;
@@ -129,13 +133,21 @@ export interface EmitOptions {
   compress?: boolean;
 }
 
-/** Options of the context {@link send}. */
+/**
+ * Options of the context {@link send}.
+ *
+ * @group Context functions
+ */
 export interface SendOptions extends EmitOptions {
   /** Send as a `json` event instead of `message`. */
   json?: boolean;
 }
 
-/** Target options naming a client and namespace. */
+/**
+ * Target options naming a client and namespace.
+ *
+ * @group Context functions
+ */
 export interface TargetOptions {
   sid?: string;
   namespace?: string;
@@ -175,6 +187,8 @@ function asList(value: string | readonly string[] | undefined): readonly string[
  * ```ts
  * io.on('chat', (msg: string) => { emit('chat', msg, { to: 'lobby', includeSelf: false }); });
  * ```
+ *
+ * @group Context functions
  */
 export function emit<E extends EventNames<DeclaredServerToClient>>(
   event: E,
@@ -308,6 +322,8 @@ function asError(error: unknown): Error {
  * ```ts
  * io.on('message', (text: string) => send(`echo: ${text}`));
  * ```
+ *
+ * @group Context functions
  */
 export function send(message: unknown, options: SendOptions = {}): void {
   current('send');
@@ -323,6 +339,8 @@ export function send(message: unknown, options: SendOptions = {}): void {
  * ```ts
  * io.on('join', (room: string) => joinRoom(room));
  * ```
+ *
+ * @group Context functions
  */
 export function joinRoom(room: string, options: TargetOptions = {}): void {
   const ctx = current('joinRoom');
@@ -341,6 +359,8 @@ export function joinRoom(room: string, options: TargetOptions = {}): void {
  * ```ts
  * io.on('leave', (room: string) => leaveRoom(room));
  * ```
+ *
+ * @group Context functions
  */
 export function leaveRoom(room: string, options: TargetOptions = {}): void {
   const ctx = current('leaveRoom');
@@ -359,6 +379,8 @@ export function leaveRoom(room: string, options: TargetOptions = {}): void {
  * ```ts
  * io.on('end game', (room: string) => closeRoom(room));
  * ```
+ *
+ * @group Context functions
  */
 export function closeRoom(
   room: string,
@@ -380,6 +402,8 @@ export function closeRoom(
  * ```ts
  * io.on('where', () => rooms()); // acks with the list
  * ```
+ *
+ * @group Context functions
  */
 export function rooms(options: TargetOptions = {}): string[] {
   const ctx = current('rooms');
@@ -397,6 +421,8 @@ export function rooms(options: TargetOptions = {}): string[] {
  * ```ts
  * io.on('bye', () => disconnect());
  * ```
+ *
+ * @group Context functions
  */
 export function disconnect(options: TargetOptions = {}): void {
   const ctx = current('disconnect');
@@ -407,7 +433,11 @@ export function disconnect(options: TargetOptions = {}): void {
   );
 }
 
-/** Options of the context {@link call}. */
+/**
+ * Options of the context {@link call}.
+ *
+ * @group Context functions
+ */
 export interface CallOptions {
   /** The client's sid (default: the one whose event is handled). */
   to?: string;
@@ -425,6 +455,8 @@ export interface CallOptions {
  * ```ts
  * io.on('ready', async () => { const [answer] = await call('question', 'why?'); });
  * ```
+ *
+ * @group Context functions
  */
 export function call<E extends EventNamesWithAck<DeclaredServerToClient>>(
   event: E,
@@ -447,7 +479,11 @@ export function callAs(event: string, data: unknown, options: CallOptions): Prom
   });
 }
 
-/** What `request()` returns. */
+/**
+ * What `request()` returns.
+ *
+ * @group Context functions
+ */
 export interface RequestSnapshot {
   readonly sid: string;
   readonly namespace: string;
@@ -479,6 +515,8 @@ export interface RequestSnapshot {
  *   if (!request().recovered) emit('welcome'); // a recovered client had it already
  * });
  * ```
+ *
+ * @group Context functions
  */
 export function request(): RequestSnapshot {
   const { socket, event } = current('request');
@@ -504,6 +542,8 @@ export function request(): RequestSnapshot {
  * io.on('login', (name: string) => { session().name = name; });
  * io.on('whoami', () => session().name);
  * ```
+ *
+ * @group Context functions
  */
 export function session(): Session {
   // The session is whatever the app keeps in it; SessionData is the app's word for its shape.

@@ -23,6 +23,8 @@ import type { Args } from './args.js';
  *   }
  * }
  * ```
+ *
+ * @group Typed events
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- apps augment it
 export interface ClientToServerEvents {}
@@ -39,6 +41,8 @@ export interface ClientToServerEvents {}
  *   }
  * }
  * ```
+ *
+ * @group Typed events
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- apps augment it
 export interface ServerToClientEvents {}
@@ -47,6 +51,8 @@ export interface ServerToClientEvents {}
  * The events servers send one another (socket.io's `serverSideEmit`). Not used yet: the
  * cross-process calls that need it come in a later version; `SocketIO`'s third type argument
  * is kept in socket.io's place for them.
+ *
+ * @group Typed events
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- apps augment it
 export interface ServerSideEvents {}
@@ -66,6 +72,8 @@ export interface ServerSideEvents {}
  *   }
  * }
  * ```
+ *
+ * @group Typed events
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- apps augment it
 export interface SessionData {}
@@ -79,33 +87,63 @@ export interface SessionData {}
  * // Only the server's emits typed: any event from clients, their handlers annotated.
  * const io = new SocketIO<DefaultEventsMap, ServerToClient>();
  * ```
+ *
+ * @group Typed events
  */
 export interface DefaultEventsMap {
   [event: string]: (...args: unknown[]) => unknown;
 }
 
-/** A listener signature of an event map. */
+/**
+ * A listener signature of an event map.
+ *
+ * @group Typed events
+ */
 export type Listener = (...args: never[]) => unknown;
 
-/** An event map: event names to listener signatures (see {@link ClientToServerEvents}). */
+/**
+ * An event map: event names to listener signatures (see {@link ClientToServerEvents}).
+ *
+ * @group Typed events
+ */
 export type EventsMap<M> = { [E in keyof M]: Listener };
 
 /** An augmentable interface as it is, or `Fallback` while nothing was declared in it. */
 type Declared<T, Fallback> = [keyof T] extends [never] ? Fallback : T;
 
-/** The client's events of an untyped `SocketIO`: {@link ClientToServerEvents}, if declared. */
+/**
+ * The client's events of an untyped `SocketIO`: {@link ClientToServerEvents}, if declared.
+ *
+ * @group Typed events
+ */
 export type DeclaredClientToServer = Declared<ClientToServerEvents, DefaultEventsMap>;
-/** The server's events of an untyped `SocketIO`: {@link ServerToClientEvents}, if declared. */
+/**
+ * The server's events of an untyped `SocketIO`: {@link ServerToClientEvents}, if declared.
+ *
+ * @group Typed events
+ */
 export type DeclaredServerToClient = Declared<ServerToClientEvents, DefaultEventsMap>;
-/** The servers' events of an untyped `SocketIO`: {@link ServerSideEvents}, if declared. */
+/**
+ * The servers' events of an untyped `SocketIO`: {@link ServerSideEvents}, if declared.
+ *
+ * @group Typed events
+ */
 export type DeclaredServerSide = Declared<ServerSideEvents, DefaultEventsMap>;
-/** The session of an untyped `SocketIO` and of `session()`: {@link SessionData}, if declared. */
+/**
+ * The session of an untyped `SocketIO` and of `session()`: {@link SessionData}, if declared.
+ *
+ * @group Typed events
+ */
 export type Session = Declared<SessionData, Record<string, unknown>>;
 
 /** Whether a map names its events (false for {@link DefaultEventsMap}: any name goes). */
 type Typed<M> = string extends keyof M ? false : true;
 
-/** The event names of a map (any string for an untyped one). */
+/**
+ * The event names of a map (any string for an untyped one).
+ *
+ * @group Typed events
+ */
 export type EventNames<M> = Typed<M> extends true ? keyof M & string : string;
 
 /** The parameters of event `E`'s listener. */
@@ -131,22 +169,36 @@ type SplitAck<P extends unknown[]> =
       ? { args: A; ack: R }
       : { args: P; ack: never };
 
-/** The arguments of event `E`, without its ack callback (`unknown[]` in an untyped map). */
+/**
+ * The arguments of event `E`, without its ack callback (`unknown[]` in an untyped map).
+ *
+ * @group Typed events
+ */
 export type EventArgs<M, E> = Typed<M> extends true ? SplitAck<Params<M, E>>['args'] : unknown[];
 
 /**
  * The arguments of event `E`'s ack callback: `never` when the event has none; `unknown[]` in an
  * untyped map.
+ *
+ * @group Typed events
  */
 export type AckArgs<M, E> = Typed<M> extends true ? SplitAck<Params<M, E>>['ack'] : unknown[];
 
-/** The names of the events that have an ack callback (any string for an untyped map). */
+/**
+ * The names of the events that have an ack callback (any string for an untyped map).
+ *
+ * @group Typed events
+ */
 export type EventNamesWithAck<M> =
   Typed<M> extends true
     ? { [E in keyof M & string]: [AckArgs<M, E>] extends [never] ? never : E }[keyof M & string]
     : string;
 
-/** The first ack argument of event `E` (what `emitWithAck` resolves with, per client). */
+/**
+ * The first ack argument of event `E` (what `emitWithAck` resolves with, per client).
+ *
+ * @group Typed events
+ */
 export type AckValue<M, E> =
   Typed<M> extends true
     ? AckArgs<M, E> extends readonly [infer First, ...unknown[]]
@@ -176,6 +228,8 @@ type AckReturn<A> = [A] extends [never]
  * const add: EventHandlerOf<ClientToServer, 'add'> = (a, b) => a + b; // written apart
  * io.on('add', add);
  * ```
+ *
+ * @group Typed events
  */
 export type EventHandlerOf<M, E> = (...args: EventArgs<M, E>) => AckReturn<AckArgs<M, E>>;
 
@@ -183,16 +237,24 @@ export type EventHandlerOf<M, E> = (...args: EventArgs<M, E>) => AckReturn<AckAr
  * The handler `io.onServerSide(event, handler)` takes: in a typed `ServerSide` map, the event's
  * arguments, returning its ack (the answer to `serverSideEmitWithAck`); in an untyped one, any
  * function.
+ *
+ * @group Typed events
  */
 export type ServerSideHandler<M, E> = Typed<M> extends true ? EventHandlerOf<M, E> : Listener;
 
-/** What `io.on` registers for: the map's events, the lifecycle events and the catch-all `'*'`. */
+/**
+ * What `io.on` registers for: the map's events, the lifecycle events and the catch-all `'*'`.
+ *
+ * @group Typed events
+ */
 export type OnEventNames<M> = EventNames<M> | 'connect' | 'disconnect' | '*';
 
 /**
  * The handler `io.on(event, handler)` takes: in a typed map, `connect` gets the client's `auth`,
  * `disconnect` the reason, `'*'` the event name and its arguments, and a map's event its
  * arguments (returning its ack); in an untyped map, any function.
+ *
+ * @group Typed events
  */
 export type OnHandler<M, E> =
   Typed<M> extends true
@@ -233,6 +295,8 @@ type WithCallback<O, M, E> = 'callback' extends keyof O
 /**
  * The arguments after the event name of a Flask-style emit (`emit(event, data, options)`):
  * optional data when the event takes no arguments or only optional ones.
+ *
+ * @group Typed events
  */
 export type FlaskEmitRest<M, E, O> =
   Typed<M> extends true
@@ -241,12 +305,18 @@ export type FlaskEmitRest<M, E, O> =
       : [data: EmitData<EventArgs<M, E>>, options?: WithCallback<O, M, E>]
     : [data?: unknown, options?: O];
 
-/** What a Flask-style call (`call(event, data, options)`) resolves with: the ack's arguments. */
+/**
+ * What a Flask-style call (`call(event, data, options)`) resolves with: the ack's arguments.
+ *
+ * @group Typed events
+ */
 export type CallResult<M, E> = Typed<M> extends true ? AckArgs<M, E> : unknown[];
 
 /**
  * The arguments of socket.io's emit (`op.emit(event, ...args)`): the event's arguments, and for
  * an event with an ack a last `(err, responses)` callback if wanted.
+ *
+ * @group Typed events
  */
 export type OperatorEmitArgs<M, E> =
   Typed<M> extends true

@@ -14,7 +14,11 @@
 import { SessionStoreError } from '../errors.js';
 import { newSession, setOwn } from './packets.js';
 
-/** A server-side HTTP session that can be reloaded from and saved to its store (express-session's). */
+/**
+ * A server-side HTTP session that can be reloaded from and saved to its store (express-session's).
+ *
+ * @group Application API
+ */
 export interface HttpSession {
   reload(callback: (error?: unknown) => void): unknown;
   save(callback: (error?: unknown) => void): unknown;

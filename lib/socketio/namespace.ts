@@ -72,6 +72,8 @@ const LIFECYCLE_METHODS = /^on_?[cC]onnect$|^on_?[dD]isconnect$/;
  * // typed by its server's type arguments:
  * class Typed extends Namespace<ClientToServer, ServerToClient, DefaultEventsMap, Data> {}
  * ```
+ *
+ * @group Namespaces
  */
 export class Namespace<
   // Its server's type arguments, all four, so that io.onNamespace can check they are the same.

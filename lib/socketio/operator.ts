@@ -61,6 +61,8 @@ function rooms(fn: string, room: unknown): readonly string[] {
  * io.to('game-7').except('spectators').volatile.emit('state', positions);
  * const votes = await io.of('/poll').timeout(5).emitWithAck('vote', question);
  * ```
+ *
+ * @group Application API
  */
 export class BroadcastOperator<
   ServerToClient extends EventsMap<ServerToClient> = DeclaredServerToClient,

@@ -28,6 +28,8 @@ export type { Logger };
  * ```ts
  * new SocketIO({ asyncMode: 'event-loop', corsAllowedOrigins: '*', logger: true });
  * ```
+ *
+ * @group Options
  */
 export interface SocketIOOptions extends Omit<EngineOptions, 'clock'> {
   /** `event-loop` (default), `worker-pool` or `cooperative`; see "Choosing an async mode". */

@@ -20,7 +20,11 @@ export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
   'removeListener',
 ]);
 
-/** A custom JSON codec (the `json` option): must produce and read standard JSON text. */
+/**
+ * A custom JSON codec (the `json` option): must produce and read standard JSON text.
+ *
+ * @group Options
+ */
 export interface JsonCodec {
   stringify(value: unknown): string;
   parse(text: string): unknown;

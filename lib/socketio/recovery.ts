@@ -39,6 +39,8 @@ import type { NamespaceSocket } from './socket.js';
  * ```ts
  * new SocketIO({ connectionStateRecovery: { maxDisconnectionDuration: 60 } });
  * ```
+ *
+ * @group Options
  */
 export interface ConnectionStateRecoveryOptions {
   /** Seconds a disconnected client's state is kept (socket.io: 2 minutes, in ms). Default 120. */

@@ -18,10 +18,18 @@ type NamespaceClass = Pick<
   'pattern' | 'hasHandler' | 'routesAllEvents' | 'triggerEvent'
 >;
 
-/** A handler: any function; its arguments are the client's event arguments. */
+/**
+ * A handler: any function; its arguments are the client's event arguments.
+ *
+ * @group Application API
+ */
 export type EventHandler = (...args: never[]) => unknown;
 
-/** An error handler: gets what the event handler threw; its return value becomes the ack. */
+/**
+ * An error handler: gets what the event handler threw; its return value becomes the ack.
+ *
+ * @group Application API
+ */
 export type ErrorHandler = (error: unknown) => unknown;
 
 /** A handler ready to call with the event's arguments. */
@@ -30,6 +38,8 @@ export type BoundHandler = (args: readonly unknown[]) => unknown;
 /**
  * Connection middleware (`io.use`): runs before a client joins its namespace, with the
  * client's auth. Throwing `ConnectionRefusedError` or returning `false` refuses the client.
+ *
+ * @group Application API
  */
 export type Middleware = (auth: Record<string, unknown> | undefined) => unknown;
 
@@ -37,6 +47,8 @@ export type Middleware = (auth: Record<string, unknown> | undefined) => unknown;
  * Event middleware (`io.beforeEvent`): runs before every event of its namespace. It returns
  * nothing to let the event through as it is, an array to replace its arguments, or `false`
  * to drop it (no handler runs, no ack is sent); a throw goes to the error handler.
+ *
+ * @group Application API
  */
 export type EventMiddleware = (event: string, args: unknown[]) => unknown;
 

@@ -62,7 +62,11 @@ import { StatusPage } from './status.js';
 import { TestClient } from './test-client.js';
 import type { TestClientOptions } from './test-client.js';
 
-/** Options of the server-level {@link SocketIO.emit}. */
+/**
+ * Options of the server-level {@link SocketIO.emit}.
+ *
+ * @group Application API
+ */
 export interface ServerEmitOptions {
   /** Default '/'. */
   namespace?: string;
@@ -113,7 +117,11 @@ export interface RegistrationOptions {
   namespace?: NamespaceOption;
 }
 
-/** Which clients `io.socketsJoin`, `io.socketsLeave` and `io.disconnectSockets` reach. */
+/**
+ * Which clients `io.socketsJoin`, `io.socketsLeave` and `io.disconnectSockets` reach.
+ *
+ * @group Application API
+ */
 export interface SocketsOptions {
   /** The namespace ('/' by default). */
   namespace?: string;
@@ -150,6 +158,8 @@ function list(value: string | readonly string[] | undefined): readonly string[] 
  * typed.on('add', (a, b) => a + b);
  * typed.emit('tick', 1);
  * ```
+ *
+ * @group Application API
  */
 export class SocketIO<
   ClientToServer extends EventsMap<ClientToServer> = DeclaredClientToServer,

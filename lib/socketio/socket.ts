@@ -35,6 +35,8 @@ export interface SocketLink {
  * The handshake's HTTP request as the `io.engine.use()` middlewares left it:
  * express-session's `session`, passport's `user`. In a worker-pool thread it is a
  * plain copy with `method`, `url`, `headers`, `session` and `user`.
+ *
+ * @group Application API
  */
 export type HandshakeRequest = IncomingMessage & {
   readonly session?: unknown;

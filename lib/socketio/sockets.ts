@@ -26,7 +26,11 @@ export interface SocketOps {
   disconnect(sid: string, nsp: string, close?: boolean): void;
 }
 
-/** The handshake of a fetched socket, as socket.io describes it. */
+/**
+ * The handshake of a fetched socket, as socket.io describes it.
+ *
+ * @group Application API
+ */
 export interface SocketHandshake {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly query: Readonly<Record<string, string>>;
@@ -42,7 +46,11 @@ export interface SocketHandshake {
   readonly url: string;
 }
 
-/** One client in one namespace as plain data (it crosses thread boundaries as it is). */
+/**
+ * One client in one namespace as plain data (it crosses thread boundaries as it is).
+ *
+ * @group Application API
+ */
 export interface SocketSnapshot<SessionData extends object = Record<string, unknown>> {
   readonly id: string;
   readonly namespace: string;
@@ -75,6 +83,8 @@ export interface SocketsTarget {
  *   else socket.join('active');
  * }
  * ```
+ *
+ * @group Application API
  */
 export class FetchedSocket<
   ServerToClient extends EventsMap<ServerToClient> = DeclaredServerToClient,

@@ -15,7 +15,11 @@ import type { HandshakeRequest } from './socket.js';
 import type { Hub } from './hub.js';
 import { namespaceName } from './registry.js';
 
-/** Options of `io.testClient()` and `client.connect()`. */
+/**
+ * Options of `io.testClient()` and `client.connect()`.
+ *
+ * @group Test client
+ */
 export interface TestClientOptions {
   namespace?: string;
   auth?: Record<string, unknown>;
@@ -69,7 +73,11 @@ function fakeHandshake(options: TestClientOptions): HandshakeRequest {
   });
 }
 
-/** One event the test client received. */
+/**
+ * One event the test client received.
+ *
+ * @group Test client
+ */
 export interface ReceivedEvent {
   readonly name: string;
   readonly args: unknown[];
@@ -87,6 +95,8 @@ let nextLinkId = 0;
  * const [reply] = (await client.emit('question', 'why?', { callback: true })) ?? [];
  * client.getReceived(); // [{ name: 'welcome', args: [...], namespace: '/' }]
  * ```
+ *
+ * @group Test client
  */
 export class TestClient {
   readonly #hub: Hub;

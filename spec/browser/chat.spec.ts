@@ -4,11 +4,14 @@
  * none of them, acks become delivered ticks, a broadcast reaches everyone, the
  * typing indicator shows on the other page, a server restart is shown as
  * disconnected/reconnecting and then connected again, and the same room flow
- * works over long-polling only. A screenshot goes to spec/artifacts/chat.png.
+ * works over long-polling only. The sidebar offers "Leave" for a room once
+ * joined, a bad room name is shown beside the form (no dialog), the controls
+ * fit the viewport at 400 and 1280 px wide, and nothing answers 404. Screenshots
+ * go to spec/artifacts/ (chat.png, chat-400.png, chat-1280.png).
  * One browser and one server for the file; each page has a context of its own.
  */
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createChat } from '../../examples/chat/server.js';
 import type { SocketIO } from '../../lib/index.js';
 import { PNG_SIGNATURE, eventually, launchChromium, screenshot } from '../helpers/browser.js';
@@ -24,6 +27,21 @@ async function startChat(port = 0): Promise<RunningChat> {
   const io = createChat();
   const address = await io.run(undefined, { host: '127.0.0.1', port });
   return { io, port: address.port, origin: `http://127.0.0.1:${address.port}` };
+}
+
+/** A control that is not wholly inside the viewport, as `selector: box`; null when it is. */
+async function outsideViewport(page: Page, selector: string): Promise<string | null> {
+  const viewport = page.viewportSize();
+  const box = await page.locator(selector).boundingBox();
+  if (viewport === null || box === null) return `${selector}: not shown`;
+  const inside =
+    box.x >= 0 &&
+    box.y >= 0 &&
+    box.width > 0 &&
+    box.height > 0 &&
+    box.x + box.width <= viewport.width + 0.5 &&
+    box.y + box.height <= viewport.height + 0.5;
+  return inside ? null : `${selector}: ${JSON.stringify(box)} in ${JSON.stringify(viewport)}`;
 }
 
 describe('chat page in Chromium', function () {
@@ -155,6 +173,75 @@ describe('chat page in Chromium', function () {
     expect(await ann.page.locator('#text').inputValue()).to.equal('');
   });
 
+  it('offers "Leave", not "Join", for a room as soon as the join is acknowledged', async function () {
+    expect(await ann.roomButton('kitchen')).to.equal('Leave');
+    // A room nobody else joins after: no later 'rooms' broadcast redraws the list for us.
+    await bob.join('pantry');
+    expect(await bob.roomButton('pantry')).to.equal('Leave');
+    expect(
+      await bob.page.locator('#rooms li[data-room="pantry"] button.secondary').count(),
+    ).to.equal(1);
+    // The others see it offered as "Join".
+    await eventually(
+      "the pantry in cid's room list",
+      () => cid.roomButton('pantry'),
+      (text) => text === 'Join',
+    );
+    // Leaving redraws it as "Join" again.
+    await bob.page.locator('#rooms li[data-room="pantry"] button').click();
+    await eventually(
+      "bob's pantry button after leaving",
+      () => bob.roomButton('pantry'),
+      (text) => text === 'Join',
+    );
+    expect(await bob.tabs()).to.deep.equal(['lobby', 'kitchen']);
+    // Back to the kitchen tab, where the restart test below expects bob.
+    await bob.page.locator('#tabs button[data-room="kitchen"]').click();
+    expect(await bob.currentRoom()).to.equal('kitchen');
+  });
+
+  it('shows an invalid room name as an inline error, with no dialog', async function () {
+    await cid.submitRoom('no/slashes!');
+    const error = await eventually(
+      "cid's inline join error",
+      () => cid.joinError(),
+      (text) => text !== null,
+    );
+    expect(error).to.equal('room names are 1-32 letters, digits, spaces or -');
+    expect(await cid.page.locator('#room-name').getAttribute('aria-invalid')).to.equal('true');
+    expect(cid.dialogs).to.deep.equal([]);
+    expect(await cid.tabs()).to.deep.equal(['lobby', 'garage']);
+    // Typing again clears it, and a good name joins.
+    await cid.page.locator('#room-name').pressSequentially('shed');
+    expect(await cid.joinError()).to.equal(null);
+    await cid.page.locator('#join-form button[type="submit"]').click();
+    await cid.page.locator('#tabs button.active[data-room="shed"]').waitFor();
+    expect(await cid.joinError()).to.equal(null);
+    expect(cid.dialogs).to.deep.equal([]);
+  });
+
+  for (const width of [400, 1280]) {
+    it(`fits the message box, Send button and room list in a ${width} px viewport (spec/artifacts/chat-${width}.png)`, async function () {
+      const page = ann.page;
+      const before = page.viewportSize();
+      await page.setViewportSize({ width, height: 720 });
+      try {
+        const shot = await screenshot(page, `chat-${width}.png`);
+        expect(shot.bytes.subarray(0, 8).equals(PNG_SIGNATURE)).to.equal(true);
+        const missing = [];
+        for (const selector of ['#text', '#send', '#rooms', '#messages', '#room-name'])
+          missing.push(await outsideViewport(page, selector));
+        expect(missing.filter((m) => m !== null)).to.deep.equal([]);
+        // No sideways scrolling, and the full-page screenshot is the viewport's width.
+        const scrollWidth = await page.evaluate<number>('document.documentElement.scrollWidth');
+        expect(scrollWidth).to.be.at.most(width);
+        expect(shot.bytes.readUInt32BE(16)).to.equal(width);
+      } finally {
+        if (before !== null) await page.setViewportSize(before);
+      }
+    });
+  }
+
   it('writes a screenshot of the chat page to spec/artifacts/chat.png', async function () {
     const startedAt = Date.now();
     const shot = await screenshot(ann.page, 'chat.png');
@@ -244,5 +331,24 @@ describe('chat page in Chromium', function () {
     expect(ann.pageErrors).to.deep.equal([]);
     expect(bob.pageErrors).to.deep.equal([]);
     expect(cid.pageErrors).to.deep.equal([]);
+  });
+
+  it('answered no request with a 404, /favicon.ico included', async function () {
+    for (const page of [ann, bob, cid]) {
+      expect(page.failedResponses, page.nick).to.deep.equal([]);
+      expect(
+        page.consoleErrors.filter((text) => /\b404\b/.test(text)),
+        page.nick,
+      ).to.deep.equal([]);
+    }
+    // Whether or not headless Chromium asked for them, both icon paths answer.
+    for (const path of ['/favicon.ico', '/favicon.svg']) {
+      const response = await ann.page.request.get(`${chat.origin}${path}`);
+      expect(response.status(), path).to.equal(200);
+      expect(response.headers()['content-type'], path).to.equal('image/svg+xml');
+    }
+    expect(await ann.page.locator('link[rel="icon"]').getAttribute('href')).to.equal(
+      '/favicon.svg',
+    );
   });
 });

@@ -49,6 +49,12 @@ export class ChatPage {
     readonly pageErrors: string[],
     /** URLs of the WebSockets the page opened. */
     readonly websockets: string[],
+    /** Every answer of 400 or more, `/favicon.ico` included, as `<status> <url>`. */
+    readonly failedResponses: string[],
+    /** Every console error, Chromium's "Failed to load resource" lines included. */
+    readonly consoleErrors: string[],
+    /** The messages of the dialogs (`alert`, `confirm`, `prompt`) the page opened; each is dismissed. */
+    readonly dialogs: string[],
   ) {}
 
   /** Opens `origin/?nick=<nick>&<query>` in a fresh context and waits until it is connected. */
@@ -57,17 +63,36 @@ export class ChatPage {
     await context.addInitScript(RECORDER);
     const pageErrors: string[] = [];
     const websockets: string[] = [];
+    const failedResponses: string[] = [];
+    const consoleErrors: string[] = [];
+    const dialogs: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
-        pageErrors.push(message.text());
+      if (message.type() !== 'error') return;
+      consoleErrors.push(message.text());
+      if (!message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
     });
     page.on('response', (response) => {
-      if (response.status() >= 400 && new URL(response.url()).pathname !== '/favicon.ico')
+      if (response.status() < 400) return;
+      failedResponses.push(`${response.status()} ${response.url()}`);
+      if (new URL(response.url()).pathname !== '/favicon.ico')
         pageErrors.push(`${response.status()} ${response.url()}`);
     });
     page.on('websocket', (ws) => websockets.push(ws.url()));
-    const chat = new ChatPage(context, page, nick, pageErrors, websockets);
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    const chat = new ChatPage(
+      context,
+      page,
+      nick,
+      pageErrors,
+      websockets,
+      failedResponses,
+      consoleErrors,
+      dialogs,
+    );
     await page.goto(`${origin}/?nick=${encodeURIComponent(nick)}${query ? `&${query}` : ''}`);
     await chat.waitForStatus('connected', `connected as ${nick}`);
     return chat;
@@ -127,6 +152,23 @@ export class ChatPage {
     await this.page.locator('#room-name').fill(room);
     await this.page.locator('#join-form button[type="submit"]').click();
     await this.page.locator(`#tabs button.active[data-room="${room}"]`).waitFor();
+  }
+
+  /** Submits `room` with the join form, without waiting for anything. */
+  async submitRoom(room: string): Promise<void> {
+    await this.page.locator('#room-name').fill(room);
+    await this.page.locator('#join-form button[type="submit"]').click();
+  }
+
+  /** The sidebar's button for `room` ("Join" or "Leave"). */
+  async roomButton(room: string): Promise<string> {
+    return (await this.page.locator(`#rooms li[data-room="${room}"] button`).textContent()) ?? '';
+  }
+
+  /** The join form's inline error, or null while it is hidden. */
+  async joinError(): Promise<string | null> {
+    const error = this.page.locator('#join-error');
+    return (await error.isVisible()) ? ((await error.textContent()) ?? '') : null;
   }
 
   /** The names of the room tabs. */

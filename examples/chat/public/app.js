@@ -8,6 +8,8 @@ const state = {
   nick: params.get('nick') || localStorage.getItem('nick') || '',
   current: 'lobby',
   joined: new Set(['lobby']),
+  // The server's last room list, kept to redraw the Join/Leave buttons after our own replies.
+  rooms: ['lobby'],
   typing: new Map(),
 };
 
@@ -32,7 +34,8 @@ function addLine(room, html, className) {
 
 const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function renderRooms(all) {
+function renderRooms(all = state.rooms) {
+  state.rooms = all;
   const list = $('rooms');
   list.textContent = '';
   for (const room of all) {
@@ -69,20 +72,29 @@ function renderTabs() {
   }
 }
 
+function showJoinError(text) {
+  const el = $('join-error');
+  el.textContent = text;
+  el.hidden = !text;
+  $('room-name').setAttribute('aria-invalid', text ? 'true' : 'false');
+}
+
 async function join(room) {
   const reply = await socket.emitWithAck('join', room);
-  if (!reply.ok) return alert(reply.error);
+  if (!reply.ok) return showJoinError(reply.error || `cannot join ${room}`);
+  showJoinError('');
   state.joined.add(room);
   state.current = room;
   $('messages').textContent = '';
-  renderTabs();
+  // The server's 'rooms' broadcast came before this reply, while the room was not yet ours.
+  renderRooms(state.rooms.includes(room) ? state.rooms : [...state.rooms, room].sort());
 }
 
 async function leave(room) {
   await socket.emitWithAck('leave', room);
   state.joined.delete(room);
   if (state.current === room) state.current = 'lobby';
-  renderTabs();
+  renderRooms();
 }
 
 socket.on('connect', () =>
@@ -111,11 +123,13 @@ socket.on('connect_error', (err) => setStatus('disconnected', `cannot connect: $
 socket.on('chat', ({ room, nick, text, at }) => {
   if (nick === state.nick && room !== '*') return; // our own line is already shown, with its tick
   const where = room === '*' ? '<em>(everyone)</em> ' : '';
-  addLine(
+  const li = addLine(
     room,
     `${where}<span class="nick">${escapeHtml(nick)}</span>${escapeHtml(text)}`,
     'message',
-  ).title = new Date(at).toLocaleTimeString();
+  );
+  // null when the line is for a room whose tab is not shown
+  if (li) li.title = new Date(at).toLocaleTimeString();
 });
 socket.on('notice', ({ room, text }) =>
   addLine(room, `<span class="notice">${escapeHtml(text)}</span>`),
@@ -176,6 +190,7 @@ $('join-form').onsubmit = (event) => {
   if (room) join(room);
   $('room-name').value = '';
 };
+$('room-name').oninput = () => showJoinError('');
 $('nick-form').onsubmit = (event) => {
   event.preventDefault();
   localStorage.setItem('nick', $('nick').value.trim());
