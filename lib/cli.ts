@@ -5,12 +5,13 @@
  * `flask run`. TypeScript apps run directly through tsx, when it is installed.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, watch } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ASYNC_MODES } from '../schedulers/scheduler.js';
 import { setCliAsyncMode } from '../schedulers/select.js';
+import { superviseReload } from './cli/reload.js';
 import { ProcessRefused, runCluster } from './cluster.js';
 import { clusterWorker } from './cluster/worker.js';
 import { FRONT_ENV } from './engine/cluster-front.js';
@@ -144,25 +145,13 @@ function respawn(
   });
 }
 
-function superviseReload(argv: string[], appPath: string): void {
-  const args = argv.filter((a) => a !== '--reload');
-  let child = respawn([], args, process.env);
-  let timer: NodeJS.Timeout | undefined;
-  watch(dirname(appPath), { recursive: true }, (_event, file) => {
-    if (file === null || /(^|\/)(node_modules|\.git)(\/|$)/.test(file)) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      console.error(`socketio-actors: ${file} changed; restarting`);
-      child.once('exit', () => (child = respawn([], args, process.env)));
-      child.kill('SIGTERM');
-    }, 200);
-  });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      child.kill(signal);
-      process.exit(0);
-    });
-  }
+/**
+ * Why the app module did not load, in full: a compiler's message (tsx's `Transform failed with
+ * 1 error:`) names the file, line and column on the lines after its first.
+ */
+function describeLoadError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.trimEnd() || 'unknown error';
 }
 
 async function serve(options: Parsed, appPath: string): Promise<void> {
@@ -174,9 +163,7 @@ async function serve(options: Parsed, appPath: string): Promise<void> {
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (error) {
-    fail(
-      `cannot load ${options.app}: ${(error as Error).message.split('\n')[0] ?? 'unknown error'}`,
-    );
+    fail(`cannot load ${options.app}: ${describeLoadError(error)}`);
   }
   const io = [mod.default, mod.io].find(isServable);
   if (io === undefined)
@@ -228,7 +215,14 @@ async function main(argv: string[]): Promise<void> {
     /\.[cm]?tsx?$/.test(appPath) && process.env.SOCKETIO_ACTORS_TSX === undefined
       ? resolveTsx()
       : undefined;
-  if (options.reload) return superviseReload(argv, appPath);
+  if (options.reload) {
+    const args = argv.filter((a) => a !== '--reload');
+    return superviseReload({
+      appPath,
+      start: () => respawn([], args, process.env),
+      log: (line) => console.error(`socketio-actors: ${line}`),
+    });
+  }
   if (tsx !== undefined) {
     // Run under tsx so TypeScript apps (and their pool threads) load directly.
     const child = respawn(['--import', tsx], argv, { ...process.env, SOCKETIO_ACTORS_TSX: '1' });

@@ -94,6 +94,11 @@ export class CliServer {
     return CliServer.#spawn([script], [], env);
   }
 
+  /** A server process the spec spawned itself (detached, so that it leads its group). */
+  static adopt(child: ChildProcess, args: readonly string[] = []): CliServer {
+    return new CliServer(child, args);
+  }
+
   static #spawn(
     argv: readonly string[],
     args: readonly string[],
