@@ -8,101 +8,13 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { ASYNC_MODES } from '../schedulers/scheduler.js';
 import { setCliAsyncMode } from '../schedulers/select.js';
+import { CliError, HELP, fail, parse, version } from './cli/args.js';
+import type { Parsed } from './cli/args.js';
 import { superviseReload } from './cli/reload.js';
 import { ProcessRefused, runCluster } from './cluster.js';
 import { clusterWorker } from './cluster/worker.js';
 import { FRONT_ENV } from './engine/cluster-front.js';
-
-const HELP = `Usage: socketio-actors run <app> [options]
-
-Loads <app> (a .js or .ts module exporting a SocketIO instance as its default
-export or as \`io\`) and serves it.
-
-Options:
-  --host <host>          interface to listen on (default 127.0.0.1)
-  --port <port>          port to listen on (default 5000)
-  --async-mode <mode>    ${ASYNC_MODES.join(' | ')} (default: the app's option,
-                         else SOCKETIO_ASYNC_MODE, else event-loop)
-  --workers <n>          worker-pool threads (default: the number of cores)
-  --processes <n>        run n server processes behind a sticky front; they share
-                         clients through the app's messageQueue
-  --reload               restart when a file in the app's folder changes
-  -h, --help             show this help
-`;
-
-/** A mistake on the command line: one line with the fix, exit code 2. */
-class CliError extends Error {}
-
-function fail(message: string): never {
-  throw new CliError(message);
-}
-
-function positiveInt(name: string, value: string | undefined, max = 65535): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > max)
-    fail(`--${name} takes a whole number from 0 to ${max}, got "${value}"`);
-  return n;
-}
-
-interface Parsed {
-  readonly app: string;
-  readonly host: string;
-  readonly port: number;
-  readonly asyncMode: string | undefined;
-  readonly workers: number | undefined;
-  readonly processes: number;
-  readonly reload: boolean;
-}
-
-function parse(argv: string[]): Parsed | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        host: { type: 'string' },
-        port: { type: 'string' },
-        'async-mode': { type: 'string' },
-        workers: { type: 'string' },
-        processes: { type: 'string' },
-        reload: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    fail(
-      `${(error as Error).message.split('\n')[0] ?? 'bad arguments'}; see socketio-actors --help`,
-    );
-  }
-  const { values, positionals } = parsed;
-  if (values.help === true) return 'help';
-  const [command, app, ...extra] = positionals;
-  if (command !== 'run')
-    fail(`unknown command ${JSON.stringify(command ?? '')}; try: socketio-actors run app.js`);
-  if (app === undefined) fail('missing the app module; try: socketio-actors run app.js');
-  if (extra.length > 0)
-    fail(`unexpected argument ${JSON.stringify(extra[0])}; see socketio-actors --help`);
-  const asyncMode = values['async-mode'];
-  if (asyncMode !== undefined && !(ASYNC_MODES as readonly string[]).includes(asyncMode)) {
-    fail(`--async-mode must be one of ${ASYNC_MODES.join(', ')}, got "${asyncMode}"`);
-  }
-  const workers = positiveInt('workers', values.workers, 256);
-  if (workers === 0) fail('--workers takes a whole number from 1 to 256');
-  return {
-    app,
-    host: values.host ?? '127.0.0.1',
-    port: positiveInt('port', values.port) ?? 5000,
-    asyncMode,
-    workers,
-    processes: positiveInt('processes', values.processes, 64) || 1,
-    reload: values.reload === true,
-  };
-}
 
 interface ServableApp {
   run(
@@ -154,6 +66,25 @@ function describeLoadError(error: unknown): string {
   return message.trimEnd() || 'unknown error';
 }
 
+/** Why the system would not listen where asked, for the errors a flag can fix. */
+const LISTEN_ERRORS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the port is in use; pick another --port',
+  EACCES: 'not allowed (ports below 1024 need privileges); pick another --port',
+  EADDRNOTAVAIL: 'no interface of this machine has that address; check --host',
+  ENOTFOUND: 'no such host; check --host',
+};
+
+/** Throws a listen error a flag can fix as one line, and any other error as it is. */
+function failToListen(error: unknown, where: { host: string; port: number }): never {
+  const code = (error as { code?: unknown } | null)?.code;
+  const why =
+    typeof code === 'string' && Object.hasOwn(LISTEN_ERRORS, code)
+      ? LISTEN_ERRORS[code]
+      : undefined;
+  if (why !== undefined) fail(`cannot listen on ${where.host}:${where.port}: ${why}`);
+  throw error;
+}
+
 async function serve(options: Parsed, appPath: string): Promise<void> {
   setCliAsyncMode(options.asyncMode);
   const url = pathToFileURL(appPath).href;
@@ -183,7 +114,7 @@ async function serve(options: Parsed, appPath: string): Promise<void> {
     // mistake, told in one line like the command line's own. The code, not the class: the app
     // may have loaded another copy of the package.
     if ((error as { code?: unknown }).code === 'SIO_ERR_USAGE') fail((error as Error).message);
-    throw error;
+    failToListen(error, where);
   }
   if (worker !== undefined) await worker.report({ type: 'listening', port: address.port });
   else
@@ -208,6 +139,7 @@ async function serve(options: Parsed, appPath: string): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const options = parse(argv);
   if (options === 'help') return void process.stdout.write(HELP);
+  if (options === 'version') return void process.stdout.write(`${version()}\n`);
   const appPath = resolve(options.app);
   if (!existsSync(appPath))
     fail(`cannot find ${options.app} (looked for ${appPath}); give the path of your app module`);
@@ -245,7 +177,7 @@ async function main(argv: string[]): Promise<void> {
       log: (line) => console.log(`socketio-actors: ${line}`),
     }).catch((error: unknown) => {
       if (error instanceof ProcessRefused) fail(error.message);
-      throw error;
+      return failToListen(error, options);
     });
     const address = cluster.front.address();
     const port = typeof address === 'object' && address !== null ? address.port : options.port;
