@@ -121,19 +121,10 @@ async function serve(options: Parsed, appPath: string): Promise<void> {
     console.log(
       `socketio-actors: serving ${options.app} on http://${address.host}:${address.port}/ (${io.asyncMode} mode)`,
     );
-  // stop() rejects when the message queue did not take everything emitted: say so, exit 1.
-  const stop = (): void =>
-    void io.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('socketio-actors:', error instanceof Error ? error.message : error);
-        process.exit(1);
-      },
-    );
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  // A front that is gone (killed, say) leaves nobody to route to this process.
-  worker?.onFrontGone(stop);
+  // io.run() stops the server on SIGINT/SIGTERM and exits (lib/shutdown.ts), 1 when the message
+  // queue did not take everything emitted. A front that is gone (killed, say) leaves nobody
+  // to route to this process: the same stop, through the app's own copy of the package.
+  worker?.onFrontGone(() => process.kill(process.pid, 'SIGTERM'));
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT, eventually } from '../helpers/browser.js';
-import { CLI, CliClients, CliServer, cliEnv } from '../helpers/cli.js';
+import { CLI, CliServer, cliEnv, endedAfterEach } from '../helpers/cli.js';
 import { freePort } from '../helpers/queues.js';
 import { delay } from '../helpers/raw-engine.js';
 
@@ -46,16 +46,13 @@ const RESTARTING = /changed; restarting/;
 describe('socketio-actors run --reload', function () {
   this.timeout(90_000);
   let scratch: string;
-  const servers: CliServer[] = [];
-  const clients = new CliClients();
+  const { servers, clients } = endedAfterEach();
 
   beforeEach(async function () {
     scratch = await mkdtemp(join(tmpdir(), 'socketio-actors-reload-'));
   });
 
   afterEach(async function () {
-    clients.close();
-    await Promise.all(servers.splice(0).map((server) => server.stop()));
     await rm(scratch, { recursive: true, force: true });
   });
 

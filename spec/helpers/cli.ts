@@ -213,3 +213,14 @@ export class CliClients {
     for (const peer of this.#peers.splice(0)) peer.socket.disconnect();
   }
 }
+
+/** The servers and clients of a describe block, all ended after each of its tests. */
+export function endedAfterEach(): { readonly servers: CliServer[]; readonly clients: CliClients } {
+  const servers: CliServer[] = [];
+  const clients = new CliClients();
+  afterEach(async function () {
+    clients.close();
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+  });
+  return { servers, clients };
+}
