@@ -5,103 +5,16 @@
  * `flask run`. TypeScript apps run directly through tsx, when it is installed.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, watch } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { ASYNC_MODES } from '../schedulers/scheduler.js';
 import { setCliAsyncMode } from '../schedulers/select.js';
+import { CliError, HELP, fail, parse, version } from './cli/args.js';
+import type { Parsed } from './cli/args.js';
+import { superviseReload } from './cli/reload.js';
 import { ProcessRefused, runCluster } from './cluster.js';
 import { clusterWorker } from './cluster/worker.js';
 import { FRONT_ENV } from './engine/cluster-front.js';
-
-const HELP = `Usage: socketio-actors run <app> [options]
-
-Loads <app> (a .js or .ts module exporting a SocketIO instance as its default
-export or as \`io\`) and serves it.
-
-Options:
-  --host <host>          interface to listen on (default 127.0.0.1)
-  --port <port>          port to listen on (default 5000)
-  --async-mode <mode>    ${ASYNC_MODES.join(' | ')} (default: the app's option,
-                         else SOCKETIO_ASYNC_MODE, else event-loop)
-  --workers <n>          worker-pool threads (default: the number of cores)
-  --processes <n>        run n server processes behind a sticky front; they share
-                         clients through the app's messageQueue
-  --reload               restart when a file in the app's folder changes
-  -h, --help             show this help
-`;
-
-/** A mistake on the command line: one line with the fix, exit code 2. */
-class CliError extends Error {}
-
-function fail(message: string): never {
-  throw new CliError(message);
-}
-
-function positiveInt(name: string, value: string | undefined, max = 65535): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > max)
-    fail(`--${name} takes a whole number from 0 to ${max}, got "${value}"`);
-  return n;
-}
-
-interface Parsed {
-  readonly app: string;
-  readonly host: string;
-  readonly port: number;
-  readonly asyncMode: string | undefined;
-  readonly workers: number | undefined;
-  readonly processes: number;
-  readonly reload: boolean;
-}
-
-function parse(argv: string[]): Parsed | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        host: { type: 'string' },
-        port: { type: 'string' },
-        'async-mode': { type: 'string' },
-        workers: { type: 'string' },
-        processes: { type: 'string' },
-        reload: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    fail(
-      `${(error as Error).message.split('\n')[0] ?? 'bad arguments'}; see socketio-actors --help`,
-    );
-  }
-  const { values, positionals } = parsed;
-  if (values.help === true) return 'help';
-  const [command, app, ...extra] = positionals;
-  if (command !== 'run')
-    fail(`unknown command ${JSON.stringify(command ?? '')}; try: socketio-actors run app.js`);
-  if (app === undefined) fail('missing the app module; try: socketio-actors run app.js');
-  if (extra.length > 0)
-    fail(`unexpected argument ${JSON.stringify(extra[0])}; see socketio-actors --help`);
-  const asyncMode = values['async-mode'];
-  if (asyncMode !== undefined && !(ASYNC_MODES as readonly string[]).includes(asyncMode)) {
-    fail(`--async-mode must be one of ${ASYNC_MODES.join(', ')}, got "${asyncMode}"`);
-  }
-  const workers = positiveInt('workers', values.workers, 256);
-  if (workers === 0) fail('--workers takes a whole number from 1 to 256');
-  return {
-    app,
-    host: values.host ?? '127.0.0.1',
-    port: positiveInt('port', values.port) ?? 5000,
-    asyncMode,
-    workers,
-    processes: positiveInt('processes', values.processes, 64) || 1,
-    reload: values.reload === true,
-  };
-}
 
 interface ServableApp {
   run(
@@ -144,25 +57,32 @@ function respawn(
   });
 }
 
-function superviseReload(argv: string[], appPath: string): void {
-  const args = argv.filter((a) => a !== '--reload');
-  let child = respawn([], args, process.env);
-  let timer: NodeJS.Timeout | undefined;
-  watch(dirname(appPath), { recursive: true }, (_event, file) => {
-    if (file === null || /(^|\/)(node_modules|\.git)(\/|$)/.test(file)) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      console.error(`socketio-actors: ${file} changed; restarting`);
-      child.once('exit', () => (child = respawn([], args, process.env)));
-      child.kill('SIGTERM');
-    }, 200);
-  });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      child.kill(signal);
-      process.exit(0);
-    });
-  }
+/**
+ * Why the app module did not load, in full: a compiler's message (tsx's `Transform failed with
+ * 1 error:`) names the file, line and column on the lines after its first.
+ */
+function describeLoadError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.trimEnd() || 'unknown error';
+}
+
+/** Why the system would not listen where asked, for the errors a flag can fix. */
+const LISTEN_ERRORS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the port is in use; pick another --port',
+  EACCES: 'not allowed (ports below 1024 need privileges); pick another --port',
+  EADDRNOTAVAIL: 'no interface of this machine has that address; check --host',
+  ENOTFOUND: 'no such host; check --host',
+};
+
+/** Throws a listen error a flag can fix as one line, and any other error as it is. */
+function failToListen(error: unknown, where: { host: string; port: number }): never {
+  const code = (error as { code?: unknown } | null)?.code;
+  const why =
+    typeof code === 'string' && Object.hasOwn(LISTEN_ERRORS, code)
+      ? LISTEN_ERRORS[code]
+      : undefined;
+  if (why !== undefined) fail(`cannot listen on ${where.host}:${where.port}: ${why}`);
+  throw error;
 }
 
 async function serve(options: Parsed, appPath: string): Promise<void> {
@@ -174,9 +94,7 @@ async function serve(options: Parsed, appPath: string): Promise<void> {
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (error) {
-    fail(
-      `cannot load ${options.app}: ${(error as Error).message.split('\n')[0] ?? 'unknown error'}`,
-    );
+    fail(`cannot load ${options.app}: ${describeLoadError(error)}`);
   }
   const io = [mod.default, mod.io].find(isServable);
   if (io === undefined)
@@ -196,31 +114,23 @@ async function serve(options: Parsed, appPath: string): Promise<void> {
     // mistake, told in one line like the command line's own. The code, not the class: the app
     // may have loaded another copy of the package.
     if ((error as { code?: unknown }).code === 'SIO_ERR_USAGE') fail((error as Error).message);
-    throw error;
+    failToListen(error, where);
   }
   if (worker !== undefined) await worker.report({ type: 'listening', port: address.port });
   else
     console.log(
       `socketio-actors: serving ${options.app} on http://${address.host}:${address.port}/ (${io.asyncMode} mode)`,
     );
-  // stop() rejects when the message queue did not take everything emitted: say so, exit 1.
-  const stop = (): void =>
-    void io.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('socketio-actors:', error instanceof Error ? error.message : error);
-        process.exit(1);
-      },
-    );
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  // A front that is gone (killed, say) leaves nobody to route to this process.
-  worker?.onFrontGone(stop);
+  // io.run() stops the server on SIGINT/SIGTERM and exits (lib/shutdown.ts), 1 when the message
+  // queue did not take everything emitted. A front that is gone (killed, say) leaves nobody
+  // to route to this process: the same stop, through the app's own copy of the package.
+  worker?.onFrontGone(() => process.kill(process.pid, 'SIGTERM'));
 }
 
 async function main(argv: string[]): Promise<void> {
   const options = parse(argv);
   if (options === 'help') return void process.stdout.write(HELP);
+  if (options === 'version') return void process.stdout.write(`${version()}\n`);
   const appPath = resolve(options.app);
   if (!existsSync(appPath))
     fail(`cannot find ${options.app} (looked for ${appPath}); give the path of your app module`);
@@ -228,7 +138,14 @@ async function main(argv: string[]): Promise<void> {
     /\.[cm]?tsx?$/.test(appPath) && process.env.SOCKETIO_ACTORS_TSX === undefined
       ? resolveTsx()
       : undefined;
-  if (options.reload) return superviseReload(argv, appPath);
+  if (options.reload) {
+    const args = argv.filter((a) => a !== '--reload');
+    return superviseReload({
+      appPath,
+      start: () => respawn([], args, process.env),
+      log: (line) => console.error(`socketio-actors: ${line}`),
+    });
+  }
   if (tsx !== undefined) {
     // Run under tsx so TypeScript apps (and their pool threads) load directly.
     const child = respawn(['--import', tsx], argv, { ...process.env, SOCKETIO_ACTORS_TSX: '1' });
@@ -251,7 +168,7 @@ async function main(argv: string[]): Promise<void> {
       log: (line) => console.log(`socketio-actors: ${line}`),
     }).catch((error: unknown) => {
       if (error instanceof ProcessRefused) fail(error.message);
-      throw error;
+      return failToListen(error, options);
     });
     const address = cluster.front.address();
     const port = typeof address === 'object' && address !== null ? address.port : options.port;

@@ -39,6 +39,8 @@ export { FetchedSocket } from './socketio/sockets.js';
 export type { SocketHandshake, SocketSnapshot } from './socketio/sockets.js';
 export type { ServerEmitOptions, SocketsOptions } from './socketio/server.js';
 export type { SocketIOOptions, Logger } from './socketio/options.js';
+export { timestampedLogger } from './socketio/timestamped-logger.js';
+export type { TimestampedLoggerOptions } from './socketio/timestamped-logger.js';
 export type { ConnectionStateRecoveryOptions } from './socketio/recovery.js';
 export type { ParserName } from './socketio/codec.js';
 export type { MessageQueueOptions } from './queues/options.js';

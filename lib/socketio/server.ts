@@ -9,6 +9,7 @@ import { isWebServer } from '../engine/listen.js';
 import type { AppLike, ListenAddress, WebServer } from '../engine/listen.js';
 import { UsageError } from '../errors.js';
 import { checkOptionNames } from '../option-names.js';
+import { stopOnSignals } from '../shutdown.js';
 import { createScheduler, resolveAsyncMode } from '../../schedulers/select.js';
 import type { AsyncMode, Scheduler, Task } from '../../schedulers/scheduler.js';
 import { WorkerPoolScheduler } from '../../schedulers/worker-pool.js';
@@ -104,7 +105,7 @@ function isOptions(value: unknown): value is SocketIOOptions {
   );
 }
 
-const WHERE_OPTIONS = new Set(['host', 'port']);
+const WHERE_OPTIONS = new Set(['host', 'port', 'handleSignals']);
 const FETCH_OPTIONS = new Set(['namespace', 'room']);
 const SOCKETS_OPTIONS = new Set(['namespace', 'to']);
 
@@ -178,6 +179,8 @@ export class SocketIO<
   #inPool = false;
   /** The app and the servers it serves on. */
   readonly #serving: Serving;
+  /** Stops watching for SIGINT/SIGTERM (set while `run()` serves with `handleSignals`). */
+  #forgetSignals: (() => void) | undefined;
   /** The Socket.IO client of each live engine connection. */
   readonly #clients = new Map<EngineConnection, SioClient>();
 
@@ -905,19 +908,32 @@ export class SocketIO<
    * constructor) and listens on `host` (default 127.0.0.1) and `port` (default
    * 5000); resolves once listening.
    *
+   * Like the CLI, it then stops the server on SIGINT or SIGTERM (clients get a clean
+   * `server shutdown` close, the message queue is flushed) and exits the process: 0, or 1
+   * when something emitted was not delivered. `handleSignals: false` leaves the signals to
+   * the app (which then calls {@link stop} itself).
+   *
    * @example
    * ```ts
    * await io.run(expressApp, { host: '0.0.0.0', port: 8000 });
+   * // The app handles signals itself:
+   * await io.run(undefined, { port: 8000, handleSignals: false });
+   * process.on('SIGTERM', () => void io.stop().then(() => process.exit(0)));
    * ```
    */
-  async run(app?: AppLike, where: { host?: string; port?: number } = {}): Promise<ListenAddress> {
+  async run(
+    app?: AppLike,
+    where: { host?: string; port?: number; handleSignals?: boolean } = {},
+  ): Promise<ListenAddress> {
     if (typeof where !== 'object' || where === null)
       throw new UsageError('io.run(app, { host, port }): the second argument must be an object');
     checkOptionNames('io.run()', where, WHERE_OPTIONS);
     // In a worker-pool thread the main thread serves; run() does nothing here.
     if (this.#inPool) return { host: '', port: 0 };
-    const { host = '127.0.0.1', port = 5000 } = where;
-    return this.#serving.run(app, 'io.run(app, { host, port })', host, port);
+    const { host = '127.0.0.1', port = 5000, handleSignals = true } = where;
+    const address = await this.#serving.run(app, 'io.run(app, { host, port })', host, port);
+    if (handleSignals) this.#forgetSignals ??= stopOnSignals(this);
+    return address;
   }
 
   /** Readies the scheduler for serving (again, after a stop()). */
@@ -941,6 +957,8 @@ export class SocketIO<
    * is closed it rejects with `NotDeliveredError` if something was not delivered.
    */
   async stop(): Promise<void> {
+    this.#forgetSignals?.();
+    this.#forgetSignals = undefined;
     // Closing removes clients from the set: keep them to wait for their disconnect handlers.
     const clients = [...this.#clients.values()];
     this.engine.close();

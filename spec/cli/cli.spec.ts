@@ -7,7 +7,9 @@
  * its test (SIGTERM, then SIGKILL).
  */
 import { expect } from 'chai';
-import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, eventually } from '../helpers/browser.js';
@@ -19,6 +21,8 @@ import type { SioPeer } from '../helpers/socketio.js';
 const APP_JS = 'dist/spec/fixtures/cli-app.js';
 const APP_TS = 'spec/fixtures/cli-app.ts';
 const NO_IO_JS = 'dist/spec/fixtures/cli-no-io.js';
+/** An address no machine has (TEST-NET-1, RFC 5737). */
+const UNASSIGNED = '192.0.2.1';
 const FLAGS = [
   '--host',
   '--port',
@@ -27,18 +31,26 @@ const FLAGS = [
   '--processes',
   '--reload',
   '--help',
+  '--version',
 ];
 
 describe('socketio-actors CLI: help and mistakes', function () {
   this.timeout(20_000);
   let scratch: string;
+  let busy: Server;
+  let busyPort = 0;
 
   before(async function () {
+    busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const address = busy.address();
+    busyPort = typeof address === 'object' && address !== null ? address.port : 0;
     scratch = await mkdtemp(join(tmpdir(), 'socketio-actors-cli-'));
     await writeFile(join(scratch, 'broken.mjs'), "throw new Error('the app failed to start');\n");
   });
 
   after(async function () {
+    busy.close();
     await rm(scratch, { recursive: true, force: true });
   });
 
@@ -50,6 +62,25 @@ describe('socketio-actors CLI: help and mistakes', function () {
       expect(result.stdout).to.match(/^Usage: socketio-actors run <app> \[options\]/);
       for (const name of FLAGS) expect(result.stdout).to.include(name);
       expect(result.stdout).to.include('event-loop | worker-pool | cooperative');
+    });
+  }
+
+  it('no arguments prints the help and exits 0', async function () {
+    const result = await runCli([]);
+    expect(result.code).to.equal(0);
+    expect(result.stderr).to.equal('');
+    expect(result.stdout).to.equal((await runCli(['--help'])).stdout);
+  });
+
+  for (const flag of ['--version', '-v']) {
+    it(`${flag} prints the package's version and exits 0`, async function () {
+      const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+        version: string;
+      };
+      const result = await runCli([flag]);
+      expect(result.code).to.equal(0);
+      expect(result.stderr).to.equal('');
+      expect(result.stdout).to.equal(`${pkg.version}\n`);
     });
   }
 
@@ -65,6 +96,35 @@ describe('socketio-actors CLI: help and mistakes', function () {
       what: 'a wrong flag',
       args: () => ['run', APP_JS, '--bogus'],
       says: ['--bogus', 'see socketio-actors --help'],
+    },
+    {
+      what: 'a misspelt flag',
+      args: () => ['run', APP_JS, '--prot', '8000'],
+      says: [/^socketio-actors: unknown option --prot; did you mean --port\?$/],
+    },
+    {
+      what: 'a flag without its value',
+      args: () => ['run', APP_JS, '--port'],
+      says: ['--port', 'see socketio-actors --help'],
+    },
+    {
+      what: 'a host that is not this machine',
+      args: () => ['run', APP_JS, '--host', UNASSIGNED, '--port', '5999'],
+      says: [
+        `socketio-actors: cannot listen on ${UNASSIGNED}:5999: no interface of this machine has that address; check --host`,
+      ],
+    },
+    {
+      what: 'a host that is not this machine, with --processes 2',
+      args: () => ['run', APP_JS, '--processes', '2', '--host', UNASSIGNED, '--port', '5999'],
+      says: [`cannot listen on ${UNASSIGNED}:5999`, 'check --host'],
+    },
+    {
+      what: 'a port in use',
+      args: () => ['run', APP_JS, '--port', String(busyPort)],
+      says: [
+        /^socketio-actors: cannot listen on 127\.0\.0\.1:\d+: the port is in use; pick another --port$/,
+      ],
     },
     {
       what: 'an unknown async mode',

@@ -94,6 +94,11 @@ export class CliServer {
     return CliServer.#spawn([script], [], env);
   }
 
+  /** A server process the spec spawned itself (detached, so that it leads its group). */
+  static adopt(child: ChildProcess, args: readonly string[] = []): CliServer {
+    return new CliServer(child, args);
+  }
+
   static #spawn(
     argv: readonly string[],
     args: readonly string[],
@@ -207,4 +212,15 @@ export class CliClients {
   close(): void {
     for (const peer of this.#peers.splice(0)) peer.socket.disconnect();
   }
+}
+
+/** The servers and clients of a describe block, all ended after each of its tests. */
+export function endedAfterEach(): { readonly servers: CliServer[]; readonly clients: CliClients } {
+  const servers: CliServer[] = [];
+  const clients = new CliClients();
+  afterEach(async function () {
+    clients.close();
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+  });
+  return { servers, clients };
 }
