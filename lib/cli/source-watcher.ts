@@ -1,25 +1,21 @@
 /**
- * What `socketio-actors run --reload` watches: the app's source folder, one
- * `fs.watch` per directory (never per file, so that an editor's
- * write-and-rename save is seen as a change of the name, and so are the edits
- * after it), minus node_modules, dist, logs and dotfiles, and only files whose
- * extension is source. A burst of changes (one save is often three events) ends
- * in one call after a quiet spell.
+ * What `socketio-actors run --reload` watches: the app's source folder, through
+ * chokidar (which follows a folder's names rather than a file's inode, so an
+ * editor's write-and-rename save is seen, and so are the edits after it), minus
+ * node_modules, dist, logs and dotfiles, and only files whose extension is
+ * source. A burst of changes (one save is often three events) ends in one call
+ * after a quiet spell.
  *
  * ```
  *  editor: write app.ts.tmp ─ rename over app.ts       server.log grows
  *                 │                 │                        │
- *  dir watch:  (not source)     change app.ts            (not source)
+ *  chokidar:   (not source)     change app.ts            (not source)
  *                                   └── 100 ms quiet ──► onChange(['app.ts'])
  * ```
- *
- * Node's own `fs.watch(dir, { recursive: true })` is not used: on Linux before
- * Node 22 it watches each file's inode, so after a rename it misses every later
- * edit, and it walks node_modules too.
  */
-import { readdirSync, statSync, watch } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
-import { basename, extname, join, relative, sep } from 'node:path';
+import { watch } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
+import { extname, relative, sep } from 'node:path';
 
 /** The files whose change restarts the app. */
 export const SOURCE_EXTENSIONS: readonly string[] = [
@@ -70,69 +66,41 @@ export function isWatchedSource(path: string): boolean {
  * ```
  */
 export class SourceWatcher {
-  /** One watcher per watched directory, by absolute path. */
-  readonly #folders = new Map<string, FSWatcher>();
+  readonly #watcher: FSWatcher;
   readonly #pending = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
+  #closed = false;
 
   constructor(
     readonly root: string,
     private readonly onChange: (files: readonly string[]) => void,
     private readonly debounceMs = DEFAULT_DEBOUNCE_MS,
   ) {
-    this.#watchTree(root);
+    this.#watcher = watch(root, {
+      ignoreInitial: true,
+      // Not descended into at all: dependencies, build output, logs, dotfolders.
+      ignored: (path) => {
+        const inside = relative(root, path);
+        return inside !== '' && inside.split(sep).some(ignoredName);
+      },
+    });
+    for (const event of ['add', 'change', 'unlink'] as const)
+      this.#watcher.on(event, (path: string) => this.#seen(relative(root, path)));
+    // A folder that vanishes or cannot be read is not worth a crash of the supervisor.
+    this.#watcher.on('error', () => undefined);
   }
 
   /** Stops watching; no call of `onChange` follows. */
   close(): void {
+    this.#closed = true;
     clearTimeout(this.#timer);
-    for (const watcher of this.#folders.values()) watcher.close();
-    this.#folders.clear();
     this.#pending.clear();
+    void this.#watcher.close();
   }
 
-  /** Watches `dir` and every folder under it that is not ignored. */
-  #watchTree(dir: string): void {
-    if (this.#folders.has(dir) || (dir !== this.root && ignoredName(basename(dir)))) return;
-    let watcher: FSWatcher;
-    let entries;
-    try {
-      watcher = watch(dir, { persistent: true }, (_event, name) => {
-        if (name !== null) this.#seen(join(dir, name));
-      });
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      // Gone (or unreadable) before we got to it: nothing to watch.
-      return;
-    }
-    // A folder removed under us ends its watcher with an error: forget it.
-    watcher.on('error', () => this.#forget(dir));
-    this.#folders.set(dir, watcher);
-    for (const entry of entries) if (entry.isDirectory()) this.#watchTree(join(dir, entry.name));
-  }
-
-  #forget(dir: string): void {
-    for (const [path, watcher] of this.#folders) {
-      if (path === dir || path.startsWith(dir + sep)) {
-        watcher.close();
-        this.#folders.delete(path);
-      }
-    }
-  }
-
-  /** A name changed in a watched folder: a new folder to watch, a source file, or neither. */
-  #seen(path: string): void {
-    let isDirectory: boolean;
-    try {
-      isDirectory = statSync(path).isDirectory();
-    } catch {
-      // Removed (or renamed away): a folder's watchers go; a file's removal is a change.
-      isDirectory = false;
-      if (this.#folders.has(path)) this.#forget(path);
-    }
-    if (isDirectory) return this.#watchTree(path);
-    const file = relative(this.root, path);
-    if (!isWatchedSource(file)) return;
+  /** A file was added, changed or removed: a source file counts. */
+  #seen(file: string): void {
+    if (this.#closed || !isWatchedSource(file)) return;
     this.#pending.add(file);
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
