@@ -1,13 +1,15 @@
 /**
  * `make bench`: the async modes side by side, then the peer servers.
  * `--quick` runs short windows (CI smoke test); `--peers` runs only the peer
- * servers, `--schedulers` only the async modes. Prints markdown, writes JSON and SVG charts under benchmarks/results/.
+ * servers, `--schedulers` only the async modes. Prints markdown, writes JSON and SVG charts under benchmarks/results/;
+ * a full run of both also keeps `bench-<date>.json` there, never overwritten.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { ASYNC_MODES } from '../lib/index.js';
 import { barChart } from './chart.js';
 import { runPeers } from './peers.js';
+import { fileStamp, readResult, writeResult } from './results-files.js';
 import { benchMode, schedulerTable } from './schedulers.js';
 import type { ModeFigures } from './schedulers.js';
 
@@ -67,3 +69,13 @@ async function benchSchedulers(): Promise<void> {
 const schedulersOnly = process.argv.includes('--schedulers');
 if (!peersOnly) await benchSchedulers();
 if (!schedulersOnly) await runPeers(quick, machine, results);
+if (!quick && !peersOnly && !schedulersOnly) {
+  // The latest files are replaced by the next run; this one stays, dated.
+  const kept = writeResult(`bench-${fileStamp()}`, {
+    machine,
+    date: new Date().toISOString(),
+    schedulers: readResult('schedulers'),
+    peers: readResult('peers'),
+  });
+  console.log(`\nThis run, dated: ${kept}`);
+}

@@ -2,9 +2,11 @@
  * `make soak`: holds SOAK_CONNECTIONS (default 10,000) connections for
  * SOAK_SECONDS (default 60) with random traffic (acked echoes and room
  * broadcasts), then prints connections held, messages sent/received/lost, peak
- * RSS and RSS per connection. Not part of CI.
+ * RSS and RSS per connection, and writes them to benchmarks/results/soak-<date>.json.
+ * Not part of CI.
  */
 import { progress, startServer } from './harness.js';
+import { fileStamp, writeResult } from './results-files.js';
 import type { ServerReady } from './server-process.js';
 import { connectMany } from './wire.js';
 import type { BenchClient } from './wire.js';
@@ -65,6 +67,22 @@ const held = clients.length;
 for (const c of clients) c.close();
 await server.stop();
 
+const file = writeResult(`soak-${fileStamp()}`, {
+  date: new Date().toISOString(),
+  mode,
+  seconds,
+  connectionsAsked: connections,
+  connectionsHeld: held,
+  echoes: { sent, acked, lost: sent - acked },
+  broadcasts: {
+    sent: broadcastsSent,
+    deliveriesExpected: broadcastsSent * held,
+    deliveriesReceived: broadcastDeliveries,
+  },
+  rssBytes: { idle: baseRss, holding: heldRss, peak: peakRss },
+  rssPerConnectionBytes: (heldRss - baseRss) / held,
+});
+
 const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
 console.log(`
 ## Soak (${mode} mode, ${seconds} s)
@@ -76,4 +94,6 @@ console.log(`
 | broadcasts / deliveries expected / received | ${broadcastsSent} / ${(broadcastsSent * held).toLocaleString('en-US')} / ${broadcastDeliveries.toLocaleString('en-US')} |
 | server RSS idle / holding / peak | ${mb(baseRss)} / ${mb(heldRss)} / ${mb(peakRss)} |
 | RSS per connection | ${((heldRss - baseRss) / held / 1024).toFixed(1)} KB |
+
+JSON: ${file}
 `);
