@@ -5,8 +5,9 @@
  *
  * When a process is down (it died and is being restarted):
  * ```
- *  no sid (a handshake)  ──> the next serving process; one that refuses the connection
- *                            is skipped and the request retried on another; none serving:
+ *  no sid (a handshake)  ──> the next serving process; one that refuses the connection,
+ *                            or closes it before answering, is skipped and the request
+ *                            retried on another; none serving:
  *                            wait up to 5 s for one, then 503 EIO_ERR_NO_PROCESS
  *  sid p<i>. of a dead i ──> 400 {"code":1,"message":"Session ID unknown"} (an upgrade: the
  *                            same answer, then close); socket.io-client reconnects
@@ -178,13 +179,19 @@ function connectTo(port: number): Promise<Socket | undefined> {
   });
 }
 
+/**
+ * Sends the upgrade request to `upstream` and, once the process has answered (its first
+ * bytes), joins the two sockets. Resolves false, with nothing sent to the client, when
+ * the process closes before answering: one killed while the connection sat in its
+ * accept queue takes it and dies, and a handshake can go to another process instead.
+ */
 function pipeUpgrade(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
   upstream: Socket,
   token: string,
-): void {
+): Promise<boolean> {
   const headers = Object.entries(forwardedHeaders(req, token))
     .flatMap(([k, v]) =>
       Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : v === undefined ? [] : [`${k}: ${String(v)}`],
@@ -192,13 +199,32 @@ function pipeUpgrade(
     .join('\r\n');
   upstream.write(`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1\r\n${headers}\r\n\r\n`);
   upstream.write(head);
-  const drop = (): void => {
-    socket.destroy();
-    upstream.destroy();
-  };
-  upstream.on('error', drop);
-  socket.on('error', drop);
-  socket.pipe(upstream).pipe(socket);
+  return new Promise((resolve) => {
+    const unanswered = (): void => {
+      upstream.destroy();
+      resolve(false);
+    };
+    const clientLeft = (): void => {
+      upstream.destroy();
+      resolve(true);
+    };
+    upstream.once('error', unanswered).once('close', unanswered);
+    socket.once('close', clientLeft);
+    upstream.once('data', (first: Buffer) => {
+      upstream.off('error', unanswered).off('close', unanswered);
+      socket.off('close', clientLeft);
+      upstream.pause();
+      socket.write(first);
+      const drop = (): void => {
+        socket.destroy();
+        upstream.destroy();
+      };
+      upstream.on('error', drop);
+      socket.on('error', drop);
+      socket.pipe(upstream).pipe(socket);
+      resolve(true);
+    });
+  });
 }
 
 const unknownSession = (): EngineRequestError => new EngineRequestError('EIO_ERR_UNKNOWN_SID');
@@ -245,8 +271,7 @@ export function createFront(routes: Routes, token: string): Server {
         upstream?.destroy();
         return false;
       }
-      pipeUpgrade(req, socket, head, upstream, token);
-      return true;
+      return pipeUpgrade(req, socket, head, upstream, token);
     };
     const destination = destinationOf(req);
     if (destination !== 'any') {
