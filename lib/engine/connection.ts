@@ -1,14 +1,12 @@
 /**
- * One Engine.IO connection: the lifecycle actor (see connection-machine.ts)
+ * One Engine.IO connection: the lifecycle actor (lifecycle.ts runs connection-machine.ts)
  * plus its outbox and transports. Lifecycle events go through the actor; data
  * packets take a direct path guarded by the cached phase.
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { createActor } from 'xstate';
-import type { Actor, AnyActorRef } from 'xstate';
 import type { Clock, TimerHandle } from '../../schedulers/scheduler.js';
-import { connectionMachine, TIMER_EVENTS } from './connection-machine.js';
+import { TIMER_EVENTS } from './connection-machine.js';
 import type {
   CloseReason,
   ConnectionEvent,
@@ -16,6 +14,7 @@ import type {
   ConnectionTimer,
   Phase,
 } from './connection-machine.js';
+import { Lifecycle } from './lifecycle.js';
 import type { Packet } from './packets.js';
 import type { ResolvedEngineOptions, TransportName } from './options.js';
 import type { Transport, TransportSink } from './transport.js';
@@ -77,8 +76,6 @@ export interface ConnectionOwner {
   release(connection: EngineConnection): void;
   /** An error thrown by an application listener. */
   listenerError(error: unknown, connection: EngineConnection): void;
-  /** The root actor whose system every connection actor joins. */
-  readonly actorSystemRoot: AnyActorRef;
 }
 
 function packetBytes(packet: Packet): number {
@@ -115,7 +112,7 @@ export class EngineConnection
   #pingTimer: TimerHandle | null = null;
   #pongTimer: TimerHandle | null = null;
   #upgradeTimer: TimerHandle | null = null;
-  readonly #actor: Actor<typeof connectionMachine>;
+  readonly #lifecycle: Lifecycle = new Lifecycle(this);
   readonly #mainSink: TransportSink;
 
   constructor(
@@ -139,11 +136,6 @@ export class EngineConnection
       onWritable: () => this.#flush(),
     };
     transport.sink = this.#mainSink;
-    this.#actor = createActor(connectionMachine, {
-      input: { host: this },
-      // Connections share one actor system: a system per connection costs about 2 KB each.
-      parent: owner.actorSystemRoot,
-    });
   }
 
   /** The lifecycle phase: handshake, connected, upgrading or closed. */
@@ -178,7 +170,7 @@ export class EngineConnection
 
   /** Starts the actor and sends the open packet. Called once by the server. */
   open(): void {
-    this.#actor.start();
+    this.#lifecycle.start();
     const upgrades =
       this.#transport.name === 'polling' &&
       this.options.allowUpgrades &&
@@ -194,7 +186,7 @@ export class EngineConnection
       }),
     });
     this.#flush();
-    this.#actor.send({ type: 'OPENED' });
+    this.#lifecycle.send({ type: 'OPENED' });
   }
 
   /**
@@ -261,7 +253,7 @@ export class EngineConnection
 
   /** Sends a lifecycle event to the actor; a closed actor takes none. */
   #signal(event: ConnectionEvent): void {
-    if (this.#phase !== 'closed') this.#actor.send(event);
+    if (this.#phase !== 'closed') this.#lifecycle.send(event);
   }
 
   #enqueue(packet: Packet): void {
@@ -478,8 +470,7 @@ export class EngineConnection
     } else {
       this.#release();
     }
-    // The actor reached its final state (its exit actions stopped every timer); xstate takes
-    // it out of the shared system by itself.
+    // The machine reached its final state; its exit actions stopped every timer.
     this.owner.closed(this, reason);
     this.#emitSafely('close', reason);
   }

@@ -7,8 +7,6 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { createActor, setup } from 'xstate';
-import type { AnyActorRef } from 'xstate';
 import { realClock } from '../../schedulers/clock.js';
 import type { Clock } from '../../schedulers/scheduler.js';
 import { randomToken } from '../random.js';
@@ -110,9 +108,6 @@ function describeRequest(
   };
 }
 
-/** A machine that does nothing: the root of a shared actor system. */
-const SYSTEM_ROOT = setup({}).createMachine({});
-
 /**
  * A plain Engine.IO v4 server.
  *
@@ -136,8 +131,6 @@ export class EngineServer
   readonly #wss: WebSocketServer;
   readonly #pathname: string;
   readonly #sidPrefix: string;
-  /** @internal The root of the actor system every connection actor joins. */
-  readonly actorSystemRoot: AnyActorRef = createActor(SYSTEM_ROOT).start();
   #closedCount = 0;
   /** False from close() until the next attach(): new sessions get HTTP 503. */
   #accepting = true;
