@@ -25,6 +25,8 @@ export interface PeerBudget {
   readonly broadcasts: number;
   readonly connects: number;
   readonly idleClients: number;
+  /** Clients added after the idle figure, for the RSS per added connection (5,000 to 15,000). */
+  readonly addedClients: number;
   readonly pollingClients: number;
   /** How long fan-out deliveries may stall before the rest count as lost. */
   readonly stallMs: number;
@@ -243,7 +245,7 @@ const connectScenario: Scenario = {
 const idleScenario: Scenario = {
   id: 'idle',
   title: (b) =>
-    `5 idle memory: ${b.idleClients} idle clients (server RSS after - before, each read after a full GC, per client; ${WARM_CONNECTS} warm clients in both)`,
+    `5 idle memory: ${b.idleClients} idle clients (server RSS after - before, each read after a full GC, per client; ${WARM_CONNECTS} warm clients in both), then ${b.addedClients} more (RSS per added client)`,
   figures: [
     {
       key: 'kibPerConnection',
@@ -251,6 +253,13 @@ const idleScenario: Scenario = {
       better: 'lower',
       digits: 1,
       short: 'KiB/conn',
+    },
+    {
+      key: 'kibPerAddedConnection',
+      label: 'idle: RSS per added connection, 5k to 15k (KiB)',
+      better: 'lower',
+      digits: 1,
+      short: 'KiB/added',
     },
   ],
   supports: all,
@@ -265,11 +274,17 @@ const idleScenario: Scenario = {
     );
     await sleep(budget.settleMs);
     const after = await handle.rss();
+    // What each connection past the first thousands costs: the server's pools have grown.
+    await load.connect(kind, handle.ready.port, budget.addedClients, { batch: 100 });
+    await sleep(budget.settleMs);
+    const added = await handle.rss();
     return {
       figures: {
         kibPerConnection: (after - before) / budget.idleClients / 1024,
+        kibPerAddedConnection: (added - after) / budget.addedClients / 1024,
         rssBeforeMiB: before / 2 ** 20,
         rssAfterMiB: after / 2 ** 20,
+        rssAddedMiB: added / 2 ** 20,
       },
       loadCores: coresUsed(result),
       serverCores: cores,

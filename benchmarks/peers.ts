@@ -18,6 +18,7 @@ import { PEER_SERVERS, startPeer, stopPeer } from './peer-servers.js';
 import type { PeerReady, PeerServer } from './peer-servers.js';
 import { chartGroups, cpuTable, peerNotes, peerTable } from './peer-table.js';
 import type { Cell, ScenarioResult } from './peer-table.js';
+import { targetStatuses, targetTable } from './targets.js';
 
 const FULL: PeerBudget = {
   seconds: 2,
@@ -27,6 +28,7 @@ const FULL: PeerBudget = {
   broadcasts: 200,
   connects: 2000,
   idleClients: 5000,
+  addedClients: 10000,
   pollingClients: 200,
   stallMs: 3000,
   settleMs: 800,
@@ -40,6 +42,7 @@ const QUICK: PeerBudget = {
   broadcasts: 20,
   connects: 200,
   idleClients: 300,
+  addedClients: 300,
   pollingClients: 30,
   stallMs: 1000,
   settleMs: 100,
@@ -64,7 +67,8 @@ function openFileLimit(): number {
 /** Shrinks the connection counts to what the open-file limit allows. */
 function fitToLimit(budget: PeerBudget): PeerBudget {
   const limit = openFileLimit();
-  const most = Math.max(budget.idleClients, budget.connects, budget.fanoutClients) + 100;
+  const most =
+    Math.max(budget.idleClients + budget.addedClients, budget.connects, budget.fanoutClients) + 100;
   if (most + FD_HEADROOM <= limit) return budget;
   const allowed = Math.max(100, limit - FD_HEADROOM - 100);
   process.stderr.write(
@@ -73,6 +77,7 @@ function fitToLimit(budget: PeerBudget): PeerBudget {
   return {
     ...budget,
     idleClients: Math.min(budget.idleClients, allowed),
+    addedClients: Math.max(0, Math.min(budget.addedClients, allowed - budget.idleClients)),
     connects: Math.min(budget.connects, allowed),
     fanoutClients: Math.min(budget.fanoutClients, allowed),
   };
@@ -200,6 +205,7 @@ export async function runPeers(quick: boolean, machine: string, results: URL): P
         elapsedSeconds: elapsed,
         servers: PEER_SERVERS,
         scenarios: outcomes,
+        targets: targetStatuses(outcomes),
       },
       null,
       2,
@@ -227,5 +233,7 @@ export async function runPeers(quick: boolean, machine: string, results: URL): P
   console.log(cpuTable(outcomes));
   const notes = peerNotes(outcomes);
   if (notes.length > 0) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
+  console.log('\n### Round-2 targets (ratios within this run)\n');
+  console.log(targetTable(outcomes));
   console.log(`\nJSON and chart: benchmarks/results/peers${suffix}.json, peers${suffix}.svg`);
 }
