@@ -12,12 +12,13 @@
  *
  * ```
  *  send(e) ──> mailbox ──> machine.transition(snapshot, e, scope) ──> actions run
+ *                          (the snapshot rebuilt from the kept state value and context)
  *                 ^                                                      │
  *                 └──────── an event an action sends waits here ─────────┘
  * ```
  */
 import { createActor } from 'xstate';
-import type { ActorScope, SnapshotFrom } from 'xstate';
+import type { ActorScope, SnapshotFrom, StateValue } from 'xstate';
 import { connectionMachine } from './connection-machine.js';
 import type { ConnectionEvent, ConnectionHost } from './connection-machine.js';
 
@@ -69,25 +70,28 @@ const SCOPE: ActorScope<ConnectionSnapshot, ConnectionEvent> = (() => {
  * ```
  */
 export class Lifecycle {
-  #snapshot: ConnectionSnapshot | undefined;
+  /** The state value (one shared object per distinct value); undefined before start. */
+  #value: StateValue | undefined;
+  #context: ConnectionSnapshot['context'] | undefined;
+  #done = false;
   /** Events waiting for the one in progress; null when none is. */
   #mailbox: ConnectionEvent[] | null = null;
 
   constructor(private readonly host: ConnectionHost) {}
 
   /** The machine's current state value (undefined before {@link start}). */
-  get value(): ConnectionSnapshot['value'] | undefined {
-    return this.#snapshot?.value;
+  get value(): StateValue | undefined {
+    return this.#value;
   }
 
   /** Whether the machine reached its final state. */
   get done(): boolean {
-    return this.#snapshot?.status === 'done';
+    return this.#done;
   }
 
   /** Enters the initial state, running its entry actions. */
   start(): void {
-    if (this.#snapshot !== undefined) return;
+    if (this.#value !== undefined) return;
     this.#step(() => connectionMachine.getInitialSnapshot(SCOPE, { host: this.host }));
   }
 
@@ -101,9 +105,19 @@ export class Lifecycle {
   }
 
   #next(event: ConnectionEvent): ConnectionSnapshot | undefined {
-    const snapshot = this.#snapshot;
-    if (snapshot === undefined || snapshot.status !== 'active') return snapshot;
+    const value = this.#value;
+    if (value === undefined || this.#done) return undefined;
+    // The snapshot is rebuilt from what is kept: lifecycle events are rare (a handshake,
+    // two per heartbeat, a close), and a whole snapshot kept per connection is ~650 bytes.
+    const snapshot = connectionMachine.resolveState({ value, context: this.#context });
     return connectionMachine.transition(snapshot, event, SCOPE);
+  }
+
+  #keep(snapshot: ConnectionSnapshot | undefined): void {
+    if (snapshot === undefined) return;
+    this.#value = shared(snapshot.value);
+    this.#context = snapshot.context;
+    this.#done = snapshot.status === 'done';
   }
 
   /** Runs one step, then the events its actions sent meanwhile, in the order sent. */
@@ -111,11 +125,22 @@ export class Lifecycle {
     const mailbox: ConnectionEvent[] = [];
     this.#mailbox = mailbox;
     try {
-      this.#snapshot = first();
+      this.#keep(first());
       for (let event = mailbox.shift(); event !== undefined; event = mailbox.shift())
-        this.#snapshot = this.#next(event);
+        this.#keep(this.#next(event));
     } finally {
       this.#mailbox = null;
     }
   }
+}
+
+/** One object per distinct state value (a handful), shared by every connection in it. */
+const VALUES = new Map<string, StateValue>();
+
+function shared(value: StateValue): StateValue {
+  const key = JSON.stringify(value);
+  const known = VALUES.get(key);
+  if (known !== undefined) return known;
+  VALUES.set(key, value);
+  return value;
 }
