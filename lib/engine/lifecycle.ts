@@ -1,20 +1,21 @@
 /**
  * Runs one connection's lifecycle machine (connection-machine.ts) as an actor: the
- * connection's own snapshot, a mailbox that takes one event at a time, and xstate's
- * own transition function to compute each step, whose actions run as they are
- * resolved, in the order the machine declares them.
+ * connection's own state (the machine's state value and context), a mailbox that takes
+ * one event at a time, and xstate's own transition function to compute each step, whose
+ * actions run in the order the machine declares them.
  *
  * Why not an xstate `Actor` per connection: the `Actor` object, its mailbox, observers,
- * listeners and bound callbacks cost about 2 KB per connection and a few tens of
+ * listeners, bound callbacks and snapshot cost about 2.5 KB per connection and tens of
  * microseconds per handshake, and a connection uses none of what they offer (no
- * subscribers, no children, no inspection). The machine is the same definition either
- * way; the snapshots and the order of actions are xstate's.
+ * subscribers, no children, no inspection). And because the machine has no guards and
+ * its context is only the host and the close reason, a step depends on the state value,
+ * the reason and the event alone: xstate computes each distinct step once per process,
+ * and every later connection replays its recorded actions with its own host.
  *
  * ```
- *  send(e) ──> mailbox ──> machine.transition(snapshot, e, scope) ──> actions run
- *                          (the snapshot rebuilt from the kept state value and context)
- *                 ^                                                      │
- *                 └──────── an event an action sends waits here ─────────┘
+ *  send(e) ──> mailbox ──> step seen before? ── yes ──> replay its actions (this host)
+ *                 ^                └─ no ──> machine.transition(…) runs and records them
+ *                 └──── an event an action sends waits here until the step is done
  * ```
  */
 import { createActor } from 'xstate';
@@ -53,9 +54,40 @@ const SCOPE: ActorScope<ConnectionSnapshot, ConnectionEvent> = (() => {
     defer: (fn) => fn(),
     emit: () => undefined,
     stopChild: () => undefined,
-    actionExecutor: (action) => action.exec?.(action.info, action.params),
+    actionExecutor: (action) => {
+      recording?.push(action);
+      action.exec?.(action.info, action.params);
+    },
   };
 })();
+
+type ExecutedAction = Parameters<(typeof SCOPE)['actionExecutor']>[0];
+type Context = ConnectionSnapshot['context'];
+
+/** The actions of the transition being computed (null when none is recorded). */
+let recording: ExecutedAction[] | null = null;
+
+/**
+ * A transition as xstate computed it once: the actions it ran, in order, and where it
+ * led. The machine has no guards and its context is the host plus the close reason, so
+ * a transition depends only on the state value, the reason and the event: replayed for
+ * another connection with that connection's host, it makes the same calls.
+ */
+interface Step {
+  readonly actions: readonly ExecutedAction[];
+  readonly value: StateValue;
+  /** The context after the step, when an assign changed it (its host is replaced). */
+  readonly context: Context | null;
+  readonly done: boolean;
+}
+
+/** Steps by state value, reason and event: a few dozen at most. */
+const STEPS = new Map<string, Step>();
+
+function stepKey(value: StateValue, context: Context, event: ConnectionEvent): string {
+  const reason = event.type === 'CLOSE' ? event.reason : '';
+  return `${JSON.stringify(value)}|${context.reason ?? ''}|${event.type}|${reason}`;
+}
 
 /**
  * One connection's lifecycle: start it once, then send it events. An event sent while
@@ -72,7 +104,7 @@ const SCOPE: ActorScope<ConnectionSnapshot, ConnectionEvent> = (() => {
 export class Lifecycle {
   /** The state value (one shared object per distinct value); undefined before start. */
   #value: StateValue | undefined;
-  #context: ConnectionSnapshot['context'] | undefined;
+  #context: Context | undefined;
   #done = false;
   /** Events waiting for the one in progress; null when none is. */
   #mailbox: ConnectionEvent[] | null = null;
@@ -92,7 +124,11 @@ export class Lifecycle {
   /** Enters the initial state, running its entry actions. */
   start(): void {
     if (this.#value !== undefined) return;
-    this.#step(() => connectionMachine.getInitialSnapshot(SCOPE, { host: this.host }));
+    this.#step(() =>
+      this.#run('start', null, () =>
+        connectionMachine.getInitialSnapshot(SCOPE, { host: this.host }),
+      ),
+    );
   }
 
   /** Processes `event` (after any in progress), running the actions of its transition. */
@@ -104,30 +140,68 @@ export class Lifecycle {
     this.#step(() => this.#next(event));
   }
 
-  #next(event: ConnectionEvent): ConnectionSnapshot | undefined {
+  #next(event: ConnectionEvent): void {
     const value = this.#value;
-    if (value === undefined || this.#done) return undefined;
-    // The snapshot is rebuilt from what is kept: lifecycle events are rare (a handshake,
-    // two per heartbeat, a close), and a whole snapshot kept per connection is ~650 bytes.
-    const snapshot = connectionMachine.resolveState({ value, context: this.#context });
-    return connectionMachine.transition(snapshot, event, SCOPE);
+    const context = this.#context;
+    if (value === undefined || context === undefined || this.#done) return;
+    this.#run(stepKey(value, context, event), context, () =>
+      connectionMachine.transition(
+        connectionMachine.resolveState({ value, context }),
+        event,
+        SCOPE,
+      ),
+    );
   }
 
-  #keep(snapshot: ConnectionSnapshot | undefined): void {
-    if (snapshot === undefined) return;
+  /**
+   * Takes the step `key`: replayed with this connection's host when this process has
+   * seen it, else computed by xstate (`compute`), its actions run and recorded.
+   */
+  #run(key: string, context: Context | null, compute: () => ConnectionSnapshot): void {
+    const host = this.host;
+    const known = STEPS.get(key);
+    if (known !== undefined) {
+      for (const action of known.actions) {
+        const info = { ...action.info, context: { ...action.info.context, host } };
+        action.exec?.(info, action.params);
+      }
+      this.#value = known.value;
+      if (known.context !== null) this.#context = { ...known.context, host };
+      this.#done = known.done;
+      return;
+    }
+    const outer = recording;
+    const actions: ExecutedAction[] = [];
+    recording = actions;
+    let next: ConnectionSnapshot;
+    try {
+      next = compute();
+    } finally {
+      recording = outer;
+    }
+    this.#keep(next);
+    STEPS.set(key, {
+      actions,
+      value: shared(next.value),
+      context: next.context === context ? null : next.context,
+      done: this.#done,
+    });
+  }
+
+  #keep(snapshot: ConnectionSnapshot): void {
     this.#value = shared(snapshot.value);
     this.#context = snapshot.context;
     this.#done = snapshot.status === 'done';
   }
 
   /** Runs one step, then the events its actions sent meanwhile, in the order sent. */
-  #step(first: () => ConnectionSnapshot | undefined): void {
+  #step(first: () => void): void {
     const mailbox: ConnectionEvent[] = [];
     this.#mailbox = mailbox;
     try {
-      this.#keep(first());
+      first();
       for (let event = mailbox.shift(); event !== undefined; event = mailbox.shift())
-        this.#keep(this.#next(event));
+        this.#next(event);
     } finally {
       this.#mailbox = null;
     }
