@@ -14,9 +14,9 @@ import type { ServerHandle } from './harness.js';
 import { LoadGenerators } from './loadgen.js';
 import { SCENARIOS } from './peer-scenarios.js';
 import type { PeerBudget, Scenario } from './peer-scenarios.js';
-import { PEER_SERVERS, startPeer, stopPeer } from './peer-servers.js';
+import { PEER_SERVERS, peerMissing, startPeer, stopPeer } from './peer-servers.js';
 import type { PeerReady, PeerServer } from './peer-servers.js';
-import { chartGroups, cpuTable, peerNotes, peerTable } from './peer-table.js';
+import { chartGroups, cpuTable, NOT_SELECTED, peerNotes, peerTable } from './peer-table.js';
 import type { Cell, ScenarioResult } from './peer-table.js';
 
 const FULL: PeerBudget = {
@@ -29,6 +29,7 @@ const FULL: PeerBudget = {
   idleClients: 5000,
   pollingClients: 200,
   stallMs: 3000,
+  firstDeliveryMs: 30_000,
   settleMs: 800,
 };
 
@@ -42,6 +43,7 @@ const QUICK: PeerBudget = {
   idleClients: 300,
   pollingClients: 30,
   stallMs: 1000,
+  firstDeliveryMs: 10_000,
   settleMs: 100,
 };
 
@@ -91,7 +93,8 @@ async function runOne(
   load: LoadGenerators,
   budget: PeerBudget,
 ): Promise<Cell> {
-  if (!scenario.supports(server)) return { na: 'not applicable to this server' };
+  const unsupported = scenario.unsupported(server);
+  if (unsupported !== null) return { na: unsupported };
   let handle: ServerHandle<PeerReady>;
   try {
     handle = await startPeer(server);
@@ -143,6 +146,13 @@ export async function runPeers(quick: boolean, machine: string, results: URL): P
     SCENARIOS.map((s) => s.id),
   );
   const servers = selection('BENCH_SERVERS', PEER_SERVERS);
+  const missing = new Map<PeerServer, string>();
+  for (const server of PEER_SERVERS) {
+    const reason = (servers?.has(server) ?? true) ? peerMissing(server) : null;
+    if (reason === null) continue;
+    missing.set(server, `not installed: ${reason}`);
+    process.stderr.write(`  ! ${server} skipped: ${reason}\n`);
+  }
   const picked = SCENARIOS.filter((s) => scenarios?.has(s.id) ?? true);
   const loadAverage = loadavg()[0] ?? 0;
   const busy = loadAverage > cpus().length;
@@ -164,10 +174,13 @@ export async function runPeers(quick: boolean, machine: string, results: URL): P
       );
       for (const server of order) {
         const t = performance.now();
+        const skipped = missing.get(server);
         const cell =
-          (servers?.has(server) ?? true)
-            ? await runOne(scenario, server, load, budget)
-            : { na: 'not selected (BENCH_SERVERS)' };
+          skipped !== undefined
+            ? { na: skipped }
+            : (servers?.has(server) ?? true)
+              ? await runOne(scenario, server, load, budget)
+              : { na: NOT_SELECTED };
         row[server] = cell;
         const outcome = 'error' in cell ? `FAILED: ${cell.error}` : 'na' in cell ? 'n/a' : 'done';
         progress(
