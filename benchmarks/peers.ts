@@ -1,7 +1,8 @@
 /**
  * The peer benchmark (`make bench`, second part; `make bench-peers` alone):
  * seven scenarios against this project in each async mode, the npm
- * `socket.io` server and a raw `ws` server, each started fresh per scenario,
+ * `socket.io` server, a raw `ws` server and Flask-SocketIO (when
+ * `make bench-deps` could install it), each started fresh per scenario,
  * driven by load generators in their own processes. Prints markdown, writes
  * JSON and an SVG chart under benchmarks/results/.
  */
