@@ -23,17 +23,20 @@ test: ## Start the services the specs need, lint, type-check, build, then run ev
 test-props: build ## Run only the property-based (fast-check) specs on new, printed seeds; FC_RUNS=N raises the run count
 	FC_RANDOM=1 npx mocha --no-config --timeout 120000 --exit 'dist/spec/**/*.props.spec.js'
 
-bench: build ## Benchmark the async modes (and peer servers) side by side; writes benchmarks/results/
+bench: build bench-deps ## Benchmark the async modes (and peer servers) side by side; writes benchmarks/results/
 	node dist/benchmarks/run.js
 
 bench-quick: build ## The async modes with short windows (a smoke test, under 30 s)
 	node dist/benchmarks/run.js --quick --schedulers
 
-bench-peers-quick: build ## The peer benchmark with short windows and fewer clients (about a minute)
+bench-peers-quick: build bench-deps ## The peer benchmark with short windows and fewer clients (about a minute)
 	node dist/benchmarks/run.js --quick --peers
 
-bench-peers: build ## Only the peer benchmark: this server vs npm socket.io and raw ws, seven scenarios
+bench-peers: build bench-deps ## Only the peer benchmark: this server vs npm socket.io, raw ws and Flask-SocketIO, seven scenarios
 	node dist/benchmarks/run.js --peers
+
+bench-deps: ## Install Flask-SocketIO (with gevent) from Debian's packages for the peer benchmark, when missing and possible
+	bash scripts/bench-deps.sh
 
 run: build ## Run the demo chat server on port 5000 (event-loop mode, in-memory rooms)
 	node dist/lib/cli.js run dist/examples/chat/app.js --port 5000
@@ -59,4 +62,4 @@ docs: ## Build the API reference (typedoc) into docs/api/
 clean: ## Remove build output and test artifacts
 	rm -rf dist coverage spec/artifacts docs/api
 
-.PHONY: help setup build typecheck lint test test-props bench bench-compare bench-cpu bench-quick bench-peers bench-peers-quick bench-queue soak run services docs clean
+.PHONY: help setup build typecheck lint test test-props bench bench-compare bench-cpu bench-quick bench-peers bench-peers-quick bench-deps bench-queue soak run services docs clean

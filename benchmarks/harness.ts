@@ -11,6 +11,8 @@ import type { BenchClient } from './wire.js';
 export interface ServerHandle<Ready> {
   readonly child: ChildProcess;
   readonly ready: Ready;
+  /** False once the process has exited (or, for a forked one, dropped its IPC channel). */
+  running(): boolean;
   rss(): Promise<number>;
   /** Sends `message` over IPC; resolves with the next message the server sends. */
   ask<Answer>(message: string): Promise<Answer>;
@@ -52,18 +54,30 @@ export async function startServer<Ready>(
   return {
     child,
     ready,
+    running: () => child.exitCode === null && child.signalCode === null && child.connected,
     rss: async () => (await ask<{ rss: number }>('rss')).rss,
     ask,
-    stop: () =>
-      new Promise((resolve) => {
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.send('stop');
-      }),
+    stop: () => stopChild(child, () => child.send('stop')),
   };
+}
+
+/**
+ * Asks `child` to stop (`ask`) and resolves once it exited, killing it after 5 s.
+ *
+ * @example
+ * ```ts
+ * await stopChild(child, () => child.kill('SIGTERM'));
+ * ```
+ */
+export function stopChild(child: ChildProcess, ask: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    ask();
+  });
 }
 
 /** Latency summary in milliseconds. */

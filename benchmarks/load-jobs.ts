@@ -49,7 +49,13 @@ export type LoadJob =
       readonly data: unknown;
       readonly times: number;
     }
-  | { readonly type: 'await-events'; readonly perClient: number; readonly idleMs: number }
+  | {
+      readonly type: 'await-events';
+      readonly perClient: number;
+      readonly idleMs: number;
+      /** How long the job's first delivery may take (then `idleMs` between deliveries). */
+      readonly firstMs: number;
+    }
   | { readonly type: 'close' };
 
 /** CPU time a load generator used during a phase. */

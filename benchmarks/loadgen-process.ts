@@ -127,15 +127,20 @@ const countEvent = (): void => {
   lastAt = absoluteNow();
 };
 
-/** Waits until every client has `perClient` events, or none arrives for `idleMs`. */
+/**
+ * Waits until every client has `perClient` events, or none arrives for `idleMs`
+ * (`firstMs` until the first one of this job).
+ */
 async function awaitEvents(job: Extract<LoadJob, { type: 'await-events' }>): Promise<LoadReply> {
   const expected = clients.length * job.perClient;
+  const before = received;
   const reply = await metered(
     () =>
       new Promise<object>((resolve) => {
         const since = absoluteNow();
         const check = setInterval(() => {
-          if (received >= expected || absoluteNow() - Math.max(lastAt, since) > job.idleMs) {
+          const allowed = received === before ? job.firstMs : job.idleMs;
+          if (received >= expected || absoluteNow() - Math.max(lastAt, since) > allowed) {
             clearInterval(check);
             resolve({});
           }

@@ -126,10 +126,15 @@ export class LoadGenerators {
     return first.send({ type: 'emit', event, data, times }, 'emitted');
   }
 
-  /** Waits until every client got `perClient` events (or deliveries stall for `idleMs`). */
-  awaitEvents(perClient: number, idleMs: number): Promise<Reply<'events'>[]> {
+  /**
+   * Waits until every client got `perClient` events, or none arrives for `idleMs` (for
+   * `firstMs` before the first one).
+   */
+  awaitEvents(perClient: number, idleMs: number, firstMs = idleMs): Promise<Reply<'events'>[]> {
     return Promise.all(
-      this.generators.map((g) => g.send({ type: 'await-events', perClient, idleMs }, 'events')),
+      this.generators.map((g) =>
+        g.send({ type: 'await-events', perClient, idleMs, firstMs }, 'events'),
+      ),
     );
   }
 

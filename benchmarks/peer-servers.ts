@@ -1,7 +1,8 @@
 /**
  * The servers the peer benchmark compares: this project in each async mode,
- * the npm `socket.io` server, and a raw `ws` server. Each runs in its own
- * process, started fresh per scenario.
+ * the npm `socket.io` server, a raw `ws` server, and Flask-SocketIO (the
+ * system this project ports). Each runs in its own process, started fresh per
+ * scenario.
  */
 import { readFileSync } from 'node:fs';
 import { ASYNC_MODES } from '../lib/index.js';
@@ -9,12 +10,18 @@ import type { AsyncMode } from '../lib/index.js';
 import { startServer } from './harness.js';
 import type { ServerHandle } from './harness.js';
 import type { ClientKind } from './load-jobs.js';
+import { flaskMissing, startFlask } from './peer-flask.js';
 
 /** A server under test. */
-export type PeerServer = AsyncMode | 'socket.io' | 'ws';
+export type PeerServer = AsyncMode | 'socket.io' | 'ws' | 'flask-socketio';
 
 /** Every server, in table order. */
-export const PEER_SERVERS: readonly PeerServer[] = [...ASYNC_MODES, 'socket.io', 'ws'];
+export const PEER_SERVERS: readonly PeerServer[] = [
+  ...ASYNC_MODES,
+  'socket.io',
+  'ws',
+  'flask-socketio',
+];
 
 /** The baselines the table and chart compare against. */
 export const SOCKET_IO: PeerServer = 'socket.io';
@@ -25,14 +32,21 @@ export interface PeerReady {
   readonly port: number;
 }
 
+/** Why `server` cannot run on this machine, or null when it can. */
+export function peerMissing(server: PeerServer): string | null {
+  return server === 'flask-socketio' ? flaskMissing() : null;
+}
+
 /** Starts `server` in a new process. */
 export async function startPeer(server: PeerServer): Promise<ServerHandle<PeerReady>> {
   const handle = await (server === 'socket.io'
     ? startServer<PeerReady>('./peer-socketio.js', {})
     : server === 'ws'
       ? startServer<PeerReady>('./peer-ws.js', {})
-      : // server-process.ts: bench-app.ts's handlers, default heartbeat (25 s / 20 s).
-        startServer<PeerReady>('./server-process.js', { BENCH_MODE: server }));
+      : server === 'flask-socketio'
+        ? startFlask<PeerReady>()
+        : // server-process.ts: bench-app.ts's handlers, default heartbeat (25 s / 20 s).
+          startServer<PeerReady>('./server-process.js', { BENCH_MODE: server }));
   // A server that crashed must fail its scenario, not the whole run.
   handle.child.on('error', () => undefined);
   return handle;
@@ -41,7 +55,7 @@ export async function startPeer(server: PeerServer): Promise<ServerHandle<PeerRe
 /** Stops `handle`'s server unless it already exited; says how it ended if it crashed. */
 export async function stopPeer(handle: ServerHandle<PeerReady>): Promise<string | null> {
   const { child } = handle;
-  if (child.exitCode !== null || child.signalCode !== null || !child.connected)
+  if (!handle.running())
     return `server process exited during the scenario (code ${String(child.exitCode ?? child.signalCode)})`;
   await handle.stop();
   return null;

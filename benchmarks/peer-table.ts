@@ -17,6 +17,9 @@ export interface ScenarioResult {
   readonly results: Partial<Record<PeerServer, Cell>>;
 }
 
+/** Why a server has no figures in a run that left it out (BENCH_SERVERS): no note for it. */
+export const NOT_SELECTED = 'not selected (BENCH_SERVERS)';
+
 const isMeasurement = (cell: Cell | undefined): cell is Measurement =>
   cell !== undefined && 'figures' in cell;
 
@@ -93,16 +96,24 @@ export function cpuTable(results: readonly ScenarioResult[]): string {
   return lines.join('\n');
 }
 
-/** Notes and failures, one line each. */
+/**
+ * Notes and failures, one line each; then why a server shows n/a, one line per server and
+ * reason with the scenarios it applies to.
+ */
 export function peerNotes(results: readonly ScenarioResult[]): string[] {
   const notes: string[] = [];
+  const na = new Map<string, string[]>();
   for (const result of results)
     for (const server of PEER_SERVERS) {
       const cell = result.results[server];
-      if (cell === undefined || 'na' in cell) continue;
-      if ('error' in cell) notes.push(`${result.id} on ${server}: FAILED: ${cell.error}`);
+      if (cell === undefined) continue;
+      if ('na' in cell) {
+        const key = `${server}: n/a: ${cell.na}`;
+        if (cell.na !== NOT_SELECTED) na.set(key, [...(na.get(key) ?? []), result.id]);
+      } else if ('error' in cell) notes.push(`${result.id} on ${server}: FAILED: ${cell.error}`);
       else for (const note of cell.notes) notes.push(`${result.id} on ${server}: ${note}`);
     }
+  for (const [key, ids] of na) notes.push(`${key} (${ids.join(', ')})`);
   return notes;
 }
 

@@ -8,9 +8,14 @@
  * - `/broadcast`: sends the frame to every client (fan-out), framed once;
  * - anything else: ignores frames (idle clients, connects).
  *
+ * Like this project's server (lib/engine/websocket.ts), it holds each client's
+ * writes until the end of the tick, so the replies to the frames one read
+ * brought (or a burst of broadcasts) leave in one writev, not one write each.
+ *
  * Reports `{ port }` over IPC, answers `rss`, stops on `stop` (the protocol of
  * harness.ts `startServer`).
  */
+import type { Duplex } from 'node:stream';
 import * as wsModule from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { RawData } from 'ws';
@@ -35,6 +40,30 @@ interface FramedSocket {
 const { Sender } = wsModule as unknown as Framing;
 const TEXT = 0x1;
 
+/**
+ * `ws` has no cork of its own; its maintainers point to the TCP socket under
+ * it, `_socket` (websockets/ws#1999).
+ */
+interface CorkableSocket {
+  readonly _socket: Duplex;
+}
+
+function uncork(socket: Duplex): void {
+  socket.uncork();
+}
+
+/**
+ * Corks `ws`'s socket until the end of this tick, once per tick: `ws` corks
+ * around each frame it writes, and uncorks in the same call, so a cork still
+ * held is this function's.
+ */
+function holdForTick(ws: WebSocket): void {
+  const socket = (ws as unknown as CorkableSocket)._socket;
+  if (socket.writableCorked > 0) return;
+  socket.cork();
+  process.nextTick(uncork, socket);
+}
+
 /** Frames `data` once and writes the frame to every open client. */
 function broadcast(data: RawData, binary: boolean): void {
   const bytes = Buffer.isBuffer(data)
@@ -50,8 +79,10 @@ function broadcast(data: RawData, binary: boolean): void {
     readOnly: false,
   });
   for (const client of wss.clients)
-    if (client.readyState === WebSocket.OPEN)
+    if (client.readyState === WebSocket.OPEN) {
+      holdForTick(client);
       (client as unknown as FramedSocket)._sender.sendFrame(frame);
+    }
 }
 
 /** Busy-waits `ms` milliseconds (the CPU-bound handler's work). */
@@ -64,12 +95,16 @@ const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate:
 
 function handlerFor(ws: WebSocket, url: string): ((data: RawData, binary: boolean) => void) | null {
   const path = url.split('?', 1)[0];
-  if (path === '/echo') return (data, binary) => ws.send(data, { binary });
+  const reply = (data: RawData, binary: boolean): void => {
+    holdForTick(ws);
+    ws.send(data, { binary });
+  };
+  if (path === '/echo') return reply;
   if (path === '/cpu') {
     const ms = Number(new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('ms') ?? 1);
     return (data, binary) => {
       burn(ms);
-      ws.send(data, { binary });
+      reply(data, binary);
     };
   }
   if (path === '/broadcast') return broadcast;

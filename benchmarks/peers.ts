@@ -1,7 +1,8 @@
 /**
  * The peer benchmark (`make bench`, second part; `make bench-peers` alone):
  * seven scenarios against this project in each async mode, the npm
- * `socket.io` server and a raw `ws` server, each started fresh per scenario,
+ * `socket.io` server, a raw `ws` server and Flask-SocketIO (when
+ * `make bench-deps` could install it), each started fresh per scenario,
  * driven by load generators in their own processes. Prints markdown, writes
  * JSON and an SVG chart under benchmarks/results/.
  */
@@ -14,9 +15,9 @@ import type { ServerHandle } from './harness.js';
 import { LoadGenerators } from './loadgen.js';
 import { SCENARIOS } from './peer-scenarios.js';
 import type { PeerBudget, Scenario } from './peer-scenarios.js';
-import { PEER_SERVERS, startPeer, stopPeer } from './peer-servers.js';
+import { PEER_SERVERS, peerMissing, startPeer, stopPeer } from './peer-servers.js';
 import type { PeerReady, PeerServer } from './peer-servers.js';
-import { chartGroups, cpuTable, peerNotes, peerTable } from './peer-table.js';
+import { chartGroups, cpuTable, NOT_SELECTED, peerNotes, peerTable } from './peer-table.js';
 import type { Cell, ScenarioResult } from './peer-table.js';
 import { targetStatuses, targetTable } from './targets.js';
 
@@ -31,6 +32,7 @@ const FULL: PeerBudget = {
   addedClients: 10000,
   pollingClients: 200,
   stallMs: 3000,
+  firstDeliveryMs: 30_000,
   settleMs: 800,
 };
 
@@ -45,6 +47,7 @@ const QUICK: PeerBudget = {
   addedClients: 300,
   pollingClients: 30,
   stallMs: 1000,
+  firstDeliveryMs: 10_000,
   settleMs: 100,
 };
 
@@ -96,7 +99,8 @@ async function runOne(
   load: LoadGenerators,
   budget: PeerBudget,
 ): Promise<Cell> {
-  if (!scenario.supports(server)) return { na: 'not applicable to this server' };
+  const unsupported = scenario.unsupported(server);
+  if (unsupported !== null) return { na: unsupported };
   let handle: ServerHandle<PeerReady>;
   try {
     handle = await startPeer(server);
@@ -148,6 +152,13 @@ export async function runPeers(quick: boolean, machine: string, results: URL): P
     SCENARIOS.map((s) => s.id),
   );
   const servers = selection('BENCH_SERVERS', PEER_SERVERS);
+  const missing = new Map<PeerServer, string>();
+  for (const server of PEER_SERVERS) {
+    const reason = (servers?.has(server) ?? true) ? peerMissing(server) : null;
+    if (reason === null) continue;
+    missing.set(server, `not installed: ${reason}`);
+    process.stderr.write(`  ! ${server} skipped: ${reason}\n`);
+  }
   const picked = SCENARIOS.filter((s) => scenarios?.has(s.id) ?? true);
   const loadAverage = loadavg()[0] ?? 0;
   const busy = loadAverage > cpus().length;
@@ -169,10 +180,13 @@ export async function runPeers(quick: boolean, machine: string, results: URL): P
       );
       for (const server of order) {
         const t = performance.now();
+        const skipped = missing.get(server);
         const cell =
-          (servers?.has(server) ?? true)
-            ? await runOne(scenario, server, load, budget)
-            : { na: 'not selected (BENCH_SERVERS)' };
+          skipped !== undefined
+            ? { na: skipped }
+            : (servers?.has(server) ?? true)
+              ? await runOne(scenario, server, load, budget)
+              : { na: NOT_SELECTED };
         row[server] = cell;
         const outcome = 'error' in cell ? `FAILED: ${cell.error}` : 'na' in cell ? 'n/a' : 'done';
         progress(
