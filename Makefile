@@ -56,10 +56,15 @@ bench-queue: build ## Cross-process broadcast throughput and room-aware routing 
 soak: build ## Hold 10,000 connections with random traffic (SOAK_SECONDS=60, SOAK_CONNECTIONS, SOAK_MODE)
 	node dist/benchmarks/soak.js
 
+SCALE_CLIENTS ?= 50000
+bench-scale: build ## Hold SCALE_CLIENTS (50,000) idle clients on one process of this server, then socket.io's (not in CI)
+	ulimit -n $$(( $(SCALE_CLIENTS) + 1000 )) 2>/dev/null || ulimit -n $$(ulimit -Hn); \
+	  SCALE_CLIENTS=$(SCALE_CLIENTS) node dist/benchmarks/scale.js
+
 docs: ## Build the API reference (typedoc) into docs/api/
 	npx typedoc
 
 clean: ## Remove build output and test artifacts
 	rm -rf dist coverage spec/artifacts docs/api
 
-.PHONY: help setup build typecheck lint test test-props bench bench-compare bench-cpu bench-quick bench-peers bench-peers-quick bench-deps bench-queue soak run services docs clean
+.PHONY: help setup build typecheck lint test test-props bench bench-compare bench-cpu bench-quick bench-peers bench-peers-quick bench-deps bench-queue bench-scale soak run services docs clean

@@ -2,7 +2,7 @@
  * Shared benchmark plumbing: start a server process, run timed load loops,
  * summarise latencies, report progress.
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BenchClient } from './wire.js';
@@ -134,4 +134,28 @@ export async function withCpu<T>(fn: () => Promise<T>): Promise<{ result: T; cpu
   const used = process.cpuUsage(cpu);
   const wall = (performance.now() - start) * 1000;
   return { result, cpuShare: (used.user + used.system) / wall };
+}
+
+/** File descriptors a process needs beyond its clients (listeners, pipes, pools). */
+export const FD_HEADROOM = 200;
+
+/**
+ * This process's limits on open files (children inherit them), Infinity where
+ * unlimited or unreadable.
+ *
+ * @example
+ * ```ts
+ * if (openFileLimits().soft < clients + FD_HEADROOM) throw new Error('raise ulimit -n');
+ * ```
+ */
+export function openFileLimits(): { soft: number; hard: number } {
+  const read = (flag: string): number => {
+    try {
+      const text = execFileSync('sh', ['-c', `ulimit ${flag}`], { encoding: 'utf8' }).trim();
+      return text === 'unlimited' ? Infinity : Number(text);
+    } catch {
+      return Infinity;
+    }
+  };
+  return { soft: read('-Sn'), hard: read('-Hn') };
 }

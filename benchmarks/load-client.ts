@@ -18,8 +18,10 @@ import { connectNamespace } from './wire.js';
 export interface LoadClient {
   /** Called with the round-trip time (ms) of every answered `ack()`. */
   onAck: (rttMs: number) => void;
-  /** Called for every event received (a broadcast). */
-  onEvent: () => void;
+  /** Called for every event received (a broadcast), with the packet as it came. */
+  onEvent: (packet: Buffer | string) => void;
+  /** Called for every ping the server sends (before it is answered). */
+  onPing: () => void;
   /** Acks sent and not yet answered. */
   readonly pending: number;
   /** Sends event `body` (a JSON array, e.g. `["echo",{…}]`) and expects an answer. */
@@ -43,7 +45,7 @@ export function readId(text: string, from: number): number {
 }
 
 /** `readId` on the frame's bytes: no string is made for a frame we only classify. */
-function readIdBytes(bytes: Buffer, from: number): number {
+export function readIdBytes(bytes: Buffer, from: number): number {
   let id = -1;
   for (let i = from, c = bytes[i] ?? 0; c >= 48 && c <= 57; c = bytes[++i] ?? 0)
     id = (id < 0 ? 0 : id * 10) + (c - 48);
@@ -57,7 +59,8 @@ function readIdBytes(bytes: Buffer, from: number): number {
  */
 export class WsLoadClient implements LoadClient {
   onAck: (rttMs: number) => void = noop;
-  onEvent: () => void = noop;
+  onEvent: (packet: Buffer | string) => void = noop;
+  onPing: () => void = noop;
   #nextId = 0;
   readonly #sent = new Map<number, number>();
 
@@ -72,15 +75,25 @@ export class WsLoadClient implements LoadClient {
 
   /**
    * Opens a session; resolves once connected to namespace '/' (Socket.IO) or
-   * once the WebSocket is open (raw).
+   * once the WebSocket is open (raw). `localAddress` binds the client's end
+   * (any of 127.0.0.0/8), so many clients do not run out of one address's ports.
    */
-  static connect(port: number, raw: boolean, path: string): Promise<WsLoadClient> {
+  static connect(
+    port: number,
+    raw: boolean,
+    path: string,
+    localAddress?: string,
+  ): Promise<WsLoadClient> {
     const url = raw
       ? `ws://127.0.0.1:${port}${path}`
       : `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`;
     // The load generator trusts the server's UTF-8: validating it is the
     // server's job, and would only make the generator the bottleneck sooner.
-    const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+      localAddress,
+    });
     const client = new WsLoadClient(ws, raw);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error('connect timed out')), CONNECT_TIMEOUT_MS);
@@ -115,18 +128,19 @@ export class WsLoadClient implements LoadClient {
       // broadcast frame carries no id.
       const id = readIdBytes(frame, 2);
       if (id >= 0) this.#answered(id);
-      else this.onEvent();
+      else this.onEvent(frame);
       return;
     }
     const type = frame[0];
     if (type === 50 /* '2' ping */) {
+      this.onPing();
       this.ws.send('3');
       return;
     }
     if (type !== 52 /* '4' message */) return;
     const sioType = frame[1];
     if (sioType === 51 /* '3' ack */) this.#answered(readIdBytes(frame, 2));
-    else if (sioType === 50 /* '2' event */) this.onEvent();
+    else if (sioType === 50 /* '2' event */) this.onEvent(frame);
   }
 
   #answered(id: number): void {

@@ -75,7 +75,8 @@ function exchange(
  */
 export class PollingLoadClient implements LoadClient {
   onAck: (rttMs: number) => void = noop;
-  onEvent: () => void = noop;
+  onEvent: (packet: Buffer | string) => void = noop;
+  onPing: () => void = noop;
   /** Set when a request failed or the server closed the session. */
   error: string | null = null;
   #nextId = 0;
@@ -136,8 +137,10 @@ export class PollingLoadClient implements LoadClient {
 
   #onPacket(packet: string): void {
     const type = packet.charCodeAt(0);
-    if (type === 50 /* '2' ping */) this.#send('3');
-    else if (type === 49 /* '1' close */) this.#fail('closed by the server');
+    if (type === 50 /* '2' ping */) {
+      this.onPing();
+      this.#send('3');
+    } else if (type === 49 /* '1' close */) this.#fail('closed by the server');
     else if (type === 52 /* '4' message */) {
       const sioType = packet.charCodeAt(1);
       if (sioType === 51 /* '3' ack */) {
@@ -146,7 +149,7 @@ export class PollingLoadClient implements LoadClient {
         if (start === undefined) return;
         this.#sent.delete(id);
         this.onAck(performance.now() - start);
-      } else if (sioType === 50 /* '2' event */) this.onEvent();
+      } else if (sioType === 50 /* '2' event */) this.onEvent(packet);
     }
   }
 

@@ -4,7 +4,9 @@
  * answering each with figures and the CPU time it spent.
  */
 import { Agent } from 'node:http';
-import { absoluteNow } from './load-jobs.js';
+import { packetId } from './delivery-tally.js';
+import { DeliveryWindow, PingGaps } from './load-watch.js';
+import { absoluteNow, sourceAddress } from './load-jobs.js';
 import type { ClientKind, CpuSpent, LoadJob, LoadReply } from './load-jobs.js';
 import type { LoadClient } from './load-client.js';
 import { WsLoadClient } from './load-client.js';
@@ -14,6 +16,9 @@ import { PollingLoadClient } from './load-polling.js';
 const ACK_GRACE_MS = 5000;
 
 let clients: LoadClient[] = [];
+/** The broadcast ids being counted (the `expect` job), per client; null before the first. */
+let deliveries: DeliveryWindow | null = null;
+const pings = new PingGaps();
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
 
 /** Measures CPU and wall time of `fn`. */
@@ -25,31 +30,46 @@ async function metered<T>(fn: () => Promise<T>): Promise<T & CpuSpent> {
   return { ...result, cpuMs: (used.user + used.system) / 1000, wallMs: performance.now() - start };
 }
 
-function open(kind: ClientKind, port: number, path: string): Promise<LoadClient> {
+function open(
+  kind: ClientKind,
+  port: number,
+  path: string,
+  localAddress: string | undefined,
+): Promise<LoadClient> {
   if (kind === 'sio-polling') return PollingLoadClient.connect(port, agent);
-  return WsLoadClient.connect(port, kind === 'raw-ws', path);
+  return WsLoadClient.connect(port, kind === 'raw-ws', path, localAddress);
+}
+
+/** Hooks a new client's broadcasts and pings to this process's counters. */
+function adopt(client: LoadClient): void {
+  const index = clients.length;
+  clients.push(client);
+  client.onEvent = (packet) => deliveries?.arrive(index, packetId(packet));
+  client.onPing = () => pings.arrive(index);
 }
 
 async function connect(job: Extract<LoadJob, { type: 'connect' }>): Promise<LoadReply> {
   const latencies: number[] = [];
   let failed = 0;
   let firstError: string | null = null;
+  const stopped = (): boolean =>
+    job.limits !== null && (absoluteNow() > job.limits.stopAt || failed >= job.limits.maxFailures);
   const reply = await metered(async () => {
-    for (let i = 0; i < job.count; i += job.batch) {
+    for (let i = 0; i < job.count && !stopped(); i += job.batch) {
       const size = Math.min(job.batch, job.count - i);
       const batch = await Promise.allSettled(
-        Array.from({ length: size }, async () => {
+        Array.from({ length: size }, async (_, k) => {
           const start = performance.now();
-          const client = await open(job.kind, job.port, job.path);
+          const source =
+            job.sourceIndex === null ? undefined : sourceAddress(job.sourceIndex + i + k);
+          const client = await open(job.kind, job.port, job.path, source);
           if (job.timeEach) latencies.push(performance.now() - start);
           return client;
         }),
       );
       for (const outcome of batch) {
-        if (outcome.status === 'fulfilled') {
-          outcome.value.onEvent = countEvent;
-          clients.push(outcome.value);
-        } else {
+        if (outcome.status === 'fulfilled') adopt(outcome.value);
+        else {
           failed++;
           firstError ??= String(outcome.reason);
         }
@@ -59,7 +79,6 @@ async function connect(job: Extract<LoadJob, { type: 'connect' }>): Promise<Load
   });
   return { type: 'connected', count: clients.length, failed, latencies, firstError, ...reply };
 }
-
 /**
  * Keeps `inFlight` acks outstanding per client until `seconds` have passed,
  * then waits for the stragglers (up to a grace period; the rest are lost).
@@ -113,48 +132,31 @@ async function ack(job: Extract<LoadJob, { type: 'ack' }>): Promise<LoadReply> {
 function emit(job: Extract<LoadJob, { type: 'emit' }>): LoadReply {
   const sender = clients[0];
   if (sender === undefined) return { type: 'failed', error: 'no client to send from' };
-  const body = JSON.stringify([job.event, job.data]);
+  const bodies = Array.from({ length: job.count }, (_, k) =>
+    JSON.stringify([job.event, { i: job.firstId + k, text: job.text }]),
+  );
   const startedAt = absoluteNow();
-  for (let i = 0; i < job.times; i++) sender.emit(body);
+  for (const body of bodies) sender.emit(body);
   return { type: 'emitted', startedAt };
 }
 
-/** Events received since the clients connected, and when the last one came. */
-let received = 0;
-let lastAt = 0;
-const countEvent = (): void => {
-  received++;
-  lastAt = absoluteNow();
-};
-
-/**
- * Waits until every client has `perClient` events, or none arrives for `idleMs`
- * (`firstMs` until the first one of this job).
- */
-async function awaitEvents(job: Extract<LoadJob, { type: 'await-events' }>): Promise<LoadReply> {
-  const expected = clients.length * job.perClient;
-  const before = received;
-  const reply = await metered(
-    () =>
-      new Promise<object>((resolve) => {
-        const since = absoluteNow();
-        const check = setInterval(() => {
-          const allowed = received === before ? job.firstMs : job.idleMs;
-          if (received >= expected || absoluteNow() - Math.max(lastAt, since) > allowed) {
-            clearInterval(check);
-            resolve({});
-          }
-        }, 5);
-      }),
-  );
-  return { type: 'events', received, expected, lastAt, ...reply };
+async function awaitDeliveries(
+  job: Extract<LoadJob, { type: 'await-deliveries' }>,
+): Promise<LoadReply> {
+  const window = deliveries;
+  if (window === null) return { type: 'failed', error: 'await-deliveries before expect' };
+  const reply = await metered(async () => {
+    await window.settled(job.idleMs, job.firstMs);
+    return window.figures;
+  });
+  return { type: 'deliveries', ...reply };
 }
 
 function closeAll(): LoadReply {
   for (const client of clients) client.close();
   clients = [];
-  received = 0;
-  lastAt = 0;
+  deliveries = null;
+  pings.reset();
   return { type: 'closed' };
 }
 
@@ -166,8 +168,13 @@ async function run(job: LoadJob): Promise<LoadReply> {
       return ack(job);
     case 'emit':
       return emit(job);
-    case 'await-events':
-      return awaitEvents(job);
+    case 'expect':
+      deliveries = new DeliveryWindow(job.firstId, job.count, clients.length);
+      return { type: 'expecting' };
+    case 'await-deliveries':
+      return awaitDeliveries(job);
+    case 'ping-gaps':
+      return { type: 'ping-gaps', gaps: await pings.during(job.seconds) };
     case 'close':
       return closeAll();
   }

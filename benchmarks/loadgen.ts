@@ -5,6 +5,7 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { TallyFigures } from './delivery-tally.js';
 import type { ClientKind, LoadJob, LoadReply } from './load-jobs.js';
 
 type Reply<T extends LoadReply['type']> = Extract<LoadReply, { type: T }>;
@@ -43,6 +44,47 @@ export function coresUsed(replies: readonly { cpuMs: number; wallMs: number }[])
   return replies.reduce((sum, r) => sum + r.cpuMs, 0) / wall;
 }
 
+type Deliveries = Extract<LoadReply, { type: 'deliveries' }>;
+
+/** The generators' tallies of one window of broadcast ids, added up. */
+export interface DeliveryTotals extends TallyFigures {
+  /** Expected (client, id) pairs. */
+  readonly expected: number;
+  /** Absolute time (ms) of the last first arrival of an expected id, over all generators. */
+  readonly lastAt: number;
+}
+
+/**
+ * Adds up the generators' tallies of one window of broadcast ids.
+ *
+ * @example
+ * ```ts
+ * const totals = deliveryTotals(await load.awaitDeliveries(3000));
+ * ```
+ */
+export function deliveryTotals(replies: readonly Deliveries[]): DeliveryTotals {
+  const sum = (key: 'expected' | 'delivered' | 'lost' | 'duplicates' | 'strays'): number =>
+    replies.reduce((total, r) => total + r[key], 0);
+  return {
+    expected: sum('expected'),
+    delivered: sum('delivered'),
+    lost: sum('lost'),
+    duplicates: sum('duplicates'),
+    strays: sum('strays'),
+    lastAt: Math.max(...replies.map((r) => r.lastAt)),
+  };
+}
+
+/** What went wrong in a window of deliveries, for a scenario's notes. */
+export function deliveryNotes(totals: DeliveryTotals, prefix = ''): string[] {
+  return [
+    ...(totals.lost > 0
+      ? [`${prefix}${totals.lost} of ${totals.expected} (client, broadcast id) pairs lost`]
+      : []),
+    ...(totals.duplicates > 0 ? [`${prefix}${totals.duplicates} duplicate deliveries`] : []),
+  ];
+}
+
 /**
  * A set of load-generator processes driven as one.
  *
@@ -56,6 +98,9 @@ export function coresUsed(replies: readonly { cpuMs: number; wallMs: number }[])
  * ```
  */
 export class LoadGenerators {
+  /** Source addresses handed out so far (clients connected with `spreadSources`). */
+  #sourcesUsed = 0;
+
   private constructor(private readonly generators: readonly Generator[]) {}
 
   /** Forks `count` generator processes. */
@@ -81,15 +126,27 @@ export class LoadGenerators {
   /**
    * Opens `count` clients split evenly between the generators, each in
    * batches of `batch / size` (so about `batch` connect at once overall).
+   * `spreadSources` binds them to source addresses across 127.0.0.0/8
+   * (`sourceAddress`); `limits` stops each generator starting batches past an
+   * absolute time or a number of failures. Throws when any client failed,
+   * unless `partial` (then the replies say how far each got).
    */
   async connect(
     kind: ClientKind,
     port: number,
     count: number,
-    options: { batch?: number; path?: string; timeEach?: boolean } = {},
+    options: {
+      batch?: number;
+      path?: string;
+      timeEach?: boolean;
+      spreadSources?: boolean;
+      limits?: Extract<LoadJob, { type: 'connect' }>['limits'];
+      partial?: boolean;
+    } = {},
   ): Promise<Reply<'connected'>[]> {
     const n = this.generators.length;
     const batch = Math.max(1, Math.round((options.batch ?? 50) / n));
+    const shares = this.generators.map((_, i) => Math.floor(count / n) + (i < count % n ? 1 : 0));
     const replies = await Promise.all(
       this.generators.map((g, i) =>
         g.send(
@@ -98,16 +155,22 @@ export class LoadGenerators {
             kind,
             port,
             path: options.path ?? '/',
-            count: Math.floor(count / n) + (i < count % n ? 1 : 0),
+            count: shares[i] ?? 0,
             batch,
             timeEach: options.timeEach ?? false,
+            // Each generator's clients get addresses of their own: it starts where the previous one's end.
+            sourceIndex: options.spreadSources
+              ? this.#sourcesUsed + shares.slice(0, i).reduce((sum, s) => sum + s, 0)
+              : null,
+            limits: options.limits ?? null,
           },
           'connected',
         ),
       ),
     );
+    if (options.spreadSources) this.#sourcesUsed += count;
     const failed = replies.reduce((sum, r) => sum + r.failed, 0);
-    if (failed > 0)
+    if (failed > 0 && options.partial !== true)
       throw new Error(
         `${failed} of ${count} clients failed to connect: ${replies.find((r) => r.firstError)?.firstError ?? '?'}`,
       );
@@ -119,28 +182,48 @@ export class LoadGenerators {
     return Promise.all(this.generators.map((g) => g.send({ type: 'ack', ...job }, 'acked')));
   }
 
-  /** Has the first client of the first generator send `times` events. */
-  emit(event: string, data: unknown, times: number): Promise<Reply<'emitted'>> {
+  /**
+   * Has the first client of the first generator send `count` events
+   * `{ i: firstId + k, text }`, after every generator starts counting those ids.
+   */
+  async emit(
+    event: string,
+    text: string,
+    firstId: number,
+    count: number,
+  ): Promise<Reply<'emitted'>> {
     const first = this.generators[0];
     if (first === undefined) throw new Error('no load generator');
-    return first.send({ type: 'emit', event, data, times }, 'emitted');
+    await Promise.all(
+      this.generators.map((g) => g.send({ type: 'expect', firstId, count }, 'expecting')),
+    );
+    return first.send({ type: 'emit', event, text, firstId, count }, 'emitted');
   }
 
   /**
-   * Waits until every client got `perClient` events, or none arrives for `idleMs` (for
-   * `firstMs` before the first one).
+   * Waits until every client got every id emitted last, or deliveries stall for `idleMs`
+   * (for `firstMs` before the first one).
    */
-  awaitEvents(perClient: number, idleMs: number, firstMs = idleMs): Promise<Reply<'events'>[]> {
+  awaitDeliveries(idleMs: number, firstMs = idleMs): Promise<Reply<'deliveries'>[]> {
     return Promise.all(
       this.generators.map((g) =>
-        g.send({ type: 'await-events', perClient, idleMs, firstMs }, 'events'),
+        g.send({ type: 'await-deliveries', idleMs, firstMs }, 'deliveries'),
       ),
     );
+  }
+
+  /** Every generator's ping gaps over the next `seconds` (ms, one per ping). */
+  async pingGaps(seconds: number): Promise<number[]> {
+    const replies = await Promise.all(
+      this.generators.map((g) => g.send({ type: 'ping-gaps', seconds }, 'ping-gaps')),
+    );
+    return replies.flatMap((r) => r.gaps);
   }
 
   /** Closes every client. */
   async close(): Promise<void> {
     await Promise.all(this.generators.map((g) => g.send({ type: 'close' }, 'closed')));
+    this.#sourcesUsed = 0;
   }
 
   /** Ends the generator processes. */

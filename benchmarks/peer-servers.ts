@@ -37,16 +37,22 @@ export function peerMissing(server: PeerServer): string | null {
   return server === 'flask-socketio' ? flaskMissing() : null;
 }
 
-/** Starts `server` in a new process. */
-export async function startPeer(server: PeerServer): Promise<ServerHandle<PeerReady>> {
+/**
+ * Starts `server` in a new process; `env` adds to its environment (e.g.
+ * BENCH_PING_INTERVAL, in seconds, which this project's servers and socket.io's read).
+ */
+export async function startPeer(
+  server: PeerServer,
+  env: Record<string, string> = {},
+): Promise<ServerHandle<PeerReady>> {
   const handle = await (server === 'socket.io'
-    ? startServer<PeerReady>('./peer-socketio.js', {})
+    ? startServer<PeerReady>('./peer-socketio.js', env)
     : server === 'ws'
-      ? startServer<PeerReady>('./peer-ws.js', {})
+      ? startServer<PeerReady>('./peer-ws.js', env)
       : server === 'flask-socketio'
         ? startFlask<PeerReady>()
         : // server-process.ts: bench-app.ts's handlers, default heartbeat (25 s / 20 s).
-          startServer<PeerReady>('./server-process.js', { BENCH_MODE: server }));
+          startServer<PeerReady>('./server-process.js', { ...env, BENCH_MODE: server }));
   // A server that crashed must fail its scenario, not the whole run.
   handle.child.on('error', () => undefined);
   return handle;

@@ -27,9 +27,10 @@ function burn(ms: number): void {
 }
 
 const http = createServer();
-// The same heartbeat as bench-app.ts (25 s / 20 s); no client files served.
+// The same heartbeat as bench-app.ts (BENCH_PING_INTERVAL seconds, default 25 / 20 s);
+// no client files served.
 const io = new Server<ClientEvents, ServerEvents>(http, {
-  pingInterval: 25_000,
+  pingInterval: Number(process.env.BENCH_PING_INTERVAL ?? 25) * 1000,
   pingTimeout: 20_000,
   serveClient: false,
 });

@@ -6,11 +6,10 @@
  * driven by load generators in their own processes. Prints markdown, writes
  * JSON and an SVG chart under benchmarks/results/.
  */
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { barChart } from './chart.js';
-import { progress } from './harness.js';
+import { FD_HEADROOM, openFileLimits, progress } from './harness.js';
 import type { ServerHandle } from './harness.js';
 import { LoadGenerators } from './loadgen.js';
 import { SCENARIOS } from './peer-scenarios.js';
@@ -54,22 +53,9 @@ const QUICK: PeerBudget = {
 /** Load-generator CPU (cores per process) above which a figure may be theirs, not the server's. */
 const SATURATED = 0.85;
 
-/** File descriptors each side needs beyond the clients (listeners, pipes, pools). */
-const FD_HEADROOM = 200;
-
-/** The soft limit on open files, or Infinity when it cannot be read. */
-function openFileLimit(): number {
-  try {
-    const text = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
-    return text === 'unlimited' ? Infinity : Number(text);
-  } catch {
-    return Infinity;
-  }
-}
-
 /** Shrinks the connection counts to what the open-file limit allows. */
 function fitToLimit(budget: PeerBudget): PeerBudget {
-  const limit = openFileLimit();
+  const limit = openFileLimits().soft;
   const most =
     Math.max(budget.idleClients + budget.addedClients, budget.connects, budget.fanoutClients) + 100;
   if (most + FD_HEADROOM <= limit) return budget;

@@ -13,7 +13,7 @@ import { progress, startServer } from './harness.js';
 import type { ServerHandle } from './harness.js';
 import { routingPlan } from './routing-plan.js';
 import type { Plan, PlanSizes } from './routing-plan.js';
-import { packetId, Tally } from './routing-tally.js';
+import { packetId, Tally } from './delivery-tally.js';
 import type { QueueStatsAnswer, ServerReady } from './server-process.js';
 import { connectMany } from './wire.js';
 import type { BenchClient } from './wire.js';

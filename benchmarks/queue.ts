@@ -1,7 +1,9 @@
 /**
  * Cross-process broadcast throughput (`make bench-queue`): two server processes
- * on one message queue (Redis, then RabbitMQ), clients on both, one client asks
- * its process to broadcast; every delivery on every client is counted. In the same
+ * on one message queue (Redis, then RabbitMQ), clients on both (held by
+ * load-generator processes, as in the peer benchmark), one client asks its process to broadcast; after a
+ * warm-up, every delivery on every client is counted per broadcast id, and the
+ * window ends at the last delivery. In the same
  * run, one process without a queue holds all the clients: the scaling table gives
  * each broker's deliveries/s as a ratio of that. Then the routing table
  * (queue-routing.ts): four processes with and without room-aware routing.
@@ -12,7 +14,16 @@ import { progress, startServer } from './harness.js';
 import { benchRouting, routingCaption, routingTable } from './queue-routing.js';
 import type { RoutingFigures } from './queue-routing.js';
 import type { ServerReady } from './server-process.js';
-import { connectMany } from './wire.js';
+import { coresUsed, deliveryTotals, LoadGenerators } from './loadgen.js';
+
+/**
+ * Load-generator processes for the scaling runs: BENCH_LOADGENS, else one (it
+ * used 0.1 to 0.2 of a core in a full run; the table says when one nears a core).
+ */
+const LOAD_GENERATORS = Number(process.env.BENCH_LOADGENS) || 1;
+
+/** Cores per load-generator process from which it may be the bottleneck. */
+const SATURATED = 0.9;
 
 /** Figures for one broker. */
 export interface QueueFigures {
@@ -21,8 +32,16 @@ export interface QueueFigures {
   readonly processes: number;
   readonly clients: number;
   readonly broadcasts: number;
+  /** First deliveries of the window's ids, over the time from the first emit to the last of them. */
   readonly deliveriesPerSecond: number;
+  /** Expected (client, broadcast id) pairs that never arrived. */
   readonly lost: number;
+  readonly duplicates: number;
+  /** Arrivals of ids outside the window (a warm-up broadcast running late). */
+  readonly strays: number;
+  /** Load generators' CPU in the window, in cores (and how many processes share it). */
+  readonly loadCores: number;
+  readonly loadGenerators: number;
 }
 
 const BROKERS = [
@@ -30,8 +49,19 @@ const BROKERS = [
   ['rabbitmq', 'amqp://guest:guest@127.0.0.1:5672/'],
 ] as const;
 
-/** `processes` server processes (on `url`'s queue, or one without any), `clients` spread over them. */
+/** Broadcasts sent and delivered before the window, through the same processes and broker. */
+const WARM_BROADCASTS = 20;
+/** Deliveries that stall this long are over; the rest count as lost. */
+const STALL_MS = 5000;
+const TEXT = 'x'.repeat(64);
+
+/**
+ * `processes` server processes (on `url`'s queue, or one without any),
+ * `clientCount` clients spread over them and over the load generators; a
+ * warm-up, then `broadcasts` counted per client and broadcast id.
+ */
 async function benchBroker(
+  load: LoadGenerators,
   broker: string,
   url: string | undefined,
   processes: number,
@@ -49,37 +79,32 @@ async function benchBroker(
     servers.push(await startServer<ServerReady>('./server-process.js', env));
   const perProcess = Math.ceil(clientCount / processes);
   try {
-    const clients = (
-      await Promise.all(servers.map((s) => connectMany(s.ready.port, perProcess)))
-    ).flat();
-    const expected = clients.length * broadcasts;
-    let received = 0;
-    let done: () => void = () => undefined;
-    const all = new Promise<void>((resolve) => (done = resolve));
-    for (const c of clients) {
-      c.onEvent = () => {
-        if (++received === expected) done();
-      };
-    }
+    // The first generator's first client, on the first process, sends every broadcast.
+    for (const server of servers) await load.connect('sio-ws', server.ready.port, perProcess);
+    const clients = perProcess * processes;
+    progress(`${broker}: ${WARM_BROADCASTS} warm-up broadcasts`);
+    await load.emit('broadcast', TEXT, 0, WARM_BROADCASTS);
+    await load.awaitDeliveries(STALL_MS);
     progress(
-      `${broker}: ${broadcasts} broadcasts to ${clients.length} clients on ${processes} process(es)`,
+      `${broker}: ${broadcasts} broadcasts to ${clients} clients on ${processes} process(es)`,
     );
-    const sender = clients[0];
-    if (sender === undefined) throw new Error('no clients');
-    const start = performance.now();
-    for (let i = 0; i < broadcasts; i++) sender.emit('broadcast', { i, text: 'x'.repeat(64) });
-    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, 20_000))]);
-    const seconds = (performance.now() - start) / 1000;
-    for (const c of clients) c.close();
+    const { startedAt } = await load.emit('broadcast', TEXT, WARM_BROADCASTS, broadcasts);
+    const replies = await load.awaitDeliveries(STALL_MS);
+    const totals = deliveryTotals(replies);
     return {
       broker,
       processes,
-      clients: clients.length,
+      clients,
       broadcasts,
-      deliveriesPerSecond: received / seconds,
-      lost: expected - received,
+      deliveriesPerSecond: totals.delivered / ((totals.lastAt - startedAt) / 1000),
+      lost: totals.lost,
+      duplicates: totals.duplicates,
+      strays: totals.strays,
+      loadCores: coresUsed(replies),
+      loadGenerators: load.size,
     };
   } finally {
+    await load.close();
     await Promise.all(servers.map((s) => s.stop()));
   }
 }
@@ -91,11 +116,16 @@ export async function benchQueues(
   const figures: QueueFigures[] = [];
   const clients = quick ? 200 : 1000;
   const broadcasts = quick ? 50 : 200;
-  // Baseline, brokers, then the baseline again: the ratio uses the mean of the two.
-  figures.push(await benchBroker('none', undefined, 1, clients, broadcasts));
-  for (const [broker, url] of BROKERS)
-    figures.push(await benchBroker(broker, url, 2, clients, broadcasts));
-  figures.push(await benchBroker('none', undefined, 1, clients, broadcasts));
+  const load = LoadGenerators.start(LOAD_GENERATORS);
+  try {
+    // Baseline, brokers, then the baseline again: the ratio uses the mean of the two.
+    figures.push(await benchBroker(load, 'none', undefined, 1, clients, broadcasts));
+    for (const [broker, url] of BROKERS)
+      figures.push(await benchBroker(load, broker, url, 2, clients, broadcasts));
+    figures.push(await benchBroker(load, 'none', undefined, 1, clients, broadcasts));
+  } finally {
+    load.exit();
+  }
   const routing = await benchRouting(BROKERS, quick);
   const results = new URL('../../benchmarks/results/', import.meta.url);
   mkdirSync(results, { recursive: true });
@@ -113,12 +143,18 @@ export function queueTable(figures: readonly QueueFigures[]): string {
     baseline.reduce((sum, f) => sum + f.deliveriesPerSecond, 0) / Math.max(1, baseline.length);
   const rate = (n: number): string => Math.round(n).toLocaleString('en-US');
   return [
-    '| broker | processes | clients | broadcasts | deliveries/s | lost | ratio to one process |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| broker | processes | clients | broadcasts | deliveries/s | lost | duplicates, strays | load generators (cores) | ratio to one process |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...figures.map(
       (f) =>
-        `| ${f.broker === 'none' ? 'none (one process)' : f.broker} | ${f.processes} | ${f.clients} | ${f.broadcasts} | ${rate(f.deliveriesPerSecond)} | ${f.lost} | ${f.broker === 'none' ? '' : `${(f.deliveriesPerSecond / one).toFixed(2)}x`} |`,
+        `| ${f.broker === 'none' ? 'none (one process)' : f.broker} | ${f.processes} | ${f.clients} | ${f.broadcasts} | ${rate(f.deliveriesPerSecond)} | ${f.lost} | ${f.duplicates}, ${f.strays} | ${f.loadGenerators}: ${f.loadCores.toFixed(2)} | ${f.broker === 'none' ? '' : `${(f.deliveriesPerSecond / one).toFixed(2)}x`} |`,
     ),
+    ...(figures.some((f) => f.loadCores / f.loadGenerators >= SATURATED)
+      ? [
+          '',
+          `A load-generator process used ${SATURATED} of a core or more: read those deliveries/s as a lower bound (raise BENCH_LOADGENS).`,
+        ]
+      : []),
   ].join('\n');
 }
 

@@ -23,14 +23,21 @@ export interface ModeFigures {
 
 const PING_INTERVAL_S = 0.25;
 
+/**
+ * The warm-up before each measured window (JIT, pools grown; a worker pool
+ * grows its threads under load), as long as half the window, 0.5 s at most.
+ */
+const warmupSeconds = (seconds: number): number => Math.min(0.5, seconds / 2);
+
 async function heartbeatLateness(
   port: number,
   seconds: number,
   busy: readonly BenchClient[],
 ): Promise<{ p50: number; max: number }> {
   const idle = await BenchClient.connect(port);
+  // Handlers of ~20 ms each, two in flight per busy client: a warm-up, then the whole window.
+  await ackLoad(busy, 'cpu', 20, 2, warmupSeconds(seconds));
   idle.recordPings = true;
-  // Handlers of ~20 ms each, two in flight per busy client, for the whole window.
   await ackLoad(busy, 'cpu', 20, 2, seconds);
   idle.close();
   const gaps = idle.pings.slice(1).map((t, i) => t - (idle.pings[i] ?? t) - PING_INTERVAL_S * 1000);
@@ -53,12 +60,13 @@ export async function benchMode(mode: AsyncMode, seconds: number): Promise<ModeF
     const { port } = server.ready;
     const clients = await connectMany(port, 50);
     const payload = { text: 'x'.repeat(80), n: 1 };
-    await ackLoad(clients, 'echo', payload, 1, Math.min(0.5, seconds / 2)); // warm-up
+    await ackLoad(clients, 'echo', payload, 1, warmupSeconds(seconds));
     progress(`${mode}: echo (50 clients, one in flight)`);
     const { result: echo, cpuShare } = await withCpu(() =>
       ackLoad(clients, 'echo', payload, 1, seconds),
     );
     progress(`${mode}: CPU-bound handler (~1 ms each, 8 clients x 2 in flight)`);
+    await ackLoad(clients.slice(0, 8), 'cpu', 1, 2, warmupSeconds(seconds));
     const cpu = await ackLoad(clients.slice(0, 8), 'cpu', 1, 2, seconds);
     progress(`${mode}: heartbeat of an idle client while 4 clients run 20 ms handlers`);
     const heartbeatLateMs = await heartbeatLateness(

@@ -1,8 +1,13 @@
 /**
- * Counts the routing benchmark's deliveries per client and message id, so a
- * duplicate of one message cannot stand in for the loss of another, and a
- * message a client should never get (a room it is not in) shows up apart.
+ * Counts deliveries per client and message id (the routing, fan-out, queue and
+ * scale benchmarks), so a duplicate of one message cannot stand in for the loss
+ * of another, and a message a client should never get (a room it is not in, a
+ * warm-up broadcast arriving late) shows up apart.
  */
+import { readId, readIdBytes } from './load-client.js';
+
+/** Where a benchmark message's id starts: every payload they send begins `{"i":<id>,…}`. */
+const ID_MARK = '{"i":';
 
 /** What the clients got, against what they should have. */
 export interface TallyFigures {
@@ -16,19 +21,25 @@ export interface TallyFigures {
   readonly strays: number;
 }
 
-/** The id in a `news` packet's text: `42["news",{"i":12,...}]`. */
-export function packetId(text: string): number | undefined {
-  const at = text.indexOf('{"i":');
+/**
+ * The id in an event packet, as text or as the frame's bytes (no string is made
+ * for a frame only counted): `42["news",{"i":12,...}]` gives 12.
+ *
+ * @example
+ * ```ts
+ * packetId('42["news",{"i":12,"text":"x"}]'); // 12
+ * ```
+ */
+export function packetId(packet: string | Buffer): number | undefined {
+  const at = packet.indexOf(ID_MARK);
   if (at < 0) return undefined;
-  let id = 0;
-  let i = at + 5;
-  for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i))
-    id = id * 10 + (c - 48);
-  return i === at + 5 ? undefined : id;
+  const from = at + ID_MARK.length;
+  const id = typeof packet === 'string' ? readId(packet, from) : readIdBytes(packet, from);
+  return id < 0 ? undefined : id;
 }
 
 /**
- * One client's expected ids and arrivals; `done` runs once every client has
+ * Each client's expected ids and arrivals; `done` runs once every client has
  * every expected message.
  *
  * @example
@@ -60,18 +71,35 @@ export class Tally {
     if (this.#pending === 0) done();
   }
 
-  /** Client `client` got message `id` (undefined: a packet without one, a stray). */
-  arrive(client: number, id: number | undefined): void {
+  /**
+   * Client `client` got message `id` (undefined: a packet without one, a stray);
+   * true when it is the first arrival of a message the client expects.
+   */
+  arrive(client: number, id: number | undefined): boolean {
     const arrived = this.#arrived[client];
     const expected = this.#expected[client];
-    if (id === undefined || arrived === undefined || expected === undefined || id >= arrived.length)
-      return void this.#strays++;
+    if (
+      id === undefined ||
+      arrived === undefined ||
+      expected === undefined ||
+      id >= arrived.length
+    ) {
+      this.#strays++;
+      return false;
+    }
     const seen = arrived[id] ?? 0;
     arrived[id] = Math.min(seen + 1, 0xffff);
-    if (expected[id] !== 1) return void this.#strays++;
-    if (seen > 0) return void this.#duplicates++;
+    if (expected[id] !== 1) {
+      this.#strays++;
+      return false;
+    }
+    if (seen > 0) {
+      this.#duplicates++;
+      return false;
+    }
     this.#delivered++;
     if (--this.#pending === 0) this.done();
+    return true;
   }
 
   get figures(): TallyFigures {
