@@ -128,6 +128,11 @@ export interface RemoteJob<T = unknown> {
   readonly key: string;
   /** Plain data the worker side needs to find and run the handler. */
   readonly request: unknown;
+  /**
+   * Jobs of one lane (one client's) that reach a thread together run one after the other,
+   * never overlapping there, as they would one task at a time.
+   */
+  readonly lane?: string;
   /** Turns the worker's final message into the job's result. */
   settle(outcome: unknown): T;
 }

@@ -2,7 +2,17 @@
  * A piscina pool thread: loads the app module (the way gunicorn loads
  * `module:app`), reports which handlers it has, then runs jobs and tasks.
  */
-import { jobRunner, poolWorkerData, post, threadId } from './worker-runtime.js';
+import { performance } from 'node:perf_hooks';
+import type { WireJob } from './job-batches.js';
+import {
+  flushOutcomes,
+  jobRunner,
+  poolWorkerData,
+  post,
+  postOutcome,
+  threadId,
+} from './worker-runtime.js';
+import type { JobRunner } from './worker-runtime.js';
 
 const data = poolWorkerData();
 if (data === undefined) throw new Error('worker-pool-thread.js runs only inside the worker pool');
@@ -17,10 +27,21 @@ post({
   ),
 });
 
-/** A job (one handler invocation) or a background task (an exported function). */
+/** A batch of jobs (handler invocations) or a background task (an exported function). */
 export type PoolTask =
-  | { readonly kind: 'job'; readonly id: number; readonly request: unknown }
+  | { readonly kind: 'jobs'; readonly jobs: readonly WireJob[] }
   | { readonly kind: 'task'; readonly exportName: string; readonly args: unknown[] };
+
+/**
+ * Runs one job: its synchronous part now (so the jobs of a batch start in the order they
+ * came), its outcome buffered once it ends.
+ */
+async function runJob(runner: JobRunner, job: WireJob): Promise<void> {
+  const start = performance.now();
+  const running = runner.run(job.request);
+  const ms = performance.now() - start;
+  postOutcome({ id: job.id, outcome: await running, ms });
+}
 
 export default async function runPoolTask(task: PoolTask): Promise<unknown> {
   if (task.kind === 'task') {
@@ -35,16 +56,17 @@ export default async function runPoolTask(task: PoolTask): Promise<unknown> {
       `${data?.appModule ?? 'the app module'} created no SocketIO instance with asyncMode 'worker-pool'`,
     );
   }
-  const outcome = await runner.run(task.request);
-  try {
-    post({ kind: 'done', id: task.id, outcome });
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    post({
-      kind: 'failed',
-      id: task.id,
-      message: `a handler's result must survive structured clone to leave the worker thread (${why})`,
-    });
-  }
+  // A client's events in one batch (asyncHandlers lets them overlap) run one after the
+  // other, as they did one task at a time: a handler's outcome carries its session.
+  const lanes = new Map<string, Promise<void>>();
+  const runs = task.jobs.map((job) => {
+    const before = job.lane === undefined ? undefined : lanes.get(job.lane);
+    const run = before === undefined ? runJob(runner, job) : before.then(() => runJob(runner, job));
+    if (job.lane !== undefined) lanes.set(job.lane, run);
+    return run;
+  });
+  await Promise.all(runs);
+  // Every outcome leaves before the task ends, in one message when they all could.
+  flushOutcomes();
   return null;
 }

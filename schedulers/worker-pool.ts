@@ -1,9 +1,10 @@
 /**
  * The `worker-pool` async mode (threading's counterpart): sockets, actors and
  * rooms stay on the main thread; handler invocations and background tasks run
- * in a piscina pool whose threads load the app module. A handler's effects
- * stream back over a BroadcastChannel and are applied in order (see
- * worker-runtime.ts for the message flow).
+ * in a piscina pool whose threads load the app module. Handler jobs leave in
+ * batches (job-batches.ts); a handler's effects and outcome stream back on its
+ * thread's own port and are applied in order (see worker-runtime.ts for the
+ * message flow).
  */
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -12,6 +13,8 @@ import type { Piscina } from 'piscina';
 import { realClock } from './clock.js';
 import { EventLoopScheduler } from './event-loop.js';
 import { requireOptional } from './optional-dependency.js';
+import { JobBatches } from './job-batches.js';
+import type { BatchLimits, WireJob } from './job-batches.js';
 import { invoke, PendingTask, PromiseTask } from './primitives.js';
 import type { TaskErrorReporter } from './primitives.js';
 import type { AsyncMode, Clock, Event, HandlerJob, Queue, Scheduler, Task } from './scheduler.js';
@@ -42,6 +45,34 @@ export type EffectHandler = (effect: unknown) => unknown;
 interface Waiter {
   resolve(outcome: unknown): void;
   reject(error: unknown): void;
+}
+
+/** A job sent to the pool: who waits for it, and its kind (whose cost its time updates). */
+interface PendingJob extends Waiter {
+  readonly key: string;
+  /** Settles once the job's outcome has been applied (or it failed). */
+  readonly settled: Promise<unknown>;
+}
+
+/**
+ * How jobs are batched (see job-batches.ts): up to 64 jobs or about 1 ms of measured
+ * thread time per pool task, one task per thread out at once. None waits in piscina's
+ * queue: a job is cloned when it leaves, so a client's next event sees the session its
+ * previous one left (piscina would clone a queued task as soon as the thread answers,
+ * which may be before that answer's outcome has been applied).
+ */
+function batchLimits(workers: number): BatchLimits {
+  return { maxJobs: 64, budgetMs: 1, maxInFlight: workers };
+}
+
+/** A structured-clone failure of a handler's arguments, said as what to fix. */
+function cloneFailure(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(String(error));
+  return error.name === 'DataCloneError'
+    ? new Error(
+        `handler arguments must survive structured clone to reach a worker thread (${error.message})`,
+      )
+    : error;
 }
 
 /**
@@ -82,7 +113,9 @@ export class WorkerPoolScheduler implements Scheduler {
   readonly #onTaskError: TaskErrorReporter;
   readonly #onPoolError: (message: string, cause?: unknown) => void;
   readonly #debug: (message: string) => void;
-  readonly #jobs = new Map<number, Waiter>();
+  readonly #jobs = new Map<number, PendingJob>();
+  /** Handler jobs waiting for the pool, and the batches they leave in. */
+  readonly #batches: JobBatches;
   readonly #keys = new Set<string>();
   readonly #readyThreads = new Set<number>();
   #readyWaiters: Waiter[] = [];
@@ -119,14 +152,14 @@ export class WorkerPoolScheduler implements Scheduler {
       options.onPoolError ?? ((...problem) => console.error('socketio-actors:', ...problem));
     this.#debug = options.debug ?? (() => undefined);
     this.#local = new EventLoopScheduler({ clock: this.clock, onTaskError: this.#onTaskError });
+    this.#batches = new JobBatches(batchLimits(this.workers), (jobs) => this.#runBatch(jobs));
     [this.#channel, this.#pool] = this.#open();
   }
 
-  /** A new effects channel and a new pool whose threads load the app module. */
+  /** A new reply channel and a new pool whose threads load the app module. */
   #open(): [BroadcastChannel, Piscina] {
     const name = `socketio-actors:${randomUUID()}`;
     const channel = new BroadcastChannel(name);
-    channel.onmessage = (event: unknown) => this.#onMessage((event as { data: PoolMessage }).data);
     const pool = new (loadPiscina())({
       filename: new URL('./worker-pool-thread.js', import.meta.url).href,
       workerData: { socketioActorsPool: { appModule: this.#appModule, channel: name } },
@@ -137,6 +170,10 @@ export class WorkerPoolScheduler implements Scheduler {
       // sleeps and background tasks in it progress.
       atomics: 'disabled',
     });
+    // What a thread posts on its parentPort (effects, outcomes, 'ready'): piscina passes it
+    // on as a 'message' event. One port per thread keeps its messages in order and wakes
+    // no other thread.
+    pool.on('message', (message: PoolMessage) => this.#onMessage(message));
     pool.on('error', (error: unknown) => {
       if (this.#readyThreads.size === 0) this.#failToLoad(error);
       else this.#onTaskError(error);
@@ -192,9 +229,9 @@ export class WorkerPoolScheduler implements Scheduler {
     for (const waiter of this.#takeReadyWaiters()) waiter.reject(this.#loadFailure);
   }
 
-  /** Jobs queued or running in the pool. */
+  /** Jobs waiting for the pool, and pool tasks queued in it. */
   get queueDepth(): number {
-    return this.#pool.queueSize;
+    return this.#batches.queued + this.#pool.queueSize;
   }
 
   load(): { queued: number; busy: number } {
@@ -224,8 +261,13 @@ export class WorkerPoolScheduler implements Scheduler {
       case 'effect':
         return this.#applyEffect(message.thread, message.replyId, message.effect);
       case 'done':
-        this.#jobs.get(message.id)?.resolve(message.outcome);
-        this.#jobs.delete(message.id);
+        for (const done of message.jobs) {
+          const job = this.#jobs.get(done.id);
+          if (job === undefined) continue;
+          this.#jobs.delete(done.id);
+          this.#batches.measured(job.key, done.ms);
+          job.resolve(done.outcome);
+        }
         return;
       case 'failed':
         this.#jobs.get(message.id)?.reject(new Error(message.message));
@@ -289,22 +331,39 @@ export class WorkerPoolScheduler implements Scheduler {
       return this.#local.dispatch(job);
     }
     const id = ++this.#nextJobId;
-    return new Promise<unknown>((resolve, reject) => {
-      this.#jobs.set(id, { resolve, reject });
-      this.#track(this.#pool.run({ kind: 'job', id, request: remote.request })).catch(
-        (error: unknown) => {
-          this.#jobs.delete(id);
-          if (!(error instanceof Error)) return reject(new Error(String(error)));
-          reject(
-            error.name === 'DataCloneError'
-              ? new Error(
-                  `handler arguments must survive structured clone to reach a worker thread (${error.message})`,
-                )
-              : error,
-          );
-        },
-      );
-    }).then((outcome) => remote.settle(outcome));
+    let waiter!: Waiter;
+    const outcome = new Promise<unknown>((resolve, reject) => (waiter = { resolve, reject }));
+    const settled = outcome.then((value) => remote.settle(value));
+    this.#jobs.set(id, { ...waiter, key: remote.key, settled });
+    this.#batches.push(remote.key, { id, request: remote.request, lane: remote.lane });
+    return settled;
+  }
+
+  /**
+   * Runs one batch as one pool task; its jobs settle as their 'done' messages arrive. A
+   * batch the pool cannot take (one job's arguments do not survive structured clone) is
+   * sent again job by job, so that only that job fails.
+   */
+  async #runBatch(jobs: WireJob[]): Promise<void> {
+    // The batch is back once every outcome has been applied, not only once the task ended.
+    const settled = jobs.flatMap(({ id }) => {
+      const job = this.#jobs.get(id);
+      return job === undefined ? [] : [job.settled.catch(() => undefined)];
+    });
+    try {
+      await this.#track(this.#pool.run({ kind: 'jobs', jobs }));
+      await Promise.all(settled);
+    } catch (error) {
+      if (jobs.length > 1 && error instanceof Error && error.name === 'DataCloneError') {
+        await Promise.all(jobs.map((job) => this.#runBatch([job])));
+        return;
+      }
+      for (const { id } of jobs) {
+        const job = this.#jobs.get(id);
+        this.#jobs.delete(id);
+        job?.reject(cloneFailure(error));
+      }
+    }
   }
 
   /**
@@ -488,6 +547,7 @@ export class WorkerPoolScheduler implements Scheduler {
     this.#closed = true;
     this.#releaseFirstThreadWaiters();
     this.#channel.close();
+    this.#batches.clear();
     for (const job of this.#jobs.values()) job.reject(new Error('the worker pool was closed'));
     this.#jobs.clear();
     await this.#pool.destroy();

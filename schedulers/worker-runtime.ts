@@ -4,16 +4,26 @@
  * channel on which effects travel back to the main thread.
  *
  * ```
- *  main thread                         pool thread
- *  pool.run({ id, request }) ────────> runner.run(request)
- *        <─── { kind: 'effect' }  ───  emit(), joinRoom(), ... in order
- *        ──── { kind: 'reply' } ────>  (call(), emit with callback)
- *        <─── { kind: 'done', id } ──  outcome (after every effect)
+ *  main thread                              pool thread
+ *  pool.run({ jobs: [{ id, request }…] }) ─> runner.run(request), each in order
+ *        <─── { kind: 'effect' }  ────────  emit(), joinRoom(), ... in order
+ *        ──── { kind: 'reply' } ─────────>  (call(), emit with callback)
+ *        <─── { kind: 'done', jobs } ─────  outcomes (each after its effects)
  * ```
- * Effects and the final outcome share one BroadcastChannel, so the main thread
- * applies them in the order the handler made them.
+ * Effects and outcomes share the thread's parentPort (piscina passes them on as
+ * its 'message' event), so the main thread applies them in the order the
+ * handler made them; replies come back on a BroadcastChannel that only threads
+ * waiting for one listen to. Outcomes wait in a buffer until the
+ * end of the thread's turn (or the next effect, which must not overtake them),
+ * so a batch of quick jobs answers in one message.
  */
-import { BroadcastChannel, isMainThread, threadId, workerData } from 'node:worker_threads';
+import {
+  BroadcastChannel,
+  isMainThread,
+  parentPort,
+  threadId,
+  workerData,
+} from 'node:worker_threads';
 
 /** What the pool passes to each of its threads. */
 export interface PoolWorkerData {
@@ -28,7 +38,7 @@ export interface JobRunner {
   keys(): string[];
 }
 
-/** Messages on the pool's channel. */
+/** Messages between the main thread and the pool's threads. */
 export type PoolMessage =
   | {
       readonly kind: 'ready';
@@ -50,8 +60,15 @@ export type PoolMessage =
       readonly ok: boolean;
       readonly value: unknown;
     }
-  | { readonly kind: 'done'; readonly id: number; readonly outcome: unknown }
+  | { readonly kind: 'done'; readonly jobs: readonly JobDone[] }
   | { readonly kind: 'failed'; readonly id: number; readonly message: string };
+
+/** One job's outcome, and how long its synchronous part kept the thread busy (ms). */
+export interface JobDone {
+  readonly id: number;
+  readonly outcome: unknown;
+  readonly ms: number;
+}
 
 /** The pool data when running in a pool thread; undefined elsewhere. */
 export function poolWorkerData(): PoolWorkerData | undefined {
@@ -94,9 +111,61 @@ function open(): BroadcastChannel {
   return channel;
 }
 
-/** Posts a message to the main thread. */
+/** Outcomes not yet posted, in the order the jobs ended. */
+let outcomes: JobDone[] = [];
+let flushScheduled = false;
+
+/** The port to the main thread. */
+function up(): NonNullable<typeof parentPort> {
+  if (parentPort === null || poolWorkerData() === undefined)
+    throw new Error('not in a worker-pool thread');
+  return parentPort;
+}
+
+/** Posts a message to the main thread, after the outcomes that came before it. */
 export function post(message: PoolMessage): void {
-  open().postMessage(message);
+  flushOutcomes();
+  up().postMessage(message);
+}
+
+/** Buffers a job's outcome; it leaves at the end of this turn or before the next message. */
+export function postOutcome(done: JobDone): void {
+  outcomes.push(done);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(() => {
+    flushScheduled = false;
+    flushOutcomes();
+  });
+}
+
+/**
+ * Posts the buffered outcomes in one message. When one of them cannot be structured-cloned,
+ * each goes alone, and that one becomes a 'failed' message that says why.
+ */
+export function flushOutcomes(): void {
+  if (outcomes.length === 0) return;
+  const jobs = outcomes;
+  outcomes = [];
+  const ch = up();
+  try {
+    ch.postMessage({ kind: 'done', jobs } satisfies PoolMessage);
+    return;
+  } catch {
+    // One outcome does not clone: find it below.
+  }
+  for (const done of jobs) {
+    try {
+      ch.postMessage({ kind: 'done', jobs: [done] } satisfies PoolMessage);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      ch.postMessage({
+        kind: 'failed',
+        id: done.id,
+        message: `a handler's result must survive structured clone to leave the worker thread (${why})`,
+      } satisfies PoolMessage);
+    }
+  }
 }
 
 /** Posts an effect that needs no answer. */
@@ -112,7 +181,14 @@ export function requestEffect(effect: unknown): Promise<unknown> {
     waiting.set(replyId, { resolve, reject });
     // Waiting for an answer keeps the thread's event loop alive.
     ch.ref();
-    ch.postMessage({ kind: 'effect', thread: threadId, replyId, effect } satisfies PoolMessage);
+    try {
+      post({ kind: 'effect', thread: threadId, replyId, effect });
+    } catch (error) {
+      // Never sent (it does not clone): nothing will answer it.
+      waiting.delete(replyId);
+      if (waiting.size === 0) ch.unref();
+      throw error;
+    }
   });
 }
 

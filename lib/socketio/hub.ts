@@ -189,6 +189,7 @@ export class Hub implements HubOps, LocalServer {
       remote: {
         key,
         request,
+        lane: socket.sid,
         settle: (outcome) =>
           settleOutcome(socket.session, outcome as RemoteOutcome, () =>
             this.scheduler.dispatch({ label: message, run, enter }),

@@ -195,6 +195,44 @@ describe('worker-pool mode: handlers of the app module (spec/fixtures/worker-app
     expect(seen).to.deep.equal([...expected, 'ack done']);
   });
 
+  it('runs many clients’ events queued at once in batches: all run, each client’s in order, each effect before its ack', async function () {
+    const clients = 30;
+    const events = 8;
+    const all = await Promise.all(Array.from({ length: clients }, () => peers.connect()));
+    const seen = all.map(() => [] as string[]);
+    const turns = new Map<string, number>();
+    all.forEach((peer, c) =>
+      peer.socket.on('numbered-effect', (i: number) => seen[c]?.push(`effect ${i}`)),
+    );
+    // Every client sends all its events at once: the main thread queues them together. An
+    // ack is recorded in its callback, in the order the client read it (a promise would
+    // record it a microtask later than an effect read just after it).
+    await Promise.all(
+      all.flatMap((peer, c) =>
+        Array.from(
+          { length: events },
+          (_, i) =>
+            new Promise<void>((resolve, reject) => {
+              peer.socket
+                .timeout(10_000)
+                .emit('numbered', c, i, (error: Error | null, answer: [number, number, string]) => {
+                  if (error !== null) return reject(error);
+                  seen[c]?.push(`ack ${i}`);
+                  const [client, n, where] = answer;
+                  turns.set(where, (turns.get(where) ?? 0) + 1);
+                  if (client === c && n === i) resolve();
+                  else reject(new Error(`client ${c} event ${i} was answered ${client}, ${n}`));
+                });
+            }),
+        ),
+      ),
+    );
+    const expected = Array.from({ length: events }, (_, i) => [`effect ${i}`, `ack ${i}`]).flat();
+    for (const order of seen) expect(order).to.deep.equal(expected);
+    // One pool task per event would run each in a turn of its own.
+    expect(Math.max(...turns.values())).to.be.greaterThan(1);
+  });
+
   it('a CPU-bound handler does not delay another client’s messages', async function () {
     const busy = await peers.connect();
     const idle = await peers.connect();
