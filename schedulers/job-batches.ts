@@ -15,6 +15,8 @@
  * measured counts as the whole budget until a thread reports its time.
  */
 
+import { Fifo } from './fifo.js';
+
 /** Bounds of a batch. */
 export interface BatchLimits {
   /** Most jobs in one batch. */
@@ -54,8 +56,7 @@ const SMOOTHING = 0.25;
  * ```
  */
 export class JobBatches {
-  #queue: (QueuedJob | undefined)[] = [];
-  #head = 0;
+  readonly #queue = new Fifo<QueuedJob>();
   #inFlight = 0;
   #flushScheduled = false;
   /** Measured thread time per job kind, in ms. */
@@ -71,7 +72,7 @@ export class JobBatches {
 
   /** Jobs waiting to be sent. */
   get queued(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.size;
   }
 
   /** Batches sent and not yet back. */
@@ -118,7 +119,7 @@ export class JobBatches {
   take(): WireJob[] {
     const batch: WireJob[] = [];
     let spent = 0;
-    for (let job = this.#queue[this.#head]; job !== undefined; job = this.#queue[this.#head]) {
+    for (let job = this.#queue.peek(); job !== undefined; job = this.#queue.peek()) {
       const cost = this.cost(job.key);
       if (
         batch.length > 0 &&
@@ -127,27 +128,13 @@ export class JobBatches {
         break;
       batch.push(job.wire);
       spent += cost;
-      this.#queue[this.#head++] = undefined; // taken: let it be collected
-    }
-    if (this.#head === this.#queue.length) {
-      this.#queue = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
+      this.#queue.shift();
     }
     return batch;
   }
 
   /** Drops every queued job (the pool closed); returns their ids. */
   clear(): number[] {
-    const ids: number[] = [];
-    for (let i = this.#head; i < this.#queue.length; i++) {
-      const job = this.#queue[i];
-      if (job !== undefined) ids.push(job.wire.id);
-    }
-    this.#queue = [];
-    this.#head = 0;
-    return ids;
+    return this.#queue.drain().map((job) => job.wire.id);
   }
 }

@@ -3,6 +3,7 @@
  * its namespace sockets, and runs its events in arrival order (the mailbox).
  */
 import type { TimerHandle } from '../../schedulers/scheduler.js';
+import { Fifo } from '../../schedulers/fifo.js';
 import type { EngineSendOptions } from '../engine/connection.js';
 import { ConnectionRefusedError, ProtocolError } from '../errors.js';
 import type { Hub } from './hub.js';
@@ -47,9 +48,8 @@ export class SioClient implements SocketLink, PacketSink {
   #sockets: NamespaceSocket[] = [];
   readonly #decoder: InboundDecoder;
   #sharedSession: Record<string, unknown> | undefined;
-  /** Jobs waiting their turn; `#head` is the next (Array.shift copies the rest: quadratic). */
-  #mailbox: (Job | undefined)[] = [];
-  #head = 0;
+  /** Jobs waiting their turn. */
+  #mailbox = new Fifo<Job>();
   #draining = false;
   #inflight = 0;
   #idleWaiters: (() => void)[] | undefined;
@@ -132,8 +132,7 @@ export class SioClient implements SocketLink, PacketSink {
     this.#closed = true;
     this.#clearConnectTimer();
     this.#decoder.destroy();
-    this.#mailbox = [];
-    this.#head = 0;
+    this.#mailbox.drain();
     for (const socket of this.#sockets) this.#track(this.hub.removeSocket(socket, reason));
     this.#sockets = [];
     this.#checkIdle();
@@ -356,7 +355,7 @@ export class SioClient implements SocketLink, PacketSink {
   }
 
   #enqueue(job: Job): void {
-    if (this.#draining || this.#waiting() > 0) {
+    if (this.#draining || this.#mailbox.size > 0) {
       this.#mailbox.push(job);
       return;
     }
@@ -379,29 +378,10 @@ export class SioClient implements SocketLink, PacketSink {
     }
   }
 
-  #waiting(): number {
-    return this.#mailbox.length - this.#head;
-  }
-
-  /** Takes the next job; the array is dropped when empty, compacted when mostly taken. */
-  #next(): Job | undefined {
-    const job = this.#mailbox[this.#head];
-    if (job === undefined) return undefined;
-    this.#mailbox[this.#head++] = undefined; // taken: let it be collected
-    if (this.#head === this.#mailbox.length) {
-      this.#mailbox = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#mailbox.length) {
-      this.#mailbox = this.#mailbox.slice(this.#head);
-      this.#head = 0;
-    }
-    return job;
-  }
-
   async #drain(): Promise<void> {
     this.#draining = true;
     try {
-      for (let job = this.#next(); job !== undefined; job = this.#next()) {
+      for (let job = this.#mailbox.shift(); job !== undefined; job = this.#mailbox.shift()) {
         const pending = this.#runJob(job);
         if (pending !== undefined) await pending;
       }
@@ -422,7 +402,7 @@ export class SioClient implements SocketLink, PacketSink {
   }
 
   #isIdle(): boolean {
-    return this.#inflight === 0 && this.#waiting() === 0 && !this.#draining;
+    return this.#inflight === 0 && this.#mailbox.size === 0 && !this.#draining;
   }
 
   #checkIdle(): void {
