@@ -1,7 +1,7 @@
 /**
  * The lifecycle of one Engine.IO connection, declared as data (xstate v5).
- * One definition is shared by every connection; a connection's own memory is
- * its context and the actor runtime.
+ * One definition is shared by every connection; a connection keeps only its
+ * state value and context (lifecycle.ts runs the machine for it).
  *
  * ```
  *  handshake --OPENED--> live ───────────────────────────────────────┐
