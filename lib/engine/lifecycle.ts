@@ -86,7 +86,7 @@ const STEPS = new Map<string, Step>();
 
 function stepKey(value: StateValue, context: Context, event: ConnectionEvent): string {
   const reason = event.type === 'CLOSE' ? event.reason : '';
-  return `${JSON.stringify(value)}|${context.reason ?? ''}|${event.type}|${reason}`;
+  return `${KEYS.get(value) ?? JSON.stringify(value)}|${context.reason ?? ''}|${event.type}|${reason}`;
 }
 
 /**
@@ -210,11 +210,14 @@ export class Lifecycle {
 
 /** One object per distinct state value (a handful), shared by every connection in it. */
 const VALUES = new Map<string, StateValue>();
+/** Each shared value's text, so a step's key is not serialised again per event. */
+const KEYS = new Map<StateValue, string>();
 
 function shared(value: StateValue): StateValue {
   const key = JSON.stringify(value);
   const known = VALUES.get(key);
   if (known !== undefined) return known;
   VALUES.set(key, value);
+  KEYS.set(value, key);
   return value;
 }
