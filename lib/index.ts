@@ -32,6 +32,8 @@ export type { Packet, PacketType } from './engine/packets.js';
 export * from '../schedulers/scheduler.js';
 export { EventLoopScheduler } from '../schedulers/event-loop.js';
 export type { EventLoopSchedulerOptions } from '../schedulers/event-loop.js';
+export { CooperativeScheduler } from '../schedulers/cooperative.js';
+export type { CooperativeSchedulerOptions } from '../schedulers/cooperative.js';
 export { realClock, VirtualClock } from '../schedulers/clock.js';
 export { SocketIO } from './socketio/server.js';
 export { BroadcastOperator } from './socketio/operator.js';

@@ -25,7 +25,11 @@ import {
 import type { TaskErrorReporter } from './primitives.js';
 import type { Clock, Event, HandlerJob, Queue, Scheduler, Task } from './scheduler.js';
 
-/** Options of {@link CooperativeScheduler}. */
+/**
+ * Options of {@link CooperativeScheduler}.
+ *
+ * @group Schedulers
+ */
 export interface CooperativeSchedulerOptions {
   /** `'real'` (default), `'virtual'`, or a clock instance. */
   clock?: 'real' | 'virtual' | Clock;
@@ -33,6 +37,12 @@ export interface CooperativeSchedulerOptions {
   seed?: number;
   /** Real milliseconds a turn may run before I/O gets its chance. Default 1. */
   budgetMs?: number;
+  /**
+   * Real milliseconds at most that frames written by run-queue steps wait for later steps'
+   * frames while the queue stays busy (see {@link CooperativeScheduler.deferFlush}). Default
+   * 4; 0 sends them at the end of each turn.
+   */
+  holdMs?: number;
   /**
    * Virtual clock only: real milliseconds everything must stay idle before
    * time jumps to the next timer (lets loopback I/O such as a pong land first).
@@ -65,6 +75,8 @@ function prng(seed: number): () => number {
  * const s = new CooperativeScheduler({ clock: 'virtual', idleMs: 0 });
  * await s.sleep(3600); // an hour of virtual time, at once
  * ```
+ *
+ * @group Schedulers
  */
 export class CooperativeScheduler implements Scheduler {
   readonly mode = 'cooperative' as const;
@@ -72,10 +84,16 @@ export class CooperativeScheduler implements Scheduler {
   readonly #virtual: VirtualClock | undefined;
   readonly #random: (() => number) | undefined;
   readonly #budgetMs: number;
+  readonly #holdMs: number;
   readonly #idleMs: number;
   readonly #onTaskError: TaskErrorReporter;
   #ready: Step[] = [];
   #tickQueued = false;
+  /** True from a turn's start until the promise reactions its steps caused have run. */
+  #inTurn = false;
+  /** Flushes of frames written by steps, waiting for the queue to go quiet (see deferFlush). */
+  #held: (() => void)[] = [];
+  #heldSince = 0;
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Real time handlers started by dispatchNow used since the event loop's last turn. */
@@ -91,6 +109,7 @@ export class CooperativeScheduler implements Scheduler {
     if (this.#virtual) this.#virtual.onTimerSet = () => this.#watchIdle();
     this.#random = options.seed === undefined ? undefined : prng(options.seed);
     this.#budgetMs = options.budgetMs ?? 1;
+    this.#holdMs = options.holdMs ?? 4;
     this.#idleMs = options.idleMs ?? 10;
     this.#onTaskError =
       options.onTaskError ?? ((error) => console.error('background task failed:', error));
@@ -107,10 +126,18 @@ export class CooperativeScheduler implements Scheduler {
 
   #enqueue(step: Step): void {
     this.#ready.push(step);
-    if (!this.#tickQueued) {
-      this.#tickQueued = true;
-      setImmediate(this.#tick);
-    }
+    if (!this.#tickQueued) this.#queueTick();
+  }
+
+  /**
+   * Queues a turn, and right behind it the end of the turn: Node runs the promise reactions a
+   * turn's steps caused (an async handler's continuation after `await io.sleep(0)`) before the
+   * next immediate, so they count as the turn's work too.
+   */
+  #queueTick(): void {
+    this.#tickQueued = true;
+    setImmediate(this.#tick);
+    setImmediate(this.#afterTick);
   }
 
   readonly #tick = (): void => {
@@ -118,6 +145,7 @@ export class CooperativeScheduler implements Scheduler {
     const deadline = performance.now() + this.#budgetMs;
     // Only the steps ready when the turn began: a step that yields again waits for the next turn.
     let turn = this.#ready.length;
+    this.#inTurn = true;
     while (turn-- > 0 && this.#ready.length > 0) {
       const i = this.#random ? Math.floor(this.#random() * this.#ready.length) : 0;
       const step = i === 0 ? this.#ready.shift() : this.#ready.splice(i, 1)[0];
@@ -126,12 +154,44 @@ export class CooperativeScheduler implements Scheduler {
       // A seeded run must not depend on machine speed: only unseeded turns are cut by time.
       if (this.#random === undefined && performance.now() > deadline) break;
     }
-    if (this.#ready.length > 0 && !this.#tickQueued) {
-      this.#tickQueued = true;
-      setImmediate(this.#tick);
-    }
+    if (this.#ready.length > 0 && !this.#tickQueued) this.#queueTick();
     this.#watchIdle();
   };
+
+  /**
+   * The turn and the promise reactions it caused are over. What their steps wrote goes out
+   * now if the queue is empty (nothing follows at once), or if it has been held `holdMs`.
+   * Otherwise it waits for the next turn's frames to join it.
+   */
+  readonly #afterTick = (): void => {
+    this.#inTurn = false;
+    if (
+      this.#held.length > 0 &&
+      (this.#ready.length === 0 || performance.now() - this.#heldSince >= this.#holdMs)
+    )
+      this.#release();
+  };
+
+  /**
+   * Runs `flush` at the end of this tick, except for frames written by a turn of the run queue
+   * (its steps and the promise reactions they cause): those wait until a turn ends with the
+   * queue empty, `holdMs` at most, so that a queue of broadcasts reaches each client in a few
+   * writes rather than one per broadcast (each write costs the client a read). Frames written
+   * outside turns (timers such as heartbeats, a handler's first step on the I/O callback) go
+   * at the end of their tick, unless their client's socket is held already. Order per client
+   * never changes: a held socket stays corked and later frames queue behind.
+   */
+  deferFlush(flush: () => void): void {
+    if (!this.#inTurn || this.#holdMs === 0) return process.nextTick(flush);
+    if (this.#held.length === 0) this.#heldSince = performance.now();
+    this.#held.push(flush);
+  }
+
+  #release(): void {
+    const held = this.#held;
+    this.#held = [];
+    for (const flush of held) flush();
+  }
 
   /** Virtual clock: once nothing has run for idleMs, jump to the next timer. */
   #watchIdle(): void {
@@ -234,6 +294,7 @@ export class CooperativeScheduler implements Scheduler {
 
   close(): Promise<void> {
     this.#closed = true;
+    this.#release();
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     return Promise.resolve();

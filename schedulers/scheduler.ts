@@ -205,6 +205,13 @@ export interface Scheduler {
    * queue or move work elsewhere leave it out.
    */
   dispatchNow?<T>(job: HandlerJob<T>): T | Promise<T>;
+  /**
+   * Optional: runs `flush` (which sends a connection's corked frames to the OS) once the work
+   * running now has written what it will. Without it, at the end of the tick. The cooperative
+   * scheduler holds the frames its run-queue steps write while more steps wait, for a
+   * bounded time, so a queue of broadcasts reaches each client in a few writes.
+   */
+  deferFlush?(flush: () => void): void;
   createQueue<T>(): Queue<T>;
   createEvent(): Event;
   /** Work waiting to run and threads busy (the status page shows it); 0 where a mode has none. */

@@ -81,6 +81,12 @@ export interface EngineOptions {
   path?: string;
   /** Timer source for heartbeats and upgrades; the scheduler's clock. Default: Node's timers. */
   clock?: Clock;
+  /**
+   * Runs a function that sends a WebSocket's corked frames to the OS, when the work running
+   * now has written what it will; the scheduler's `deferFlush`. Default: at the end of the
+   * tick (`process.nextTick`).
+   */
+  flushWrites?: (flush: () => void) => void;
   /** Prefix of every session id (letters, digits, `-`, `_`, `.`); the cluster front routes on it. */
   sidPrefix?: string;
 }
@@ -104,6 +110,7 @@ export const ENGINE_OPTION_NAMES: ReadonlySet<string> = new Set(
     corsCredentials: true,
     path: true,
     clock: true,
+    flushWrites: true,
     sidPrefix: true,
   } satisfies Record<keyof EngineOptions, true>),
 );

@@ -33,7 +33,7 @@ import type { EngineOptions, ResolvedEngineOptions, TransportName } from './opti
 import { PROTOCOL_VERSION } from './packets.js';
 import { PollingTransport } from './polling.js';
 import { StaticFiles } from './static.js';
-import { EngineWebSocket, WebSocketTransport } from './websocket.js';
+import { EngineWebSocket, flushAtEndOfTick, WebSocketTransport } from './websocket.js';
 
 /**
  * Events of an {@link EngineServer}.
@@ -127,6 +127,7 @@ export class EngineServer
 {
   readonly options: ResolvedEngineOptions;
   readonly #clock: Clock;
+  readonly #flushWrites: (flush: () => void) => void;
   readonly #clients = new Map<string, EngineConnection>();
   readonly #wss: WebSocketServer;
   readonly #pathname: string;
@@ -152,6 +153,7 @@ export class EngineServer
     checkOptionNames('new EngineServer()', options, ENGINE_OPTION_NAMES);
     this.options = resolveEngineOptions(options);
     this.#clock = options.clock ?? realClock;
+    this.#flushWrites = options.flushWrites ?? flushAtEndOfTick;
     const prefix = options.sidPrefix ?? '';
     if (typeof prefix !== 'string' || !/^[\w.-]{0,16}$/.test(prefix)) {
       throw new OptionError('sidPrefix', 'up to 16 letters, digits, -, _ or .', prefix);
@@ -413,6 +415,7 @@ export class EngineServer
       const transport = new WebSocketTransport(
         ws,
         deflate === false ? undefined : deflate.threshold,
+        this.#flushWrites,
       );
       const { connection } = checked;
       if (connection === undefined) {

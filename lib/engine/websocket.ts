@@ -107,6 +107,11 @@ function onWsClose(this: EngineWebSocket): void {
   this.transport?.sink?.onTransportClose('transport close');
 }
 
+/** The default `flushWrites`: corked frames go to the OS at the end of the tick. */
+export function flushAtEndOfTick(flush: () => void): void {
+  process.nextTick(flush);
+}
+
 /**
  * One WebSocket, as an Engine.IO transport.
  *
@@ -135,6 +140,8 @@ export class WebSocketTransport implements Transport {
   constructor(
     private readonly ws: EngineWebSocket,
     deflateThreshold?: number,
+    /** When this tick's corked frames go to the OS (the engine's `flushWrites`). */
+    private readonly flushWrites: (flush: () => void) => void = flushAtEndOfTick,
   ) {
     if (deflateThreshold !== undefined && ws.extensions.includes('permessage-deflate')) {
       this.#deflateThreshold = deflateThreshold;
@@ -240,8 +247,9 @@ export class WebSocketTransport implements Transport {
   /**
    * Corks the TCP socket until the end of the tick, so every frame written to this
    * client in one tick (acks to a batch of events, a broadcast's packets) leaves in one
-   * writev (two or more only when the tick passes the mark: see {@link flushNow}). Returns
-   * the socket, or undefined when there is none to write to.
+   * writev (two or more only when the tick passes the mark: see {@link flushNow}). The
+   * engine's `flushWrites` may hold the frames longer (the cooperative scheduler does while
+   * its run queue is busy). Returns the socket, or undefined when there is none to write to.
    */
   #cork(): Duplex | undefined {
     const socket = this.#socket();
@@ -249,7 +257,7 @@ export class WebSocketTransport implements Transport {
     if (this.#corked) return socket;
     this.#corked = true;
     socket.cork();
-    process.nextTick(() => {
+    this.flushWrites(() => {
       this.#corked = false;
       socket.uncork();
     });

@@ -21,6 +21,13 @@ import type { Logger } from '../log.js';
 export type { Logger };
 
 /**
+ * Engine.IO options the Socket.IO server takes from its scheduler rather than from the user
+ * (`clock` is a Socket.IO option of its own, `'real'` or `'virtual'`).
+ */
+type FromScheduler = 'clock' | 'flushWrites';
+const FROM_SCHEDULER: ReadonlySet<string> = new Set<FromScheduler>(['clock', 'flushWrites']);
+
+/**
  * Options of `new SocketIO(app?, options)`: every Engine.IO option (seconds for
  * times) plus these.
  *
@@ -31,7 +38,7 @@ export type { Logger };
  *
  * @group Options
  */
-export interface SocketIOOptions extends Omit<EngineOptions, 'clock'> {
+export interface SocketIOOptions extends Omit<EngineOptions, FromScheduler> {
   /** `event-loop` (default), `worker-pool` or `cooperative`; see "Choosing an async mode". */
   asyncMode?: AsyncMode;
   /** A scheduler instance to use instead of one built from `asyncMode`. */
@@ -117,11 +124,11 @@ const OWN_OPTION_NAMES = Object.keys({
   serveClient: true,
   statusPage: true,
   connectionStateRecovery: true,
-} satisfies Record<Exclude<keyof SocketIOOptions, keyof Omit<EngineOptions, 'clock'>>, true>);
+} satisfies Record<Exclude<keyof SocketIOOptions, keyof Omit<EngineOptions, FromScheduler>>, true>);
 
 /** Every option name `new SocketIO()` reads. */
 export const SOCKETIO_OPTION_NAMES: ReadonlySet<string> = new Set([
-  ...[...ENGINE_OPTION_NAMES].filter((name) => name !== 'clock'),
+  ...[...ENGINE_OPTION_NAMES].filter((name) => !FROM_SCHEDULER.has(name)),
   ...OWN_OPTION_NAMES,
 ]);
 
@@ -133,10 +140,10 @@ export const SOCKETIO_OPTION_NAMES: ReadonlySet<string> = new Set([
  * engineOptions({ pingInterval: 5, asyncMode: 'event-loop' }); // { pingInterval: 5 }
  * ```
  */
-export function engineOptions(options: SocketIOOptions): Omit<EngineOptions, 'clock'> {
+export function engineOptions(options: SocketIOOptions): Omit<EngineOptions, FromScheduler> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(options))
-    if (ENGINE_OPTION_NAMES.has(name) && name !== 'clock') out[name] = value;
+    if (ENGINE_OPTION_NAMES.has(name) && !FROM_SCHEDULER.has(name)) out[name] = value;
   return out;
 }
 

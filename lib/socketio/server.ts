@@ -275,10 +275,12 @@ export class SocketIO<
       if (this.#bus !== undefined)
         hub.recovery.elsewhere = (pid, nsp, offset) => hub.sessionElsewhere(pid, nsp, offset);
     }
+    const scheduler: Scheduler = this.scheduler;
     this.engine = new EngineServer({
       sidPrefix: processSidPrefix(),
       ...engineOptions(options),
-      clock: this.scheduler.clock,
+      clock: scheduler.clock,
+      flushWrites: scheduler.deferFlush?.bind(scheduler),
     });
     // One set of listeners for every connection (not three closures each, ~200 bytes): they
     // find the connection's client in #clients.

@@ -90,6 +90,8 @@ export class WireWs {
   readonly frames = new Inbox<WireFrame>();
   /** Bytes read from TCP after the handshake answer. */
   bytesAfterHandshake = 0;
+  /** Reads from TCP (`data` events) after the handshake answer. */
+  reads = 0;
   #pending = Buffer.alloc(0);
   readonly #inflater = new Inflater();
   /** Frames are decoded in order, inflation being asynchronous. */
@@ -101,7 +103,10 @@ export class WireWs {
     readonly extensions: string | undefined,
     rest: Buffer,
   ) {
-    socket.on('data', (chunk: Buffer) => this.#take(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      this.reads++;
+      this.#take(chunk);
+    });
     this.#take(rest);
   }
 

@@ -15,6 +15,7 @@ import type { EngineConnection } from '../../lib/index.js';
 import { RawPolling, waitFor } from '../helpers/raw-engine.js';
 import { SioPeer, recordingLogger, within } from '../helpers/socketio.js';
 import { describeSchedulerContract, hasSettled } from '../helpers/schedulers.js';
+import { WireWs } from '../helpers/wire-ws.js';
 
 /** Resolves after one turn of Node's event loop (the scheduler's turns run in setImmediate). */
 function loopTurn(): Promise<void> {
@@ -394,6 +395,80 @@ describe('CooperativeScheduler', function () {
     });
   });
 
+  describe('deferFlush (when frames written by steps go to the OS)', function () {
+    /** Dispatches `count` jobs, each queued by the previous one's outcome (a client's mailbox). */
+    async function chained(
+      scheduler: CooperativeScheduler,
+      count: number,
+      step: (i: number) => void,
+    ): Promise<void> {
+      for (let i = 0; i < count; i++)
+        await scheduler.dispatch({ label: '/#chained', run: () => step(i) });
+    }
+
+    /** A step that records itself and, when flushed, its flush. */
+    const recording =
+      (scheduler: CooperativeScheduler, events: string[]) =>
+      (i: number): void => {
+        events.push(`step ${i}`);
+        scheduler.deferFlush(() => events.push(`flush ${i}`));
+      };
+
+    it('outside a turn, flushes at the end of the tick', async function () {
+      const scheduler = new CooperativeScheduler();
+      const flushed: string[] = [];
+      scheduler.deferFlush(() => flushed.push('a'));
+      expect(flushed).to.deep.equal([]);
+      await new Promise<void>((resolve) => process.nextTick(resolve));
+      expect(flushed).to.deep.equal(['a']);
+    });
+
+    it('holds what steps wrote while the next steps keep coming, then flushes once the queue is quiet', async function () {
+      const scheduler = new CooperativeScheduler({ holdMs: 60_000 });
+      const events: string[] = [];
+      await chained(scheduler, 20, recording(scheduler, events));
+      // Each step came a turn of the event loop after the one before; none was flushed between.
+      expect(events.filter((e) => e.startsWith('flush'))).to.deep.equal([]);
+      while (events.length < 40) await loopTurn();
+      const steps = Array.from({ length: 20 }, (_, i) => `step ${i}`);
+      const flushes = Array.from({ length: 20 }, (_, i) => `flush ${i}`);
+      expect(events).to.deep.equal([...steps, ...flushes]);
+    });
+
+    it('holds holdMs at most while the queue stays busy', async function () {
+      const scheduler = new CooperativeScheduler({ holdMs: 2 });
+      let rounds = 0;
+      let flushedAt = -1;
+      const hog = scheduler.startBackgroundTask(async () => {
+        scheduler.deferFlush(() => (flushedAt = rounds));
+        for (; rounds < 100_000 && flushedAt < 0; rounds++) await scheduler.sleep(0);
+      });
+      await hog.join();
+      // Flushed while the task still looped, not when the queue went quiet.
+      expect(flushedAt).to.be.above(0);
+      expect(rounds).to.be.below(100_000);
+    });
+
+    it('with holdMs: 0, flushes at the end of each turn', async function () {
+      const scheduler = new CooperativeScheduler({ holdMs: 0 });
+      const events: string[] = [];
+      await chained(scheduler, 3, recording(scheduler, events));
+      await loopTurn();
+      expect(events).to.deep.equal(['step 0', 'flush 0', 'step 1', 'flush 1', 'step 2', 'flush 2']);
+    });
+
+    it('close() flushes what is held', async function () {
+      const scheduler = new CooperativeScheduler({ holdMs: 60_000 });
+      let flushed = false;
+      const busy = scheduler.startBackgroundTask(async () => {
+        scheduler.deferFlush(() => (flushed = true));
+        await scheduler.close();
+      });
+      await busy.join();
+      expect(flushed).to.equal(true);
+    });
+  });
+
   describe("clock: 'virtual'", function () {
     it('sleep(3600) completes at once, with the clock an hour later', async function () {
       const scheduler = new CooperativeScheduler({ clock: 'virtual', idleMs: 0 });
@@ -598,6 +673,41 @@ describe("cooperative mode through new SocketIO({ asyncMode: 'cooperative' })", 
     expect(echoRanAt).to.be.below(10_000);
     expect(await hogDone).to.deep.equal([10_000]);
     expect(settled).to.deep.equal(['echo', 'hog']);
+  });
+
+  it('sends a listener the broadcasts of many run-queue turns in one write (frames are held while the queue is busy)', async function () {
+    const scheduler = new CooperativeScheduler({ holdMs: 60_000 });
+    const server = new SocketIO({ scheduler });
+    io = server;
+    // Broadcast k goes out on the run queue's k-th turn: the handler yields k times first.
+    server.on('shout', function* (k: number): Generator<unknown, void, unknown> {
+      for (let i = 0; i < k; i++) yield;
+      server.emit('news', k);
+    });
+    const { port } = await server.run(undefined, { host: '127.0.0.1', port: 0 });
+    const listener = await WireWs.open(
+      `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`,
+      null,
+    );
+    try {
+      expect(String((await listener.next('the open packet')).message)).to.match(/^0\{/);
+      listener.send('40');
+      expect(String((await listener.next('the namespace answer')).message)).to.match(/^40\{/);
+      const sender = new SioPeer(
+        connect(`http://127.0.0.1:${port}`, { forceNew: true, transports: ['websocket'] }),
+      );
+      peers.push(sender);
+      await within(sender.opened, 'the sender’s connection');
+      const readsBefore = listener.reads;
+      for (let k = 1; k <= 30; k++) sender.socket.emit('shout', k);
+      const news: string[] = [];
+      for (let k = 1; k <= 30; k++) news.push(String((await listener.next(`news ${k}`)).message));
+      expect(news).to.deep.equal(Array.from({ length: 30 }, (_, i) => `42["news",${i + 1}]`));
+      // 30 turns wrote them, one TCP write took them all (one read, two if the kernel split it).
+      expect(listener.reads - readsBefore).to.be.at.most(2);
+    } finally {
+      listener.close();
+    }
   });
 
   describe("with clock: 'virtual'", function () {
