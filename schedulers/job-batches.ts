@@ -4,15 +4,22 @@
  * task (one structured clone, one round trip) per event.
  *
  * ```
- *  dispatch(job) ──> queue ──(setImmediate, or a batch comes back)──> take():
- *     FIFO, at least one job; more while the batch's estimated thread time
- *     stays under the budget and its size under the cap
+ *  dispatch(job) ──> its lane's queue ──(setImmediate, or a batch comes back)──> take():
+ *     lanes in the order they became ready, each lane's jobs in order; at least
+ *     one job, more while the batch's estimated thread time stays under the
+ *     budget and its size under the cap
  *  ──> send(batch) ──> one pool task; at most `maxInFlight` batches at once
  * ```
  * The budget keeps CPU-bound handlers apart: a job kind measured at 1 ms goes
  * alone, as before batching, so no thread holds many of them while another
  * idles; cheap jobs (an echo is tens of microseconds) share a task. A kind never
  * measured counts as the whole budget until a thread reports its time.
+ *
+ * A lane (one client's jobs) is in at most one batch that is out: its later jobs
+ * wait until that batch is back. Two handlers of one client (asyncHandlers lets
+ * them overlap) therefore never run at once on two threads, where each would
+ * start from the same copy of the session and the last to end would drop what
+ * the other wrote. Within a batch, a thread runs a lane's jobs one after the other.
  */
 
 import { Fifo } from './fifo.js';
@@ -41,6 +48,19 @@ interface QueuedJob {
   readonly wire: WireJob;
 }
 
+/** One lane's waiting jobs, and how many batches out hold some of its jobs (0 or 1). */
+export interface Lane {
+  readonly name: string;
+  readonly jobs: Fifo<QueuedJob>;
+  out: number;
+}
+
+/** Jobs sent together, and the lanes they came from (given back with {@link JobBatches.release}). */
+export interface Batch {
+  readonly jobs: WireJob[];
+  readonly lanes: readonly Lane[];
+}
+
 /** How much of a new measurement a kind's estimate takes. */
 const SMOOTHING = 0.25;
 
@@ -52,11 +72,17 @@ const SMOOTHING = 0.25;
  * const batches = new JobBatches({ maxJobs: 64, budgetMs: 1, maxInFlight: 4 }, (jobs) =>
  *   pool.run({ kind: 'jobs', jobs }),
  * );
- * batches.push('/\0echo', { id: 1, request });
+ * batches.push('/\0echo', { id: 1, request, lane: sid });
  * ```
  */
 export class JobBatches {
-  readonly #queue = new Fifo<QueuedJob>();
+  /** Lanes with waiting jobs and no batch out, in the order they became so. */
+  readonly #ready = new Fifo<Lane>();
+  /** Lanes with waiting jobs or a batch out. */
+  readonly #lanes = new Map<string, Lane>();
+  #queued = 0;
+  /** Names the lanes of jobs that have none: each is a lane of its own. */
+  #anonymous = 0;
   #inFlight = 0;
   #flushScheduled = false;
   /** Measured thread time per job kind, in ms. */
@@ -72,7 +98,7 @@ export class JobBatches {
 
   /** Jobs waiting to be sent. */
   get queued(): number {
-    return this.#queue.size;
+    return this.#queued;
   }
 
   /** Batches sent and not yet back. */
@@ -80,9 +106,17 @@ export class JobBatches {
     return this.#inFlight;
   }
 
-  /** Queues a job of kind `key`; it leaves with the next batch. */
+  /** Queues a job of kind `key`; it leaves with the next batch its lane may join. */
   push(key: string, wire: WireJob): void {
-    this.#queue.push({ key, wire });
+    const name = wire.lane ?? `\0${this.#anonymous++}`;
+    let lane = this.#lanes.get(name);
+    if (lane === undefined) {
+      lane = { name, jobs: new Fifo<QueuedJob>(), out: 0 };
+      this.#lanes.set(name, lane);
+    }
+    lane.jobs.push({ key, wire });
+    this.#queued++;
+    if (lane.out === 0 && lane.jobs.size === 1) this.#ready.push(lane);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     this.defer(() => {
@@ -102,39 +136,71 @@ export class JobBatches {
     return this.#costs.get(key) ?? this.limits.budgetMs;
   }
 
-  /** Sends batches while jobs wait and fewer than `maxInFlight` are out. */
+  /** Sends batches while jobs may leave and fewer than `maxInFlight` are out. */
   flush(): void {
-    while (this.queued > 0 && this.#inFlight < this.limits.maxInFlight) {
+    while (this.#ready.size > 0 && this.#inFlight < this.limits.maxInFlight) {
       const batch = this.take();
       this.#inFlight++;
       const back = (): void => {
         this.#inFlight--;
+        this.release(batch);
         this.flush();
       };
-      this.send(batch).then(back, back);
+      this.send(batch.jobs).then(back, back);
     }
   }
 
-  /** Takes the next batch off the queue (FIFO): at least one job, then as many as fit. */
-  take(): WireJob[] {
-    const batch: WireJob[] = [];
+  /**
+   * Takes the next batch: lanes in the order they became ready, each lane's jobs in order,
+   * at least one job, then as many as fit. Its lanes wait for {@link release}.
+   */
+  take(): Batch {
+    const jobs: WireJob[] = [];
+    const lanes: Lane[] = [];
     let spent = 0;
-    for (let job = this.#queue.peek(); job !== undefined; job = this.#queue.peek()) {
-      const cost = this.cost(job.key);
-      if (
-        batch.length > 0 &&
-        (batch.length >= this.limits.maxJobs || spent + cost > this.limits.budgetMs)
-      )
-        break;
-      batch.push(job.wire);
-      spent += cost;
-      this.#queue.shift();
+    for (let lane = this.#ready.peek(); lane !== undefined; lane = this.#ready.peek()) {
+      let full = false;
+      for (let job = lane.jobs.peek(); job !== undefined; job = lane.jobs.peek()) {
+        const cost = this.cost(job.key);
+        if (
+          jobs.length > 0 &&
+          (jobs.length >= this.limits.maxJobs || spent + cost > this.limits.budgetMs)
+        ) {
+          full = true;
+          break;
+        }
+        jobs.push(job.wire);
+        spent += cost;
+        lane.jobs.shift();
+        this.#queued--;
+        if (lanes[lanes.length - 1] !== lane) lanes.push(lane);
+      }
+      if (lanes[lanes.length - 1] === lane) {
+        this.#ready.shift();
+        lane.out++;
+      }
+      if (full) break;
     }
-    return batch;
+    return { jobs, lanes };
+  }
+
+  /** A batch is back: its lanes' next jobs may leave. */
+  release(batch: Batch): void {
+    for (const lane of batch.lanes) {
+      if (--lane.out > 0) continue;
+      if (lane.jobs.size > 0) this.#ready.push(lane);
+      else if (this.#lanes.get(lane.name) === lane) this.#lanes.delete(lane.name);
+    }
   }
 
   /** Drops every queued job (the pool closed); returns their ids. */
   clear(): number[] {
-    return this.#queue.drain().map((job) => job.wire.id);
+    const ids: number[] = [];
+    for (const lane of this.#lanes.values())
+      for (const job of lane.jobs.drain()) ids.push(job.wire.id);
+    this.#ready.drain();
+    this.#lanes.clear();
+    this.#queued = 0;
+    return ids;
   }
 }

@@ -129,8 +129,9 @@ export interface RemoteJob<T = unknown> {
   /** Plain data the worker side needs to find and run the handler. */
   readonly request: unknown;
   /**
-   * Jobs of one lane (one client's) that reach a thread together run one after the other,
-   * never overlapping there, as they would one task at a time.
+   * Jobs of one lane (one client's) never overlap: a lane has at most one batch out, and
+   * its jobs that reach a thread together run one after the other, as they would one task
+   * at a time.
    */
   readonly lane?: string;
   /** Turns the worker's final message into the job's result. */

@@ -1,7 +1,8 @@
 /**
- * The worker-pool's job batches (schedulers/job-batches.ts): jobs leave in the order they
- * were queued, each exactly once, in batches bounded by size and by measured cost, with
- * at most `maxInFlight` batches out at once.
+ * The worker-pool's job batches (schedulers/job-batches.ts): jobs leave each exactly once,
+ * each lane's (client's) in the order they were queued and lane-less ones in queue order,
+ * in batches bounded by size and by measured cost, with at most `maxInFlight` batches out
+ * at once and no lane in two of them.
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -71,11 +72,31 @@ describe('JobBatches (worker-pool batching)', function () {
     expect(sent.map((jobs) => jobs.map((job) => job.id))).to.deep.equal([[1], [2, 3]]);
   });
 
-  it('property: every job leaves once, in queue order, within the bounds', async function () {
+  it('keeps a lane’s later jobs back while a batch holding that lane is out, and lets other lanes go', async function () {
+    const { batches, deferred, out, sent } = harness({ maxJobs: 1, budgetMs: 1, maxInFlight: 4 });
+    batches.push('a', { id: 1, request: null, lane: 'alice' });
+    batches.push('a', { id: 2, request: null, lane: 'alice' });
+    batches.push('a', { id: 3, request: null, lane: 'bob' });
+    batches.push('a', { id: 4, request: null });
+    deferred.shift()?.();
+    // Four slots, but alice's second job waits for her first.
+    expect(sent.map((jobs) => jobs.map((job) => job.id))).to.deep.equal([[1], [3], [4]]);
+    expect(batches.queued).to.equal(1);
+    out[1]?.end(); // bob's batch back: nothing of alice's moves
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).to.have.length(3);
+    out[0]?.end(); // alice's batch back
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent.map((jobs) => jobs.map((job) => job.id))).to.deep.equal([[1], [3], [4], [2]]);
+    expect(batches.queued).to.equal(0);
+  });
+
+  it('property: every job leaves once, each lane in queue order, no lane in two batches out, within the bounds', async function () {
     const step = fc.oneof(
       fc.record({
         op: fc.constant('push' as const),
         key: fc.constantFrom('a', 'b', 'c', 'd'),
+        lane: fc.constantFrom(undefined, 'x', 'y', 'z'),
       }),
       fc.record({
         op: fc.constant('measure' as const),
@@ -96,15 +117,22 @@ describe('JobBatches (worker-pool batching)', function () {
         async (limits, steps) => {
           const { batches, deferred, out, sent } = harness(limits);
           let nextId = 0;
-          const pushed: number[] = [];
+          const pushed: WireJob[] = [];
           const check = (): void => {
             expect(batches.inFlight).to.be.at.most(limits.maxInFlight);
             expect(out.length).to.equal(batches.inFlight);
+            const lanesOut = out.flatMap(({ jobs }) => [
+              ...new Set(jobs.flatMap((job) => (job.lane === undefined ? [] : [job.lane]))),
+            ]);
+            expect(lanesOut.length, `lanes out: ${lanesOut.join()}`).to.equal(
+              new Set(lanesOut).size,
+            );
           };
           for (const s of steps) {
             if (s.op === 'push') {
-              batches.push(s.key, { id: ++nextId, request: s.key });
-              pushed.push(nextId);
+              const job: WireJob = { id: ++nextId, request: s.key, lane: s.lane };
+              batches.push(s.key, job);
+              pushed.push(job);
             } else if (s.op === 'measure') {
               batches.measured(s.key, s.ms);
             } else if (s.op === 'turn') {
@@ -128,7 +156,15 @@ describe('JobBatches (worker-pool batching)', function () {
             await Promise.resolve();
           }
           expect(batches.queued).to.equal(0);
-          expect(sent.flat().map((job) => job.id)).to.deep.equal(pushed);
+          const left = sent.flat();
+          expect(left.map((job) => job.id).sort((a, b) => a - b)).to.deep.equal(
+            pushed.map((job) => job.id),
+          );
+          // Lane by lane (lane-less jobs together), the order they were pushed in.
+          const ofLane = (jobs: readonly WireJob[], lane: string | undefined): number[] =>
+            jobs.filter((job) => job.lane === lane).map((job) => job.id);
+          for (const lane of [undefined, 'x', 'y', 'z'])
+            expect(ofLane(left, lane), `lane ${String(lane)}`).to.deep.equal(ofLane(pushed, lane));
         },
       ),
       { numRuns: 200, interruptAfterTimeLimit: 4000 },
@@ -157,12 +193,14 @@ describe('JobBatches (worker-pool batching)', function () {
           const taken: WireJob[] = [];
           while (batches.queued > 0) {
             const batch = batches.take();
-            expect(batch.length).to.be.within(1, maxJobs);
-            if (batch.length > 1) {
-              const cost = batch.reduce((sum, job) => sum + batches.cost(String(job.request)), 0);
+            const { jobs } = batch;
+            expect(jobs.length).to.be.within(1, maxJobs);
+            if (jobs.length > 1) {
+              const cost = jobs.reduce((sum, job) => sum + batches.cost(String(job.request)), 0);
               expect(cost).to.be.at.most(1 + 1e-9);
             }
-            taken.push(...batch);
+            taken.push(...jobs);
+            batches.release(batch);
           }
           expect(taken.map((job) => job.id)).to.deep.equal(keys.map((_, id) => id));
         },
