@@ -159,6 +159,7 @@ export class JobBatches {
     const lanes: Lane[] = [];
     let spent = 0;
     for (let lane = this.#ready.peek(); lane !== undefined; lane = this.#ready.peek()) {
+      const before = jobs.length;
       let full = false;
       for (let job = lane.jobs.peek(); job !== undefined; job = lane.jobs.peek()) {
         const cost = this.cost(job.key);
@@ -173,11 +174,12 @@ export class JobBatches {
         spent += cost;
         lane.jobs.shift();
         this.#queued--;
-        if (lanes[lanes.length - 1] !== lane) lanes.push(lane);
       }
-      if (lanes[lanes.length - 1] === lane) {
+      if (jobs.length > before) {
+        // Some of its jobs are in this batch: the lane waits for release() from now on.
         this.#ready.shift();
         lane.out++;
+        lanes.push(lane);
       }
       if (full) break;
     }
