@@ -40,6 +40,11 @@ export interface WireJob {
   readonly request: unknown;
   /** Jobs of one lane in a batch run one after the other (see RemoteJob.lane). */
   readonly lane?: string;
+  /**
+   * The key of the job's shared part (see RemoteJob.shared), with its value unless every
+   * thread was known to hold it when the job was queued.
+   */
+  readonly shared?: { readonly key: string; readonly value?: unknown };
 }
 
 /** A queued job and the kind its cost is measured by. */

@@ -134,8 +134,25 @@ export interface RemoteJob<T = unknown> {
    * at a time.
    */
   readonly lane?: string;
+  /**
+   * What every job of `key` carries unchanged (a client's handshake: headers, query,
+   * address). A pool thread keeps it, so it crosses to each thread about once instead of
+   * with every job; `forgetShared(key)` says when no job will name it again.
+   */
+  readonly shared?: SharedPart;
   /** Turns the worker's final message into the job's result. */
   settle(outcome: unknown): T;
+}
+
+/**
+ * Data many jobs share, under a key (see {@link RemoteJob.shared}).
+ *
+ * @group Schedulers
+ */
+export interface SharedPart {
+  readonly key: string;
+  /** Structured-clone-able, and never `undefined`. */
+  readonly value: unknown;
 }
 
 /**
@@ -213,6 +230,11 @@ export interface Scheduler {
    * bounded time, so a queue of broadcasts reaches each client in a few writes.
    */
   deferFlush?(flush: () => void): void;
+  /**
+   * Optional: no job dispatched from now on names `key` as its shared part (the client has
+   * gone), so threads that keep shared parts may drop it once its jobs are done.
+   */
+  forgetShared?(key: string): void;
   createQueue<T>(): Queue<T>;
   createEvent(): Event;
   /** Work waiting to run and threads busy (the status page shows it); 0 where a mode has none. */

@@ -7,9 +7,11 @@ import type { WireJob } from './job-batches.js';
 import {
   flushOutcomes,
   jobRunner,
+  openChannel,
   poolWorkerData,
   post,
   postOutcome,
+  sharedPartOf,
   threadId,
 } from './worker-runtime.js';
 import type { JobRunner } from './worker-runtime.js';
@@ -17,6 +19,9 @@ import type { JobRunner } from './worker-runtime.js';
 const data = poolWorkerData();
 if (data === undefined) throw new Error('worker-pool-thread.js runs only inside the worker pool');
 
+// Listen for forgotten shared parts from the start (the channel keeps the thread alive only
+// while it waits for a reply).
+openChannel();
 const app = (await import(data.appModule)) as Record<string, unknown>;
 post({
   kind: 'ready',
@@ -34,11 +39,14 @@ export type PoolTask =
 
 /**
  * Runs one job: its synchronous part now (so the jobs of a batch start in the order they
- * came), its outcome buffered once it ends.
+ * came; one whose shared part this thread has dropped starts once the main thread has sent
+ * it again), its outcome buffered once it ends.
  */
 async function runJob(runner: JobRunner, job: WireJob): Promise<void> {
+  let shared = job.shared === undefined ? undefined : sharedPartOf(job.id, job.shared);
+  if (shared instanceof Promise) shared = await shared;
   const start = performance.now();
-  const running = runner.run(job.request);
+  const running = runner.run(job.request, shared);
   const ms = performance.now() - start;
   postOutcome({ id: job.id, outcome: await running, ms });
 }

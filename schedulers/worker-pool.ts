@@ -15,9 +15,19 @@ import { EventLoopScheduler } from './event-loop.js';
 import { requireOptional } from './optional-dependency.js';
 import { JobBatches } from './job-batches.js';
 import type { BatchLimits, WireJob } from './job-batches.js';
+import { SharedPartsHeld } from './shared-parts.js';
 import { invoke, PendingTask, PromiseTask } from './primitives.js';
 import type { TaskErrorReporter } from './primitives.js';
-import type { AsyncMode, Clock, Event, HandlerJob, Queue, Scheduler, Task } from './scheduler.js';
+import type {
+  AsyncMode,
+  Clock,
+  Event,
+  HandlerJob,
+  Queue,
+  Scheduler,
+  SharedPart,
+  Task,
+} from './scheduler.js';
 import type { PoolMessage } from './worker-runtime.js';
 
 /** Options of {@link WorkerPoolScheduler}. */
@@ -50,6 +60,8 @@ interface Waiter {
 /** A job sent to the pool: who waits for it, and its kind (whose cost its time updates). */
 interface PendingJob extends Waiter {
   readonly key: string;
+  /** Its shared part: sent again to a thread that has dropped it (a 'need' message). */
+  readonly shared: SharedPart | undefined;
   /** Settles once the job's outcome has been applied (or it failed). */
   readonly settled: Promise<unknown>;
 }
@@ -116,6 +128,8 @@ export class WorkerPoolScheduler implements Scheduler {
   readonly #onPoolError: (message: string, cause?: unknown) => void;
   readonly #debug: (message: string) => void;
   readonly #jobs = new Map<number, PendingJob>();
+  /** Which threads hold which shared parts (see RemoteJob.shared). */
+  readonly #held: SharedPartsHeld;
   /** Handler jobs waiting for the pool, and the batches they leave in. */
   readonly #batches: JobBatches;
   readonly #keys = new Set<string>();
@@ -155,6 +169,9 @@ export class WorkerPoolScheduler implements Scheduler {
     this.#debug = options.debug ?? (() => undefined);
     this.#local = new EventLoopScheduler({ clock: this.clock, onTaskError: this.#onTaskError });
     this.#batches = new JobBatches(batchLimits(this.workers), (jobs) => this.#runBatch(jobs));
+    this.#held = new SharedPartsHeld(this.workers, (keys) => {
+      if (!this.#closed) this.#channel.postMessage({ kind: 'forget', keys } satisfies PoolMessage);
+    });
     [this.#channel, this.#pool] = this.#open();
   }
 
@@ -266,20 +283,46 @@ export class WorkerPoolScheduler implements Scheduler {
         return this.#applyEffect(message.thread, message.replyId, message.effect);
       case 'done':
         for (const done of message.jobs) {
-          const job = this.#jobs.get(done.id);
+          const job = this.#finish(done.id, message.thread);
           if (job === undefined) continue;
-          this.#jobs.delete(done.id);
           this.#batches.measured(job.key, done.ms);
           job.resolve(done.outcome);
         }
         return;
       case 'failed':
-        this.#jobs.get(message.id)?.reject(new Error(message.message));
-        this.#jobs.delete(message.id);
+        this.#finish(message.id)?.reject(new Error(message.message));
         return;
+      case 'need':
+        return this.#reply(
+          message.thread,
+          message.replyId,
+          true,
+          this.#jobs.get(message.id)?.shared?.value,
+        );
       case 'reply':
+      case 'forget':
         return;
     }
+  }
+
+  /** A job is back (done on `thread`, or failed): no longer pending, its shared part updated. */
+  #finish(id: number, thread?: number): PendingJob | undefined {
+    const job = this.#jobs.get(id);
+    if (job === undefined) return undefined;
+    this.#jobs.delete(id);
+    if (job.shared !== undefined) this.#held.done(job.shared.key, thread);
+    return job;
+  }
+
+  #reply(thread: number, replyId: number, ok: boolean, value: unknown): void {
+    if (!this.#closed)
+      this.#channel.postMessage({
+        kind: 'reply',
+        thread,
+        replyId,
+        ok,
+        value,
+      } satisfies PoolMessage);
   }
 
   #applyEffect(thread: number, replyId: number | undefined, effect: unknown): void {
@@ -288,20 +331,14 @@ export class WorkerPoolScheduler implements Scheduler {
       answer.catch((error: unknown) => this.#onTaskError(error));
       return;
     }
-    const reply = (ok: boolean, value: unknown): void => {
-      if (!this.#closed)
-        this.#channel.postMessage({
-          kind: 'reply',
-          thread,
-          replyId,
-          ok,
-          value,
-        } satisfies PoolMessage);
-    };
     answer.then(
-      (value) => reply(true, value),
-      (error: unknown) => reply(false, error),
+      (value) => this.#reply(thread, replyId, true, value),
+      (error: unknown) => this.#reply(thread, replyId, false, error),
     );
+  }
+
+  forgetShared(key: string): void {
+    this.#held.forget(key);
   }
 
   /** Whether some pool thread has a handler for a route key (`nsp\0event`, or `nsp\0*`). */
@@ -338,8 +375,14 @@ export class WorkerPoolScheduler implements Scheduler {
     let waiter!: Waiter;
     const outcome = new Promise<unknown>((resolve, reject) => (waiter = { resolve, reject }));
     const settled = outcome.then((value) => remote.settle(value));
-    this.#jobs.set(id, { ...waiter, key: remote.key, settled });
-    this.#batches.push(remote.key, { id, request: remote.request, lane: remote.lane });
+    const shared = remote.shared;
+    this.#jobs.set(id, { ...waiter, key: remote.key, shared, settled });
+    this.#batches.push(remote.key, {
+      id,
+      request: remote.request,
+      lane: remote.lane,
+      shared: shared === undefined ? undefined : this.#held.leave(shared),
+    });
     return settled;
   }
 
@@ -362,11 +405,7 @@ export class WorkerPoolScheduler implements Scheduler {
         await Promise.all(jobs.map((job) => this.#runBatch([job])));
         return;
       }
-      for (const { id } of jobs) {
-        const job = this.#jobs.get(id);
-        this.#jobs.delete(id);
-        job?.reject(cloneFailure(error));
-      }
+      for (const { id } of jobs) this.#finish(id)?.reject(cloneFailure(error));
     }
   }
 
@@ -554,6 +593,7 @@ export class WorkerPoolScheduler implements Scheduler {
     this.#batches.clear();
     for (const job of this.#jobs.values()) job.reject(new Error('the worker pool was closed'));
     this.#jobs.clear();
+    this.#held.clear();
     await this.#pool.destroy();
   }
 }

@@ -12,10 +12,20 @@
  * ```
  * Effects and outcomes share the thread's parentPort (piscina passes them on as
  * its 'message' event), so the main thread applies them in the order the
- * handler made them; replies come back on a BroadcastChannel that only threads
- * waiting for one listen to. Outcomes wait in a buffer until the
- * end of the thread's turn (or the next effect, which must not overtake them),
- * so a batch of quick jobs answers in one message.
+ * handler made them; replies come back on a BroadcastChannel that every thread
+ * listens to (unref'd: it keeps no thread alive), each taking its own. Outcomes
+ * wait in a buffer until the end of the thread's turn (or the next effect, which
+ * must not overtake them), so a batch of quick jobs answers in one message.
+ *
+ * A job's shared part (a client's handshake) crosses once per thread, not with
+ * every job:
+ * ```
+ *  job { shared: { key, value } }  ──> kept under key (at most SHARED_PARTS_KEPT)
+ *        <─── { kind: 'done', thread } ─  the main thread now knows this thread holds it
+ *  job { shared: { key } }         ──> found, or (dropped meanwhile) asked for:
+ *        <─── { kind: 'need', id } ────   the main thread answers with the job's part
+ *  channel { kind: 'forget', keys } ──> dropped (the client has gone)
+ * ```
  */
 import {
   BroadcastChannel,
@@ -33,7 +43,8 @@ export interface PoolWorkerData {
 
 /** The app module's server, as the pool thread drives it. */
 export interface JobRunner {
-  run(request: unknown): Promise<unknown>;
+  /** Runs one job; `shared` is its shared part (see RemoteJob.shared), if it has one. */
+  run(request: unknown, shared: unknown): Promise<unknown>;
   /** Route keys (`nsp\0event`) this thread has handlers for. */
   keys(): string[];
 }
@@ -60,8 +71,17 @@ export type PoolMessage =
       readonly ok: boolean;
       readonly value: unknown;
     }
-  | { readonly kind: 'done'; readonly jobs: readonly JobDone[] }
-  | { readonly kind: 'failed'; readonly id: number; readonly message: string };
+  | { readonly kind: 'done'; readonly thread: number; readonly jobs: readonly JobDone[] }
+  | { readonly kind: 'failed'; readonly id: number; readonly message: string }
+  /** A thread no longer holds a job's shared part: the main thread replies with it. */
+  | {
+      readonly kind: 'need';
+      readonly thread: number;
+      readonly replyId: number;
+      readonly id: number;
+    }
+  /** On the channel: shared parts no job will name again. */
+  | { readonly kind: 'forget'; readonly keys: readonly string[] };
 
 /** One job's outcome, and how long its synchronous part kept the thread busy (ms). */
 export interface JobDone {
@@ -92,13 +112,21 @@ export function jobRunner(): JobRunner | undefined {
   return runner;
 }
 
-function open(): BroadcastChannel {
+/**
+ * The channel from the main thread (replies, forgotten shared parts), opened when the pool
+ * thread starts (see worker-pool-thread.ts) or on first use.
+ */
+export function openChannel(): BroadcastChannel {
   const data = poolWorkerData();
   if (data === undefined) throw new Error('not in a worker-pool thread');
   if (channel === undefined) {
     channel = new BroadcastChannel(data.channel);
     channel.onmessage = (event: unknown) => {
       const message = (event as { data: PoolMessage }).data;
+      if (message.kind === 'forget') {
+        for (const key of message.keys) sharedParts.delete(key);
+        return;
+      }
       if (message.kind !== 'reply' || message.thread !== threadId) return;
       const waiter = waiting.get(message.replyId);
       waiting.delete(message.replyId);
@@ -149,14 +177,14 @@ export function flushOutcomes(): void {
   outcomes = [];
   const ch = up();
   try {
-    ch.postMessage({ kind: 'done', jobs } satisfies PoolMessage);
+    ch.postMessage({ kind: 'done', thread: threadId, jobs } satisfies PoolMessage);
     return;
   } catch {
     // One outcome does not clone: find it below.
   }
   for (const done of jobs) {
     try {
-      ch.postMessage({ kind: 'done', jobs: [done] } satisfies PoolMessage);
+      ch.postMessage({ kind: 'done', thread: threadId, jobs: [done] } satisfies PoolMessage);
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       ch.postMessage({
@@ -175,14 +203,19 @@ export function postEffect(effect: unknown): void {
 
 /** Posts an effect and waits for the main thread's answer. */
 export function requestEffect(effect: unknown): Promise<unknown> {
-  const ch = open();
+  return ask((replyId) => ({ kind: 'effect', thread: threadId, replyId, effect }));
+}
+
+/** Posts the message `make` builds and waits for the main thread's reply to it. */
+function ask(make: (replyId: number) => PoolMessage): Promise<unknown> {
+  const ch = openChannel();
   const replyId = ++nextReplyId;
   return new Promise((resolve, reject) => {
     waiting.set(replyId, { resolve, reject });
     // Waiting for an answer keeps the thread's event loop alive.
     ch.ref();
     try {
-      post({ kind: 'effect', thread: threadId, replyId, effect });
+      post(make(replyId));
     } catch (error) {
       // Never sent (it does not clone): nothing will answer it.
       waiting.delete(replyId);
@@ -190,6 +223,54 @@ export function requestEffect(effect: unknown): Promise<unknown> {
       throw error;
     }
   });
+}
+
+/**
+ * How many shared parts a thread keeps: past it, the oldest is dropped (a job that names
+ * it again asks the main thread for it). A client's handshake is about 0.5 to 2 KB.
+ */
+export const SHARED_PARTS_KEPT = 10_000;
+
+/** Shared parts this thread holds, oldest first. */
+const sharedParts = new Map<string, unknown>();
+
+/**
+ * The shared part of job `id`: the value it carries (kept from now on), the one this
+ * thread holds, or else the main thread's answer.
+ */
+export function sharedPartOf(
+  id: number,
+  shared: { readonly key: string; readonly value?: unknown },
+): unknown {
+  if (shared.value !== undefined) {
+    keep(shared.key, shared.value);
+    return shared.value;
+  }
+  const held = sharedParts.get(shared.key);
+  if (held !== undefined) return held;
+  return ask((replyId) => ({ kind: 'need', thread: threadId, replyId, id })).then((value) => {
+    keep(shared.key, value);
+    return value;
+  });
+}
+
+function keep(key: string, value: unknown): void {
+  if (sharedParts.has(key)) return;
+  if (sharedParts.size >= SHARED_PARTS_KEPT) {
+    const oldest = sharedParts.keys().next();
+    if (oldest.done !== true) sharedParts.delete(oldest.value);
+  }
+  sharedParts.set(key, value);
+}
+
+/** How many shared parts this thread holds. */
+export function sharedPartsHeld(): number {
+  return sharedParts.size;
+}
+
+/** Drops every shared part this thread holds (later jobs ask the main thread again). */
+export function dropSharedParts(): void {
+  sharedParts.clear();
 }
 
 /** This thread's id (for replies). */

@@ -34,11 +34,17 @@ import { jsonOf, sessionData } from './http-session.js';
 import type { SharedHttpSession } from './http-session.js';
 import { handshakeOf } from './socket.js';
 import type { SocketSnapshot, SocketsTarget } from './sockets.js';
-import type { HandshakeRequest, NamespaceSocket } from './socket.js';
+import type { HandshakeRequest, NamespaceSocket, RequestInfo } from './socket.js';
 import { routeKey, settleOutcome, wireError } from './remote.js';
 import type { HandedOver, Recovery } from './recovery.js';
 import type { LoggedPacket } from '../queues/sessions.js';
-import type { RemoteKind, RemoteOutcome, RemoteRequest } from './remote.js';
+import type {
+  RemoteKind,
+  RemoteOutcome,
+  RemoteRequest,
+  WireHandshake,
+  WireLogin,
+} from './remote.js';
 
 /** Returned by a handler run that failed with no error handler: no ack is sent. */
 export const NO_ACK: unique symbol = Symbol('no ack');
@@ -48,16 +54,33 @@ export function newSocketSid(): string {
   return randomToken(15);
 }
 
-/** What a pool thread's handler sees of the handshake request: a plain copy of its useful parts. */
-function httpSnapshot(http: HandshakeRequest): HandshakeRequest {
+/** What a pool thread's handler sees of the handshake request's login state, if it has any. */
+function wireLogin(http: HandshakeRequest): WireLogin | undefined {
+  if (http.session === undefined && http.user === undefined) return undefined;
   const user = jsonOf(http.user);
   return {
-    method: http.method,
-    url: http.url,
-    headers: http.headers,
     session: http.session === undefined ? undefined : sessionData(http.session),
     user: user === undefined ? undefined : (JSON.parse(user) as unknown),
-  } as HandshakeRequest;
+  };
+}
+
+/** The handshake parts a pool thread keeps per client, made once per request. */
+const wireHandshakes = new WeakMap<RequestInfo, WireHandshake>();
+
+function wireHandshake(request: RequestInfo): WireHandshake {
+  let wire = wireHandshakes.get(request);
+  if (wire === undefined) {
+    const http = handshakeOf(request);
+    wire = {
+      method: http.method,
+      url: http.url,
+      headers: request.headers,
+      query: request.query,
+      remoteAddress: request.remoteAddress,
+    };
+    wireHandshakes.set(request, wire);
+  }
+  return wire;
 }
 
 /** The ack arguments for a handler's return value. */
@@ -172,12 +195,7 @@ export class Hub implements HubOps, LocalServer {
       sid: socket.sid,
       auth: socket.auth,
       recovered: socket.recovered,
-      info: {
-        http: httpSnapshot(handshakeOf(socket.request)),
-        headers: socket.request.headers,
-        query: socket.request.query,
-        remoteAddress: socket.request.remoteAddress,
-      },
+      login: wireLogin(handshakeOf(socket.request)),
       session: socket.session,
       rooms: this.roomsOf(socket.sid, socket.nsp),
       error: kind === 'error' ? wireError(error) : undefined,
@@ -190,6 +208,7 @@ export class Hub implements HubOps, LocalServer {
         key,
         request,
         lane: socket.sid,
+        shared: { key: socket.sid, value: wireHandshake(socket.request) },
         settle: (outcome) =>
           settleOutcome(socket.session, outcome as RemoteOutcome, () =>
             this.scheduler.dispatch({ label: message, run, enter }),
@@ -697,11 +716,14 @@ export class Hub implements HubOps, LocalServer {
       this.options.logger.debug(`client ${socket.sid} disconnected from ${socket.nsp}: ${reason}`);
     }
     this.onSocketGone?.(socket, reason);
-    if (!wasConnected) return undefined;
-    const handler = this.registry.find(socket.nsp, 'disconnect');
-    return handler === undefined
-      ? undefined
-      : this.run(socket, 'disconnect', [reason], handler, 'disconnect');
+    // Pool threads keep its handshake (see #dispatch) until its last job is done.
+    const forget = (): void => this.scheduler.forgetShared?.(socket.sid);
+    const handler = wasConnected ? this.registry.find(socket.nsp, 'disconnect') : undefined;
+    if (handler === undefined) {
+      forget();
+      return undefined;
+    }
+    return this.run(socket, 'disconnect', [reason], handler, 'disconnect').finally(forget);
   }
 }
 

@@ -19,7 +19,7 @@ import type { HandlerContext, HubOps, SocketView } from './context.js';
 import type { AcksRequest, CallRequest, EmitRequest } from './emitter.js';
 import type { BoundHandler, HandlerRegistry } from './registry.js';
 import { mapEntries, newSession, setOwn } from './packets.js';
-import type { RequestInfo } from './socket.js';
+import type { HandshakeRequest, RequestInfo } from './socket.js';
 import type { SocketSnapshot, SocketsTarget } from './sockets.js';
 
 /**
@@ -53,7 +53,26 @@ export interface WireError {
   readonly acks?: ConstructorParameters<typeof AcksTimeoutError>;
 }
 
-/** One handler invocation as plain data. */
+/**
+ * The parts of a client's handshake that never change, as plain data: every job of the
+ * client shares them, so they cross to a pool thread once (the job's shared part, keyed
+ * by the socket's sid) instead of with each job.
+ */
+export interface WireHandshake {
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+  readonly headers: RequestInfo['headers'];
+  readonly query: RequestInfo['query'];
+  readonly remoteAddress: string;
+}
+
+/** A handshake's HTTP login state as plain data: it may change, so each job carries it. */
+export interface WireLogin {
+  readonly session: unknown;
+  readonly user: unknown;
+}
+
+/** One handler invocation as plain data (its handshake travels as its shared part). */
 export interface RemoteRequest {
   readonly kind: RemoteKind;
   readonly nsp: string;
@@ -64,10 +83,31 @@ export interface RemoteRequest {
   readonly sid: string;
   readonly auth: Record<string, unknown> | undefined;
   readonly recovered: boolean;
-  readonly info: RequestInfo;
+  /** Absent when the handshake has neither an HTTP session nor a user. */
+  readonly login?: WireLogin;
   readonly session: Record<string, unknown>;
   readonly rooms: string[];
   readonly error?: WireError;
+}
+
+/** Pool thread: what `request()` gives a handler, from the job's handshake and login state. */
+function requestInfoOf(
+  handshake: WireHandshake | undefined,
+  login: WireLogin | undefined,
+): RequestInfo {
+  const headers = handshake?.headers ?? {};
+  return {
+    http: {
+      method: handshake?.method,
+      url: handshake?.url,
+      headers,
+      session: login?.session,
+      user: login?.user,
+    } as HandshakeRequest,
+    headers,
+    query: handshake?.query ?? {},
+    remoteAddress: handshake?.remoteAddress ?? '',
+  };
 }
 
 /** What the pool thread answers. */
@@ -487,7 +527,7 @@ export function createRemoteRunner(
 ): JobRunner {
   return {
     keys: () => registry.routeKeys(),
-    async run(raw: unknown): Promise<RemoteOutcome> {
+    async run(raw: unknown, shared: unknown): Promise<RemoteOutcome> {
       const request = raw as RemoteRequest;
       const args = revive(request.args);
       let body: BoundHandler | undefined;
@@ -510,7 +550,7 @@ export function createRemoteRunner(
         sid: request.sid,
         nsp: request.nsp,
         auth: revive(request.auth),
-        request: request.info,
+        request: requestInfoOf(shared as WireHandshake | undefined, request.login),
         session,
         recovered: request.recovered,
       };

@@ -172,6 +172,46 @@ describe('worker-pool mode: handlers of the app module (spec/fixtures/worker-app
     expect(info.query.room).to.equal('blue');
   });
 
+  it('every event sees its client’s handshake on both threads, also after a thread dropped what it kept, and threads drop a client’s handshake once it has gone', async function () {
+    interface Seen {
+      thread: number;
+      query: unknown;
+      header: unknown;
+      held: number;
+    }
+    const options = { query: { probe: 'q' }, extraHeaders: { 'x-probe': 'h' } };
+    const peer = await peers.connect(options);
+    const other = await peers.connect();
+    // An idle pool takes a task on its first thread; while the other client keeps that one
+    // busy, the probe's event runs on the second. Both threads soon hold the probe's
+    // handshake, and its events stop carrying it.
+    let round = 0;
+    const handshake = async (): Promise<Seen> => {
+      const busy = round++ % 2 === 0 ? ackWithin(other, 5000, 'burn', 30) : undefined;
+      if (busy !== undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+      const [[seen]] = await Promise.all([peer.emitAck('handshake') as Promise<[Seen]>, busy]);
+      expect([seen.query, seen.header]).to.deep.equal(['q', 'h']);
+      return seen;
+    };
+    const threads = new Set<number>();
+    for (let i = 0; i < 40 && threads.size < 2; i++) threads.add((await handshake()).thread);
+    expect(threads.size).to.equal(2);
+    // One thread forgets every handshake it kept; the main thread still believes it has them.
+    const [dropped] = (await peer.emitAck('drop-handshakes')) as [number];
+    let after: Seen | undefined;
+    for (let i = 0; i < 40 && after?.thread !== dropped; i++) after = await handshake();
+    expect(after?.thread).to.equal(dropped);
+    // Gone clients' handshakes are dropped: a new client's thread keeps only its own.
+    peers.disconnectAll();
+    const fresh = await peers.connect(options);
+    let held = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 20 && held > 1; i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      held = ((await fresh.emitAck('handshake')) as [Seen])[0].held;
+    }
+    expect(held, 'handshakes a thread holds besides the new client’s own').to.equal(1);
+  });
+
   it('binary arguments cross the thread boundary and come back to the client as Buffers', async function () {
     const peer = await peers.connect();
     const [flat] = await peer.emitAck('echo', Buffer.from([1, 2, 3]));
