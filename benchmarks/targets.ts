@@ -128,7 +128,12 @@ export function targetTable(outcomes: readonly ScenarioResult[]): string {
   const rows = targetStatuses(outcomes).map((s) => {
     const value = Number.isFinite(s.value) ? `${s.value.toFixed(2)}${s.unit}` : 'not measured';
     const status =
-      s.met === null ? 'n/a' : s.met ? 'met' : `missed by ${(s.missBy * 100).toFixed(0)}%`;
+      s.met === null
+        ? 'n/a'
+        : s.met
+          ? 'met'
+          : // Under 1%, whole percents would say "missed by 0%".
+            `missed by ${(s.missBy * 100).toFixed(s.missBy < 0.01 ? 1 : 0)}%`;
     return `| ${s.what} | ${s.bound} | ${value} | ${status} |`;
   });
   return ['| target | bound | this run | status |', '|---|---:|---:|---|', ...rows].join('\n');
