@@ -48,7 +48,10 @@ export class SharedPartsHeld {
     return this.#keys.size;
   }
 
-  /** A job naming `part` leaves: its wire form, with the value unless every thread holds it. */
+  /**
+   * A job naming `part` leaves: its wire form, with the value unless every thread holds it
+   * (and the key is not forgotten).
+   */
   leave(part: SharedPart): { readonly key: string; readonly value?: unknown } {
     let holders = this.#keys.get(part.key);
     if (holders === undefined) {
@@ -56,7 +59,10 @@ export class SharedPartsHeld {
       this.#keys.set(part.key, holders);
     }
     holders.out++;
-    return holders.threads.size >= this.threads
+    // A forgotten key with jobs still out is being reused (a recovered client has the gone
+    // one's sid back, with a handshake of its own): its jobs carry their value, which
+    // replaces what the threads hold.
+    return holders.threads.size >= this.threads && !holders.forgotten
       ? { key: part.key }
       : { key: part.key, value: part.value };
   }

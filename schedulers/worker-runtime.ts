@@ -254,9 +254,13 @@ export function sharedPartOf(
   });
 }
 
+/**
+ * Keeps a part, replacing what the key held: a recovered client gets an earlier client's sid
+ * back with a handshake of its own, and the earlier one's `forget` may not have arrived yet.
+ */
 function keep(key: string, value: unknown): void {
-  if (sharedParts.has(key)) return;
-  if (sharedParts.size >= SHARED_PARTS_KEPT) {
+  if (value === undefined) return;
+  if (!sharedParts.has(key) && sharedParts.size >= SHARED_PARTS_KEPT) {
     const oldest = sharedParts.keys().next();
     if (oldest.done !== true) sharedParts.delete(oldest.value);
   }

@@ -54,6 +54,15 @@ describe('SharedPartsHeld (worker-pool shared parts)', function () {
     expect(held.size).to.equal(0);
   });
 
+  it('a forgotten key whose jobs are still out carries its value again (a recovered client reusing the sid)', function () {
+    const { held } = harness(1);
+    held.leave({ key: 'a', value: 'old' });
+    held.done('a', 1);
+    held.leave({ key: 'a', value: 'old' });
+    held.forget('a');
+    expect(held.leave({ key: 'a', value: 'new' })).to.deep.equal({ key: 'a', value: 'new' });
+  });
+
   it('tells nothing about keys no thread holds (jobs that failed, or keys never sent)', function () {
     const { held, told, flush } = harness(2);
     held.leave({ key: 'a', value: 1 });
@@ -90,7 +99,7 @@ describe('SharedPartsHeld (worker-pool shared parts)', function () {
             const e = entry ?? { out: 0, threads: new Set<number>(), forgotten: false };
             model.set(step.key, e);
             const wire = held.leave({ key: step.key, value: step.key });
-            expect('value' in wire).to.equal(e.threads.size < threads);
+            expect('value' in wire).to.equal(e.threads.size < threads || e.forgotten);
             e.out++;
           } else if (step.kind === 'done') {
             if (entry === undefined || entry.out === 0) continue; // only jobs that are out end
