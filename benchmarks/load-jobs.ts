@@ -62,6 +62,8 @@ export type LoadJob =
       readonly text: string;
       readonly firstId: number;
       readonly count: number;
+      /** How many clients send (the first ones), taking the ids in turn. */
+      readonly senders: number;
     }
   | {
       /** Count, per client, the arrivals of ids `firstId` … `firstId + count - 1` from now on. */

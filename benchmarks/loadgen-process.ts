@@ -130,13 +130,14 @@ async function ack(job: Extract<LoadJob, { type: 'ack' }>): Promise<LoadReply> {
 }
 
 function emit(job: Extract<LoadJob, { type: 'emit' }>): LoadReply {
-  const sender = clients[0];
-  if (sender === undefined) return { type: 'failed', error: 'no client to send from' };
+  const senders = clients.slice(0, job.senders);
+  if (senders.length < job.senders)
+    return { type: 'failed', error: `${job.senders} senders asked, ${clients.length} clients` };
   const bodies = Array.from({ length: job.count }, (_, k) =>
     JSON.stringify([job.event, { i: job.firstId + k, text: job.text }]),
   );
   const startedAt = absoluteNow();
-  for (const body of bodies) sender.emit(body);
+  bodies.forEach((body, k) => senders[k % senders.length]?.emit(body));
   return { type: 'emitted', startedAt };
 }
 

@@ -183,21 +183,23 @@ export class LoadGenerators {
   }
 
   /**
-   * Has the first client of the first generator send `count` events
-   * `{ i: firstId + k, text }`, after every generator starts counting those ids.
+   * Has the first `senders` clients of the first generator send `count` events
+   * `{ i: firstId + k, text }` between them (ids in turn), after every generator starts
+   * counting those ids.
    */
   async emit(
     event: string,
     text: string,
     firstId: number,
     count: number,
+    senders = 1,
   ): Promise<Reply<'emitted'>> {
     const first = this.generators[0];
     if (first === undefined) throw new Error('no load generator');
     await Promise.all(
       this.generators.map((g) => g.send({ type: 'expect', firstId, count }, 'expecting')),
     );
-    return first.send({ type: 'emit', event, text, firstId, count }, 'emitted');
+    return first.send({ type: 'emit', event, text, firstId, count, senders }, 'emitted');
   }
 
   /**

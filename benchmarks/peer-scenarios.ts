@@ -23,6 +23,8 @@ export interface PeerBudget {
   readonly cpuWarmupSeconds: number;
   readonly fanoutClients: number;
   readonly broadcasts: number;
+  /** Clients that send the broadcasts at once in the many-senders fan-out. */
+  readonly fanoutSenders: number;
   readonly connects: number;
   readonly idleClients: number;
   /** Clients added after the idle figure, for the RSS per added connection (5,000 to 15,000). */
@@ -180,6 +182,46 @@ const WARM_BROADCASTS = 10;
 /** The fan-out payload's text: with `{"i":<id>,…}` around it, about PAYLOAD's 100 bytes. */
 const BROADCAST_TEXT = PAYLOAD.text;
 
+/** Fan-out: `senders` of the clients send the broadcasts between them, all at once. */
+async function fanout(
+  { server, handle, load, budget }: ScenarioContext,
+  senders: number,
+): Promise<Measurement> {
+  await load.connect(wsKind(server), handle.ready.port, budget.fanoutClients, {
+    path: '/broadcast',
+  });
+  // Ids 0…9 warm up; the window counts ids 10… only, so a late warm-up delivery is a stray.
+  await load.emit('broadcast', BROADCAST_TEXT, 0, WARM_BROADCASTS, senders);
+  const warm = deliveryTotals(await load.awaitDeliveries(budget.stallMs, budget.firstDeliveryMs));
+  const { result, cores } = await serverCores(handle.child.pid, async () => {
+    const { startedAt } = await load.emit(
+      'broadcast',
+      BROADCAST_TEXT,
+      WARM_BROADCASTS,
+      budget.broadcasts,
+      senders,
+    );
+    return {
+      startedAt,
+      replies: await load.awaitDeliveries(budget.stallMs, budget.firstDeliveryMs),
+    };
+  });
+  const totals = deliveryTotals(result.replies);
+  return {
+    figures: {
+      perSecond: totals.delivered / ((totals.lastAt - result.startedAt) / 1000),
+      lost: totals.lost,
+      expected: totals.expected,
+      received: totals.delivered,
+      duplicates: totals.duplicates,
+      strays: totals.strays,
+    },
+    loadCores: coresUsed(result.replies),
+    serverCores: cores,
+    notes: [...deliveryNotes(warm, 'warm-up: '), ...deliveryNotes(totals)],
+  };
+}
+
 const fanoutScenario: Scenario = {
   id: 'fanout',
   title: (b) =>
@@ -189,40 +231,19 @@ const fanoutScenario: Scenario = {
     { key: 'lost', label: 'fan-out: deliveries lost', better: 'none', digits: 0, short: 'lost' },
   ],
   unsupported: all,
-  run: async ({ server, handle, load, budget }) => {
-    await load.connect(wsKind(server), handle.ready.port, budget.fanoutClients, {
-      path: '/broadcast',
-    });
-    // Ids 0…9 warm up; the window counts ids 10… only, so a late warm-up delivery is a stray.
-    await load.emit('broadcast', BROADCAST_TEXT, 0, WARM_BROADCASTS);
-    const warm = deliveryTotals(await load.awaitDeliveries(budget.stallMs, budget.firstDeliveryMs));
-    const { result, cores } = await serverCores(handle.child.pid, async () => {
-      const { startedAt } = await load.emit(
-        'broadcast',
-        BROADCAST_TEXT,
-        WARM_BROADCASTS,
-        budget.broadcasts,
-      );
-      return {
-        startedAt,
-        replies: await load.awaitDeliveries(budget.stallMs, budget.firstDeliveryMs),
-      };
-    });
-    const totals = deliveryTotals(result.replies);
-    return {
-      figures: {
-        perSecond: totals.delivered / ((totals.lastAt - result.startedAt) / 1000),
-        lost: totals.lost,
-        expected: totals.expected,
-        received: totals.delivered,
-        duplicates: totals.duplicates,
-        strays: totals.strays,
-      },
-      loadCores: coresUsed(result.replies),
-      serverCores: cores,
-      notes: [...deliveryNotes(warm, 'warm-up: '), ...deliveryNotes(totals)],
-    };
-  },
+  run: (context) => fanout(context, 1),
+};
+
+const sendersScenario: Scenario = {
+  id: 'senders',
+  title: (b) =>
+    `3b fan-out from many: ${b.fanoutClients} clients, ${b.fanoutSenders} of them send ${b.broadcasts} broadcasts between them at once`,
+  figures: [
+    perSecond('fan-out from many: deliveries/s', 'many/s'),
+    { key: 'lost', label: 'fan-out from many: lost', better: 'none', digits: 0, short: 'lost' },
+  ],
+  unsupported: all,
+  run: (context) => fanout(context, context.budget.fanoutSenders),
 };
 
 const WARM_CONNECTS = 100;
@@ -351,6 +372,7 @@ export const SCENARIOS: readonly Scenario[] = [
   latencyScenario,
   throughputScenario,
   fanoutScenario,
+  sendersScenario,
   connectScenario,
   idleScenario,
   pollingScenario,

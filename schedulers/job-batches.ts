@@ -70,6 +70,15 @@ export interface Batch {
 const SMOOTHING = 0.25;
 
 /**
+ * A measurement counts at most this many times the estimate. Thread time is wall time: a
+ * thread the OS preempts mid-job (four busy threads on two cores) measures a 50 µs job at 3
+ * to 5 ms now and then, and without a bound those spikes kept a broadcast handler's estimate
+ * near the budget, so its jobs went one per batch. A job that really became dearer still
+ * moves the estimate up 1.75x per measurement.
+ */
+const SPIKE_LIMIT = 4;
+
+/**
  * The queue of jobs waiting for the pool and the batches they leave in.
  *
  * @example
@@ -133,7 +142,9 @@ export class JobBatches {
   /** Records how long a job of kind `key` kept a thread busy. */
   measured(key: string, ms: number): void {
     const before = this.#costs.get(key);
-    this.#costs.set(key, before === undefined ? ms : before + SMOOTHING * (ms - before));
+    if (before === undefined) return void this.#costs.set(key, ms);
+    const sample = before > 0 ? Math.min(ms, SPIKE_LIMIT * before) : ms;
+    this.#costs.set(key, before + SMOOTHING * (sample - before));
   }
 
   /** The estimated thread time of a job of kind `key`: the budget while never measured. */

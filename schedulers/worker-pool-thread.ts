@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { WireJob } from './job-batches.js';
 import {
-  flushOutcomes,
+  flushOutbox,
   jobRunner,
   openChannel,
   poolWorkerData,
@@ -75,6 +75,6 @@ export default async function runPoolTask(task: PoolTask): Promise<unknown> {
   });
   await Promise.all(runs);
   // Every outcome leaves before the task ends, in one message when they all could.
-  flushOutcomes();
+  flushOutbox();
   return null;
 }

@@ -292,6 +292,11 @@ export class WorkerPoolScheduler implements Scheduler {
       case 'failed':
         this.#finish(message.id)?.reject(new Error(message.message));
         return;
+      case 'batch':
+        for (const each of message.messages) this.#onMessage(each);
+        return;
+      case 'lost':
+        return this.#onTaskError(new Error(message.message));
       case 'need':
         return this.#reply(
           message.thread,

@@ -13,9 +13,11 @@
  * Effects and outcomes share the thread's parentPort (piscina passes them on as
  * its 'message' event), so the main thread applies them in the order the
  * handler made them; replies come back on a BroadcastChannel that every thread
- * listens to (unref'd: it keeps no thread alive), each taking its own. Outcomes
- * wait in a buffer until the end of the thread's turn (or the next effect, which
- * must not overtake them), so a batch of quick jobs answers in one message.
+ * listens to (unref'd: it keeps no thread alive), each taking its own. Outcomes,
+ * and effects made within a millisecond of the last post, wait in one ordered
+ * outbox until the end of the thread's turn, so a batch of quick jobs answers
+ * (and broadcasts) in one message, which the main thread applies in one go: its
+ * sockets then write once for the whole batch.
  *
  * A job's shared part (a client's handshake) crosses once per thread, not with
  * every job:
@@ -73,6 +75,10 @@ export type PoolMessage =
     }
   | { readonly kind: 'done'; readonly thread: number; readonly jobs: readonly JobDone[] }
   | { readonly kind: 'failed'; readonly id: number; readonly message: string }
+  /** Several of the above, in the order the thread made them. */
+  | { readonly kind: 'batch'; readonly messages: readonly PoolMessage[] }
+  /** An effect that could not be structured-cloned after all (it is reported, not applied). */
+  | { readonly kind: 'lost'; readonly message: string }
   /** A thread no longer holds a job's shared part: the main thread replies with it. */
   | {
       readonly kind: 'need';
@@ -139,9 +145,23 @@ export function openChannel(): BroadcastChannel {
   return channel;
 }
 
-/** Outcomes not yet posted, in the order the jobs ended. */
-let outcomes: JobDone[] = [];
+/**
+ * Messages not yet posted, in the order they were made: effects, and outcomes gathered in
+ * 'done' messages. They leave together, as one 'batch' message when there are several.
+ */
+let outbox: PoolMessage[] = [];
+/** The outcomes of the last 'done' message in the outbox, while nothing came after it. */
+let lastOutcomes: JobDone[] | undefined;
 let flushScheduled = false;
+/** When the outbox was last posted (performance.now()). */
+let lastFlush = Number.NEGATIVE_INFINITY;
+
+/**
+ * How long after a post an effect waits with the next ones (ms). An effect made later than
+ * this after the last post leaves at once, so that a handler's progress reports reach the
+ * client while it still computes; effects made in a burst leave together.
+ */
+export const EFFECT_BURST_MS = 1;
 
 /** The port to the main thread. */
 function up(): NonNullable<typeof parentPort> {
@@ -150,55 +170,119 @@ function up(): NonNullable<typeof parentPort> {
   return parentPort;
 }
 
-/** Posts a message to the main thread, after the outcomes that came before it. */
+/** Posts a message to the main thread at once, after everything buffered before it. */
 export function post(message: PoolMessage): void {
-  flushOutcomes();
+  flushOutbox();
   up().postMessage(message);
 }
 
-/** Buffers a job's outcome; it leaves at the end of this turn or before the next message. */
-export function postOutcome(done: JobDone): void {
-  outcomes.push(done);
+function enqueue(message: PoolMessage): void {
+  outbox.push(message);
+  lastOutcomes = undefined;
+  scheduleFlush();
+}
+
+/** The outbox leaves at the end of this turn at the latest. */
+function scheduleFlush(): void {
   if (flushScheduled) return;
   flushScheduled = true;
   setImmediate(() => {
     flushScheduled = false;
-    flushOutcomes();
+    flushOutbox();
   });
 }
 
+/** Buffers a job's outcome; it leaves with the outbox (see {@link flushOutbox}). */
+export function postOutcome(done: JobDone): void {
+  if (lastOutcomes !== undefined) {
+    lastOutcomes.push(done);
+    return;
+  }
+  const jobs = [done];
+  enqueue({ kind: 'done', thread: threadId, jobs });
+  lastOutcomes = jobs;
+}
+
 /**
- * Posts the buffered outcomes in one message. When one of them cannot be structured-cloned,
- * each goes alone, and that one becomes a 'failed' message that says why.
+ * Whether structured clone surely takes `value` (plain data: primitives, arrays, plain
+ * objects, binary, dates), found without cloning it; false means "not sure".
  */
-export function flushOutcomes(): void {
-  if (outcomes.length === 0) return;
-  const jobs = outcomes;
-  outcomes = [];
+function plainData(value: unknown, depth = 0): boolean {
+  if (typeof value === 'function' || typeof value === 'symbol') return false;
+  if (value === null || typeof value !== 'object') return true;
+  if (depth > 32) return false;
+  if (Array.isArray(value)) return value.every((item: unknown) => plainData(item, depth + 1));
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date)
+    return true;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const item of Object.values(value)) if (!plainData(item, depth + 1)) return false;
+  return true;
+}
+
+/**
+ * Posts an effect that needs no answer: at once, or with the effects of the same burst (see
+ * {@link EFFECT_BURST_MS}). One that cannot be structured-cloned throws here, where the
+ * handler made it, whether or not it leaves at once.
+ */
+export function postEffect(effect: unknown): void {
+  const message: PoolMessage = { kind: 'effect', thread: threadId, effect };
+  if (performance.now() - lastFlush > EFFECT_BURST_MS) return post(message);
+  if (!plainData(effect)) structuredClone(effect);
+  enqueue(message);
+}
+
+/**
+ * Posts the outbox: one message, or a 'batch' of them. When one of them cannot be
+ * structured-cloned, each goes alone: an outcome that does not clone becomes a 'failed'
+ * message that says why, an effect a 'lost' one.
+ */
+export function flushOutbox(): void {
+  lastFlush = performance.now();
+  if (outbox.length === 0) return;
+  const messages = outbox;
+  outbox = [];
+  lastOutcomes = undefined;
   const ch = up();
   try {
-    ch.postMessage({ kind: 'done', thread: threadId, jobs } satisfies PoolMessage);
+    const [only] = messages;
+    ch.postMessage(
+      messages.length === 1 && only !== undefined
+        ? only
+        : ({ kind: 'batch', messages } satisfies PoolMessage),
+    );
     return;
   } catch {
-    // One outcome does not clone: find it below.
+    // One of them does not clone: find it below.
   }
-  for (const done of jobs) {
+  for (const message of messages) postAlone(ch, message);
+}
+
+/** Posts one message of an outbox that did not clone as a whole. */
+function postAlone(ch: NonNullable<typeof parentPort>, message: PoolMessage): void {
+  const why = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+  if (message.kind !== 'done') {
+    try {
+      ch.postMessage(message);
+    } catch (error) {
+      ch.postMessage({
+        kind: 'lost',
+        message: `a ${message.kind} message could not leave the worker thread (${why(error)})`,
+      } satisfies PoolMessage);
+    }
+    return;
+  }
+  for (const done of message.jobs) {
     try {
       ch.postMessage({ kind: 'done', thread: threadId, jobs: [done] } satisfies PoolMessage);
     } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
       ch.postMessage({
         kind: 'failed',
         id: done.id,
-        message: `a handler's result must survive structured clone to leave the worker thread (${why})`,
+        message: `a handler's result must survive structured clone to leave the worker thread (${why(error)})`,
       } satisfies PoolMessage);
     }
   }
-}
-
-/** Posts an effect that needs no answer. */
-export function postEffect(effect: unknown): void {
-  post({ kind: 'effect', thread: threadId, effect });
 }
 
 /** Posts an effect and waits for the main thread's answer. */

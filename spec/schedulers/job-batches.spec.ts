@@ -58,6 +58,15 @@ describe('JobBatches (worker-pool batching)', function () {
     ]);
   });
 
+  it('a preempted thread’s spike moves a cheap kind’s estimate at most 4x, while a kind that really got dearer climbs', function () {
+    const { batches } = harness({ maxJobs: 64, budgetMs: 1, maxInFlight: 2 });
+    batches.measured('echo', 0.05);
+    batches.measured('echo', 5);
+    expect(batches.cost('echo')).to.be.closeTo(0.05 + 0.25 * (0.2 - 0.05), 1e-9);
+    for (let i = 0; i < 8; i++) batches.measured('echo', 2);
+    expect(batches.cost('echo')).to.be.greaterThan(1);
+  });
+
   it('sends what waits when a batch comes back', async function () {
     const { batches, deferred, out, sent } = harness({ maxJobs: 64, budgetMs: 1, maxInFlight: 1 });
     batches.measured('echo', 0.01);
