@@ -40,11 +40,19 @@ export interface WireJob {
   readonly request: unknown;
   /** Jobs of one lane in a batch run one after the other (see RemoteJob.lane). */
   readonly lane?: string;
-  /**
-   * The key of the job's shared part (see RemoteJob.shared), with its value unless every
-   * thread was known to hold it when the job was queued.
-   */
-  readonly shared?: { readonly key: string; readonly value?: unknown };
+  /** The job's shared part (see RemoteJob.shared). */
+  readonly shared?: SharedWire;
+}
+
+/**
+ * A job's shared part as it crosses: its key, with its value unless every thread was known
+ * to hold it; `once` when the key was already forgotten (a job of a client that has gone):
+ * the thread uses the value without keeping it.
+ */
+export interface SharedWire {
+  readonly key: string;
+  readonly value?: unknown;
+  readonly once?: boolean;
 }
 
 /** A queued job and the kind its cost is measured by. */

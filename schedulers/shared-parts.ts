@@ -11,7 +11,11 @@
  *  forget(key)           once no job of key is out: onForget([key, …]), batched per tick
  * ```
  */
+import type { SharedWire } from './job-batches.js';
 import type { SharedPart } from './scheduler.js';
+
+/** How many dropped keys are remembered, so that a late job of one is not tracked again. */
+const REMEMBERED = 1024;
 
 /** One key: the threads that hold it, and its jobs that are out. */
 interface Holders {
@@ -34,6 +38,8 @@ interface Holders {
 export class SharedPartsHeld {
   readonly #keys = new Map<string, Holders>();
   #forgotten: string[] = [];
+  /** Keys dropped lately, oldest first. */
+  readonly #dropped = new Set<string>();
 
   constructor(
     /** How many threads the pool has: a part every one of them holds stops travelling. */
@@ -52,7 +58,10 @@ export class SharedPartsHeld {
    * A job naming `part` leaves: its wire form, with the value unless every thread holds it
    * (and the key is not forgotten).
    */
-  leave(part: SharedPart): { readonly key: string; readonly value?: unknown } {
+  leave(part: SharedPart): SharedWire {
+    // A client that has gone may still have a job (its error handler): it carries its part,
+    // which no thread keeps and nothing here tracks.
+    if (this.#dropped.has(part.key)) return { key: part.key, value: part.value, once: true };
     let holders = this.#keys.get(part.key);
     if (holders === undefined) {
       holders = { threads: new Set(), out: 0, forgotten: false };
@@ -87,11 +96,17 @@ export class SharedPartsHeld {
   /** Forgets everything (the pool closed; new threads start empty). */
   clear(): void {
     this.#keys.clear();
+    this.#dropped.clear();
     this.#forgotten = [];
   }
 
   #drop(key: string, holders: Holders): void {
     this.#keys.delete(key);
+    this.#dropped.add(key);
+    if (this.#dropped.size > REMEMBERED) {
+      const oldest = this.#dropped.keys().next();
+      if (oldest.done !== true) this.#dropped.delete(oldest.value);
+    }
     if (holders.threads.size === 0) return;
     if (this.#forgotten.push(key) > 1) return;
     this.defer(() => {

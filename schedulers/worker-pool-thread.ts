@@ -56,7 +56,12 @@ export default async function runPoolTask(task: PoolTask): Promise<unknown> {
     const fn = app[task.exportName];
     if (typeof fn !== 'function')
       throw new Error(`the app module exports no function ${task.exportName}`);
-    return await (fn as (...a: unknown[]) => unknown)(...task.args);
+    try {
+      return await (fn as (...a: unknown[]) => unknown)(...task.args);
+    } finally {
+      // The task's effects reach the main thread before its result does.
+      flushOutbox();
+    }
   }
   const runner = jobRunner();
   if (runner === undefined) {

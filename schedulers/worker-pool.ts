@@ -290,20 +290,19 @@ export class WorkerPoolScheduler implements Scheduler {
         }
         return;
       case 'failed':
-        this.#finish(message.id)?.reject(new Error(message.message));
+        this.#finish(message.id, message.thread)?.reject(new Error(message.message));
         return;
       case 'batch':
         for (const each of message.messages) this.#onMessage(each);
         return;
       case 'lost':
         return this.#onTaskError(new Error(message.message));
-      case 'need':
-        return this.#reply(
-          message.thread,
-          message.replyId,
-          true,
-          this.#jobs.get(message.id)?.shared?.value,
-        );
+      case 'need': {
+        const shared = this.#jobs.get(message.id)?.shared;
+        if (shared === undefined)
+          return this.#reply(message.thread, message.replyId, false, 'the job has ended');
+        return this.#reply(message.thread, message.replyId, true, shared.value);
+      }
       case 'reply':
       case 'forget':
         return;

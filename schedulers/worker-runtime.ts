@@ -36,6 +36,7 @@ import {
   threadId,
   workerData,
 } from 'node:worker_threads';
+import type { SharedWire } from './job-batches.js';
 
 /** What the pool passes to each of its threads. */
 export interface PoolWorkerData {
@@ -74,7 +75,12 @@ export type PoolMessage =
       readonly value: unknown;
     }
   | { readonly kind: 'done'; readonly thread: number; readonly jobs: readonly JobDone[] }
-  | { readonly kind: 'failed'; readonly id: number; readonly message: string }
+  | {
+      readonly kind: 'failed';
+      readonly thread: number;
+      readonly id: number;
+      readonly message: string;
+    }
   /** Several of the above, in the order the thread made them. */
   | { readonly kind: 'batch'; readonly messages: readonly PoolMessage[] }
   /** An effect that could not be structured-cloned after all (it is reported, not applied). */
@@ -204,32 +210,15 @@ export function postOutcome(done: JobDone): void {
 }
 
 /**
- * Whether structured clone surely takes `value` (plain data: primitives, arrays, plain
- * objects, binary, dates), found without cloning it; false means "not sure".
- */
-function plainData(value: unknown, depth = 0): boolean {
-  if (typeof value === 'function' || typeof value === 'symbol') return false;
-  if (value === null || typeof value !== 'object') return true;
-  if (depth > 32) return false;
-  if (Array.isArray(value)) return value.every((item: unknown) => plainData(item, depth + 1));
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date)
-    return true;
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return false;
-  for (const item of Object.values(value)) if (!plainData(item, depth + 1)) return false;
-  return true;
-}
-
-/**
  * Posts an effect that needs no answer: at once, or with the effects of the same burst (see
- * {@link EFFECT_BURST_MS}). One that cannot be structured-cloned throws here, where the
- * handler made it, whether or not it leaves at once.
+ * {@link EFFECT_BURST_MS}). Either way it is copied here, where the handler made it: what
+ * the handler changes afterwards does not reach it, and one that cannot be
+ * structured-cloned throws here.
  */
 export function postEffect(effect: unknown): void {
-  const message: PoolMessage = { kind: 'effect', thread: threadId, effect };
-  if (performance.now() - lastFlush > EFFECT_BURST_MS) return post(message);
-  if (!plainData(effect)) structuredClone(effect);
-  enqueue(message);
+  if (performance.now() - lastFlush > EFFECT_BURST_MS)
+    return post({ kind: 'effect', thread: threadId, effect });
+  enqueue({ kind: 'effect', thread: threadId, effect: structuredClone(effect) });
 }
 
 /**
@@ -278,6 +267,7 @@ function postAlone(ch: NonNullable<typeof parentPort>, message: PoolMessage): vo
     } catch (error) {
       ch.postMessage({
         kind: 'failed',
+        thread: threadId,
         id: done.id,
         message: `a handler's result must survive structured clone to leave the worker thread (${why(error)})`,
       } satisfies PoolMessage);
@@ -322,12 +312,9 @@ const sharedParts = new Map<string, unknown>();
  * The shared part of job `id`: the value it carries (kept from now on), the one this
  * thread holds, or else the main thread's answer.
  */
-export function sharedPartOf(
-  id: number,
-  shared: { readonly key: string; readonly value?: unknown },
-): unknown {
-  if (shared.value !== undefined) {
-    keep(shared.key, shared.value);
+export function sharedPartOf(id: number, shared: SharedWire): unknown {
+  if ('value' in shared) {
+    if (shared.once !== true) keep(shared.key, shared.value);
     return shared.value;
   }
   const held = sharedParts.get(shared.key);

@@ -64,6 +64,23 @@ function wireLogin(http: HandshakeRequest): WireLogin | undefined {
   };
 }
 
+/**
+ * Each socket's key for its shared part (its handshake, kept by pool threads): its own, not
+ * its sid, so a recovered socket (the gone one's sid back, with a handshake of its own)
+ * never meets the gone one's.
+ */
+const shareKeys = new WeakMap<NamespaceSocket, string>();
+let lastShareKey = 0;
+
+function shareKeyOf(socket: NamespaceSocket): string {
+  let key = shareKeys.get(socket);
+  if (key === undefined) {
+    key = String(++lastShareKey);
+    shareKeys.set(socket, key);
+  }
+  return key;
+}
+
 /** The handshake parts a pool thread keeps per client, made once per request. */
 const wireHandshakes = new WeakMap<RequestInfo, WireHandshake>();
 
@@ -208,7 +225,7 @@ export class Hub implements HubOps, LocalServer {
         key,
         request,
         lane: socket.sid,
-        shared: { key: socket.sid, value: wireHandshake(socket.request) },
+        shared: { key: shareKeyOf(socket), value: wireHandshake(socket.request) },
         settle: (outcome) =>
           settleOutcome(socket.session, outcome as RemoteOutcome, () =>
             this.scheduler.dispatch({ label: message, run, enter }),
@@ -717,7 +734,10 @@ export class Hub implements HubOps, LocalServer {
     }
     this.onSocketGone?.(socket, reason);
     // Pool threads keep its handshake (see #dispatch) until its last job is done.
-    const forget = (): void => this.scheduler.forgetShared?.(socket.sid);
+    const forget = (): void => {
+      const key = shareKeys.get(socket);
+      if (key !== undefined) this.scheduler.forgetShared?.(key);
+    };
     const handler = wasConnected ? this.registry.find(socket.nsp, 'disconnect') : undefined;
     if (handler === undefined) {
       forget();

@@ -63,6 +63,18 @@ describe('SharedPartsHeld (worker-pool shared parts)', function () {
     expect(held.leave({ key: 'a', value: 'new' })).to.deep.equal({ key: 'a', value: 'new' });
   });
 
+  it('a job of a client that has gone carries its value once, untracked', function () {
+    const { held, told, flush } = harness(1);
+    held.leave({ key: 'a', value: 1 });
+    held.done('a', 1);
+    held.forget('a');
+    expect(held.leave({ key: 'a', value: 1 })).to.deep.equal({ key: 'a', value: 1, once: true });
+    held.done('a', 1);
+    flush();
+    expect(told).to.deep.equal([['a']]);
+    expect(held.size).to.equal(0);
+  });
+
   it('tells nothing about keys no thread holds (jobs that failed, or keys never sent)', function () {
     const { held, told, flush } = harness(2);
     held.leave({ key: 'a', value: 1 });
@@ -93,9 +105,14 @@ describe('SharedPartsHeld (worker-pool shared parts)', function () {
         // The model: per key, jobs out, threads that reported one done, and forgotten.
         const model = new Map<string, { out: number; threads: Set<number>; forgotten: boolean }>();
         const dropped: string[] = [];
+        /** Keys dropped so far: a later job of one carries its value once, untracked. */
+        const gone = new Set<string>();
         for (const step of ops) {
           const entry = step.kind === 'flush' ? undefined : model.get(step.key);
-          if (step.kind === 'leave') {
+          if (step.kind === 'leave' && gone.has(step.key)) {
+            const wire = held.leave({ key: step.key, value: step.key });
+            expect(wire).to.deep.equal({ key: step.key, value: step.key, once: true });
+          } else if (step.kind === 'leave') {
             const e = entry ?? { out: 0, threads: new Set<number>(), forgotten: false };
             model.set(step.key, e);
             const wire = held.leave({ key: step.key, value: step.key });
@@ -113,6 +130,7 @@ describe('SharedPartsHeld (worker-pool shared parts)', function () {
           for (const [key, e] of model)
             if (e.forgotten && e.out === 0) {
               model.delete(key);
+              gone.add(key);
               if (e.threads.size > 0) dropped.push(key);
             }
         }

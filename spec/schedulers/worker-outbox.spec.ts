@@ -58,6 +58,10 @@ describe('pool thread outbox (worker-runtime)', function () {
     expect(await run('spaced', 2)).to.deep.equal([effect('a'), effect('b')]);
   });
 
+  it('an effect that waits is copied where it is made: what the handler changes afterwards does not reach it', async function () {
+    expect(await run('mutate', 2)).to.deep.equal([effect(1), effect(2)]);
+  });
+
   it('throws DataCloneError where an effect that cannot be cloned is made, though it would have waited', async function () {
     const messages = await run('unclonable', 2);
     expect(messages).to.deep.equal([effect(0), { kind: 'thrown', name: 'DataCloneError' }]);
