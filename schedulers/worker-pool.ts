@@ -28,7 +28,7 @@ import type {
   SharedPart,
   Task,
 } from './scheduler.js';
-import type { PoolMessage } from './worker-runtime.js';
+import type { PoolMessage, PoolWorkerData } from './worker-runtime.js';
 
 /** Options of {@link WorkerPoolScheduler}. */
 export interface WorkerPoolSchedulerOptions {
@@ -36,6 +36,11 @@ export interface WorkerPoolSchedulerOptions {
   appModule: string;
   /** Pool threads. Default: the number of cores. */
   workers?: number;
+  /**
+   * How long after a thread's last post its effects wait for the ones that follow, to leave
+   * together in one message (ms). Default 1; 0 sends each effect at once.
+   */
+  effectBurstMs?: number;
   clock?: Clock;
   onTaskError?: TaskErrorReporter;
   /** Debug logging (where a task ran). */
@@ -124,6 +129,7 @@ export class WorkerPoolScheduler implements Scheduler {
   #pool: Piscina;
   #channel: BroadcastChannel;
   readonly #appModule: string;
+  readonly #effectBurstMs: number | undefined;
   readonly #onTaskError: TaskErrorReporter;
   readonly #onPoolError: (message: string, cause?: unknown) => void;
   readonly #debug: (message: string) => void;
@@ -162,6 +168,12 @@ export class WorkerPoolScheduler implements Scheduler {
     this.clock = options.clock ?? realClock;
     this.workers = options.workers ?? availableParallelism();
     this.#appModule = options.appModule;
+    const burst = options.effectBurstMs;
+    if (burst !== undefined && !(Number.isFinite(burst) && burst >= 0))
+      throw new RangeError(
+        `worker-pool: effectBurstMs must be a number of milliseconds, 0 or more (got ${String(burst)})`,
+      );
+    this.#effectBurstMs = burst;
     this.#onTaskError =
       options.onTaskError ?? ((error) => console.error('background task failed:', error));
     this.#onPoolError =
@@ -181,7 +193,13 @@ export class WorkerPoolScheduler implements Scheduler {
     const channel = new BroadcastChannel(name);
     const pool = new (loadPiscina())({
       filename: new URL('./worker-pool-thread.js', import.meta.url).href,
-      workerData: { socketioActorsPool: { appModule: this.#appModule, channel: name } },
+      workerData: {
+        socketioActorsPool: {
+          appModule: this.#appModule,
+          channel: name,
+          effectBurstMs: this.#effectBurstMs,
+        } satisfies PoolWorkerData,
+      },
       minThreads: this.workers,
       maxThreads: this.workers,
       idleTimeout: Number.POSITIVE_INFINITY,

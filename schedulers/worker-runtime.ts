@@ -42,6 +42,8 @@ import type { SharedWire } from './job-batches.js';
 export interface PoolWorkerData {
   readonly appModule: string;
   readonly channel: string;
+  /** See WorkerPoolSchedulerOptions.effectBurstMs; default {@link EFFECT_BURST_MS}. */
+  readonly effectBurstMs?: number;
 }
 
 /** The app module's server, as the pool thread drives it. */
@@ -169,6 +171,9 @@ let lastFlush = Number.NEGATIVE_INFINITY;
  */
 export const EFFECT_BURST_MS = 1;
 
+/** This thread's burst window (ms), read from the pool's data on first use. */
+let burstMs: number | undefined;
+
 /** The port to the main thread. */
 function up(): NonNullable<typeof parentPort> {
   if (parentPort === null || poolWorkerData() === undefined)
@@ -216,7 +221,8 @@ export function postOutcome(done: JobDone): void {
  * structured-cloned throws here.
  */
 export function postEffect(effect: unknown): void {
-  if (performance.now() - lastFlush > EFFECT_BURST_MS)
+  burstMs ??= poolWorkerData()?.effectBurstMs ?? EFFECT_BURST_MS;
+  if (performance.now() - lastFlush > burstMs)
     return post({ kind: 'effect', thread: threadId, effect });
   enqueue({ kind: 'effect', thread: threadId, effect: structuredClone(effect) });
 }

@@ -16,7 +16,14 @@ describe('pool thread outbox (worker-runtime)', function () {
 
   before(function () {
     worker = new Worker(new URL('../fixtures/outbox-thread.js', import.meta.url), {
-      workerData: { socketioActorsPool: { appModule: 'unused', channel: `outbox-${process.pid}` } },
+      // A 200 ms window: the statements of one burst stay inside it even on a loaded machine.
+      workerData: {
+        socketioActorsPool: {
+          appModule: 'unused',
+          channel: `outbox-${process.pid}`,
+          effectBurstMs: 200,
+        },
+      },
     });
     worker.on('message', (message: unknown) => received.push(message));
   });
@@ -29,7 +36,9 @@ describe('pool thread outbox (worker-runtime)', function () {
   async function run(command: string, count: number): Promise<unknown[]> {
     received = [];
     worker.postMessage(command);
-    expect(await waitFor(() => received.length >= count), `${count} messages`).to.equal(true);
+    expect(await waitFor(() => received.length >= count, 10_000), `${count} messages`).to.equal(
+      true,
+    );
     // Nothing more follows.
     await new Promise((resolve) => setTimeout(resolve, 50));
     return received;
