@@ -54,10 +54,7 @@ export class SharedPartsHeld {
     return this.#keys.size;
   }
 
-  /**
-   * A job naming `part` leaves: its wire form, with the value unless every thread holds it
-   * (and the key is not forgotten).
-   */
+  /** A job naming `part` leaves: its wire form, with the value unless every thread holds it. */
   leave(part: SharedPart): SharedWire {
     // A client that has gone may still have a job (its error handler): it carries its part,
     // which no thread keeps and nothing here tracks.
@@ -68,10 +65,7 @@ export class SharedPartsHeld {
       this.#keys.set(part.key, holders);
     }
     holders.out++;
-    // A forgotten key with jobs still out is being reused (a recovered client has the gone
-    // one's sid back, with a handshake of its own): its jobs carry their value, which
-    // replaces what the threads hold.
-    return holders.threads.size >= this.threads && !holders.forgotten
+    return holders.threads.size >= this.threads
       ? { key: part.key }
       : { key: part.key, value: part.value };
   }

@@ -331,10 +331,7 @@ export function sharedPartOf(id: number, shared: SharedWire): unknown {
   });
 }
 
-/**
- * Keeps a part, replacing what the key held: a recovered client gets an earlier client's sid
- * back with a handshake of its own, and the earlier one's `forget` may not have arrived yet.
- */
+/** Keeps a part under its key (the oldest goes past {@link SHARED_PARTS_KEPT}). */
 function keep(key: string, value: unknown): void {
   if (value === undefined) return;
   if (!sharedParts.has(key) && sharedParts.size >= SHARED_PARTS_KEPT) {

@@ -56,7 +56,7 @@ export interface WireError {
 /**
  * The parts of a client's handshake that never change, as plain data: every job of the
  * client shares them, so they cross to a pool thread once (the job's shared part, keyed
- * by the socket's sid) instead of with each job.
+ * per socket) instead of with each job.
  */
 export interface WireHandshake {
   readonly method: string | undefined;

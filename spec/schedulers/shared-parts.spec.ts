@@ -54,13 +54,19 @@ describe('SharedPartsHeld (worker-pool shared parts)', function () {
     expect(held.size).to.equal(0);
   });
 
-  it('a forgotten key whose jobs are still out carries its value again (a recovered client reusing the sid)', function () {
-    const { held } = harness(1);
-    held.leave({ key: 'a', value: 'old' });
+  it('a forgotten key whose jobs are still out stays held: a late job of it travels without the value, and the threads drop it after that job', function () {
+    const { held, told, flush } = harness(1);
+    held.leave({ key: 'a', value: 1 });
     held.done('a', 1);
-    held.leave({ key: 'a', value: 'old' });
+    held.leave({ key: 'a', value: 1 });
     held.forget('a');
-    expect(held.leave({ key: 'a', value: 'new' })).to.deep.equal({ key: 'a', value: 'new' });
+    expect(held.leave({ key: 'a', value: 1 })).to.deep.equal({ key: 'a' });
+    held.done('a', 1);
+    flush();
+    expect(told).to.deep.equal([]);
+    held.done('a', 1);
+    flush();
+    expect(told).to.deep.equal([['a']]);
   });
 
   it('a job of a client that has gone carries its value once, untracked', function () {
@@ -116,7 +122,7 @@ describe('SharedPartsHeld (worker-pool shared parts)', function () {
             const e = entry ?? { out: 0, threads: new Set<number>(), forgotten: false };
             model.set(step.key, e);
             const wire = held.leave({ key: step.key, value: step.key });
-            expect('value' in wire).to.equal(e.threads.size < threads || e.forgotten);
+            expect('value' in wire).to.equal(e.threads.size < threads);
             e.out++;
           } else if (step.kind === 'done') {
             if (entry === undefined || entry.out === 0) continue; // only jobs that are out end
